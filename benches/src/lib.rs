@@ -1,0 +1,1 @@
+//! Workloads shared by the benchmarks (filled in with the benchmark issue).

@@ -1,0 +1,54 @@
+//! AUTH (MQTT 5.0 §3.15): enhanced authentication exchange. MQTT 5.0 only.
+
+use bytes::BufMut;
+
+use crate::error::{DecodeError, EncodeError};
+use crate::packet::properties::AuthProperties;
+use crate::packet::reason::AuthReason;
+use crate::packet::tail;
+use crate::packet::{Decoder, PacketType};
+use crate::types::Protocol;
+use crate::wire::reader::Reader;
+
+/// AUTH. Fixed-header flags are 0 ([MQTT-3.15.1-1]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Auth<'a> {
+    /// The reason ([MQTT-3.15.2-1]).
+    pub reason: AuthReason,
+    /// Authentication Method, Data, Reason String, User Properties.
+    pub properties: AuthProperties<'a>,
+}
+
+impl<'a> Auth<'a> {
+    pub(crate) fn decode(
+        r: &mut Reader<'a>,
+        protocol: Protocol,
+        d: &Decoder,
+    ) -> Result<Self, DecodeError> {
+        let (reason, properties) = tail::read(r, protocol, d.strict())?;
+        Ok(Auth { reason, properties })
+    }
+
+    pub(crate) fn body_len(&self, protocol: Protocol) -> Result<usize, EncodeError> {
+        if !protocol.is_v5() {
+            return Err(EncodeError::NotInProtocol {
+                packet: PacketType::Auth,
+                what: "AUTH",
+                protocol,
+            });
+        }
+        tail::len(self.reason, &self.properties, protocol, PacketType::Auth)
+    }
+
+    pub(crate) fn write_body(&self, buf: &mut impl BufMut) {
+        tail::write(self.reason, &self.properties, Protocol::V5, buf);
+    }
+
+    /// Copies borrowed contents so that the value no longer borrows.
+    pub fn into_owned(self) -> Auth<'static> {
+        Auth {
+            reason: self.reason,
+            properties: self.properties.into_owned(),
+        }
+    }
+}

@@ -1,0 +1,607 @@
+//! Control packets: one file per packet (the four publish acknowledgements share one), the
+//! decoder and the encoder entry points.
+
+use bytes::BufMut;
+use core::fmt;
+use core::num::NonZeroUsize;
+
+use crate::error::{DecodeError, EncodeError};
+use crate::types::Protocol;
+use crate::wire::header::{self, FixedHeader};
+use crate::wire::reader::Reader;
+use crate::wire::varint::{self, VARINT_MAX};
+
+pub(crate) mod ack;
+pub(crate) mod auth;
+pub(crate) mod connack;
+pub(crate) mod connect;
+pub(crate) mod disconnect;
+pub(crate) mod properties;
+pub(crate) mod publish;
+pub(crate) mod reason;
+pub(crate) mod suback;
+pub(crate) mod subscribe;
+pub(crate) mod tail;
+pub(crate) mod unsubscribe;
+
+pub use ack::{PubAck, PubComp, PubRec, PubRel, PublishAck};
+pub use auth::Auth;
+pub use connack::ConnAck;
+pub use connect::{Connect, Will};
+pub use disconnect::Disconnect;
+pub use publish::{Delivery, Publish};
+pub use suback::{SubAck, UnsubAck};
+pub use subscribe::{RetainHandling, Subscribe, Subscription, SubscriptionOptions};
+pub use tail::Reason;
+pub use unsubscribe::Unsubscribe;
+
+/// The largest packet MQTT can describe: a 5-byte fixed header and 268,435,455 bytes.
+pub const MAX_PACKET_SIZE: u32 = VARINT_MAX + 5;
+
+/// The decoder's default maximum packet size: 1 MiB. Raise it with
+/// [`Decoder::max_packet_size`] (up to [`MAX_PACKET_SIZE`]).
+pub const DEFAULT_MAX_PACKET_SIZE: u32 = 1 << 20;
+
+/// The control packet type: the high nibble of the first byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+#[allow(missing_docs)]
+pub enum PacketType {
+    Connect = 1,
+    ConnAck = 2,
+    Publish = 3,
+    PubAck = 4,
+    PubRec = 5,
+    PubRel = 6,
+    PubComp = 7,
+    Subscribe = 8,
+    SubAck = 9,
+    Unsubscribe = 10,
+    UnsubAck = 11,
+    PingReq = 12,
+    PingResp = 13,
+    Disconnect = 14,
+    /// MQTT 5.0 only.
+    Auth = 15,
+}
+
+impl PacketType {
+    /// The name in capitals, as the specification writes it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            PacketType::Connect => "CONNECT",
+            PacketType::ConnAck => "CONNACK",
+            PacketType::Publish => "PUBLISH",
+            PacketType::PubAck => "PUBACK",
+            PacketType::PubRec => "PUBREC",
+            PacketType::PubRel => "PUBREL",
+            PacketType::PubComp => "PUBCOMP",
+            PacketType::Subscribe => "SUBSCRIBE",
+            PacketType::SubAck => "SUBACK",
+            PacketType::Unsubscribe => "UNSUBSCRIBE",
+            PacketType::UnsubAck => "UNSUBACK",
+            PacketType::PingReq => "PINGREQ",
+            PacketType::PingResp => "PINGRESP",
+            PacketType::Disconnect => "DISCONNECT",
+            PacketType::Auth => "AUTH",
+        }
+    }
+
+    /// The fixed-header flags this type requires (MQTT 5.0 §2.1.3 Table 2-2); PUBLISH has
+    /// none fixed.
+    pub const fn required_flags(self) -> Option<u8> {
+        match self {
+            PacketType::Publish => None,
+            PacketType::PubRel | PacketType::Subscribe | PacketType::Unsubscribe => Some(0b0010),
+            _ => Some(0),
+        }
+    }
+}
+
+impl TryFrom<u8> for PacketType {
+    type Error = crate::types::InvalidByte;
+    /// From the type nibble (0 to 15); 0 is reserved.
+    fn try_from(byte: u8) -> Result<Self, Self::Error> {
+        Ok(match byte {
+            1 => PacketType::Connect,
+            2 => PacketType::ConnAck,
+            3 => PacketType::Publish,
+            4 => PacketType::PubAck,
+            5 => PacketType::PubRec,
+            6 => PacketType::PubRel,
+            7 => PacketType::PubComp,
+            8 => PacketType::Subscribe,
+            9 => PacketType::SubAck,
+            10 => PacketType::Unsubscribe,
+            11 => PacketType::UnsubAck,
+            12 => PacketType::PingReq,
+            13 => PacketType::PingResp,
+            14 => PacketType::Disconnect,
+            15 => PacketType::Auth,
+            _ => {
+                return Err(crate::types::InvalidByte {
+                    what: "packet type",
+                    byte,
+                })
+            }
+        })
+    }
+}
+
+impl fmt::Display for PacketType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Checks the first byte of a packet: a defined type, and the flags it requires
+/// ([MQTT-2.2.2-1], [MQTT-2.2.2-2]; PUBREL [MQTT-3.6.1-1], SUBSCRIBE [MQTT-3.8.1-1],
+/// UNSUBSCRIBE [MQTT-3.10.1-1], DISCONNECT [MQTT-3.14.1-1], AUTH [MQTT-3.15.1-1]).
+#[inline]
+pub(crate) fn check_first_byte(byte: u8, protocol: Protocol) -> Result<PacketType, DecodeError> {
+    let ty = PacketType::try_from(byte >> 4).map_err(|_| DecodeError::ReservedPacketType)?;
+    if ty == PacketType::Auth && !protocol.is_v5() {
+        return Err(DecodeError::PacketTypeNotInProtocol {
+            packet: ty,
+            protocol,
+        });
+    }
+    let flags = byte & 0x0f;
+    match ty.required_flags() {
+        Some(f) if f != flags => Err(DecodeError::InvalidFlags { packet: ty, flags }),
+        _ => Ok(ty),
+    }
+}
+
+/// Any control packet.
+///
+/// One model serves MQTT 3.1, 3.1.1 and 5.0: properties and reason codes are present in
+/// every packet that has them in 5.0 and stay empty (or `Success`) at 3.x; asking to encode
+/// 5.0-only content at 3.x is an [`EncodeError::NotInProtocol`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs, clippy::large_enum_variant)]
+pub enum Packet<'a> {
+    Connect(Connect<'a>),
+    ConnAck(ConnAck<'a>),
+    Publish(Publish<'a>),
+    PubAck(PubAck<'a>),
+    PubRec(PubRec<'a>),
+    PubRel(PubRel<'a>),
+    PubComp(PubComp<'a>),
+    Subscribe(Subscribe<'a>),
+    SubAck(SubAck<'a>),
+    Unsubscribe(Unsubscribe<'a>),
+    UnsubAck(UnsubAck<'a>),
+    PingReq,
+    PingResp,
+    Disconnect(Disconnect<'a>),
+    Auth(Auth<'a>),
+}
+
+/// What [`Decoder::decode`] found at the start of the buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+// Packets are returned by value, never boxed: decoding allocates nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum Decoded<'a> {
+    /// A whole packet, and how many bytes it took from the start of the buffer.
+    Complete(Packet<'a>, usize),
+    /// Not enough bytes yet: once the fixed header is complete, exactly how many more the
+    /// packet needs; `None` while the fixed header itself is incomplete.
+    Partial(Option<NonZeroUsize>),
+}
+
+/// Decodes packets from contiguous bytes.
+///
+/// The decoder holds only configuration (it is `Copy`): the protocol level for packets
+/// other than CONNECT (a CONNECT carries its own level), the maximum packet size, and the
+/// optional checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decoder {
+    protocol: Protocol,
+    max_packet_size: u32,
+    strict_utf8: bool,
+    check_payload_format: bool,
+    client_id_limit: Option<u16>,
+}
+
+impl Decoder {
+    /// A decoder for `protocol`, with a maximum packet size of
+    /// [`DEFAULT_MAX_PACKET_SIZE`], without the optional checks.
+    pub const fn new(protocol: Protocol) -> Self {
+        Decoder {
+            protocol,
+            max_packet_size: DEFAULT_MAX_PACKET_SIZE,
+            strict_utf8: false,
+            check_payload_format: false,
+            client_id_limit: None,
+        }
+    }
+
+    /// The largest packet accepted, counted over the whole packet, fixed header included.
+    /// A larger one is refused from its fixed header alone, before its body arrives.
+    pub const fn max_packet_size(mut self, bytes: u32) -> Self {
+        self.max_packet_size = bytes;
+        self
+    }
+
+    /// Also refuse the control characters (U+0001..U+001F, U+007F..U+009F) and Unicode
+    /// non-characters in strings, as a receiver may (MQTT 5.0 §1.5.4).
+    pub const fn strict_utf8(mut self, on: bool) -> Self {
+        self.strict_utf8 = on;
+        self
+    }
+
+    /// Check that a payload (or will payload) whose Payload Format Indicator is 1 is UTF-8,
+    /// and report [`DecodeError::PayloadFormatInvalid`] otherwise (MQTT 5.0 §3.3.2.3.2).
+    pub const fn check_payload_format(mut self, on: bool) -> Self {
+        self.check_payload_format = on;
+        self
+    }
+
+    /// Refuse client identifiers longer than `bytes` ([`DecodeError::ClientIdRejected`]).
+    /// Without a limit, MQTT 3.1 applies its own rule of 1 to 23 characters.
+    pub const fn client_id_limit(mut self, bytes: Option<u16>) -> Self {
+        self.client_id_limit = bytes;
+        self
+    }
+
+    /// The protocol level for packets other than CONNECT.
+    pub const fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    /// Changes the protocol level, as a server does after reading CONNECT.
+    pub fn set_protocol(&mut self, protocol: Protocol) {
+        self.protocol = protocol;
+    }
+
+    /// The configured maximum packet size.
+    pub const fn max_size(&self) -> u32 {
+        self.max_packet_size
+    }
+
+    pub(crate) const fn strict(&self) -> bool {
+        self.strict_utf8
+    }
+
+    pub(crate) const fn payload_format_checked(&self) -> bool {
+        self.check_payload_format
+    }
+
+    pub(crate) const fn client_id_max(&self) -> Option<u16> {
+        self.client_id_limit
+    }
+
+    /// Reads and checks the fixed header: `Ok(None)` while it is incomplete. The first byte
+    /// is checked as soon as it is there, and the size as soon as the Remaining Length is.
+    #[inline]
+    fn header(&self, buf: &[u8]) -> Result<Option<FixedHeader>, DecodeError> {
+        if let Some(&b) = buf.first() {
+            check_first_byte(b, self.protocol)?;
+        }
+        let hdr = match header::parse(buf, self.protocol.is_v5())? {
+            Some(h) => h,
+            None => return Ok(None),
+        };
+        let size = hdr.len as u64 + u64::from(hdr.remaining);
+        if size > u64::from(self.max_packet_size) {
+            return Err(DecodeError::PacketTooLarge {
+                size,
+                max: self.max_packet_size,
+            });
+        }
+        Ok(Some(hdr))
+    }
+
+    /// How many bytes the packet at the start of `buf` takes, once its fixed header is
+    /// complete (`Ok(None)` before), after the same checks of the fixed header as
+    /// [`Decoder::decode`]. For a caller that buffers: it knows what to wait for.
+    pub fn packet_len(&self, buf: &[u8]) -> Result<Option<usize>, DecodeError> {
+        Ok(self.header(buf)?.map(|h| h.packet_len()))
+    }
+
+    /// Decodes the packet at the start of `buf`.
+    ///
+    /// The fixed header is read first: a packet type or flags that are wrong, or a size over
+    /// the maximum, are errors at once. Then, once the whole packet is there, its body is
+    /// decoded from the exact slice: a field that runs short or bytes left over are
+    /// malformed, never partial. Strings, topics, binary fields and the payload borrow from
+    /// `buf`.
+    #[inline]
+    pub fn decode<'a>(&self, buf: &'a [u8]) -> Result<Decoded<'a>, DecodeError> {
+        let hdr = match self.header(buf)? {
+            Some(h) => h,
+            None => return Ok(Decoded::Partial(None)),
+        };
+        let total = hdr.packet_len();
+        let body = match buf.get(hdr.len..total) {
+            Some(b) => b,
+            None => {
+                return Ok(Decoded::Partial(NonZeroUsize::new(
+                    total.saturating_sub(buf.len()),
+                )))
+            }
+        };
+        let packet = self.decode_body(hdr.byte, body, hdr.len)?;
+        Ok(Decoded::Complete(packet, total))
+    }
+
+    fn decode_body<'a>(
+        &self,
+        byte: u8,
+        body: &'a [u8],
+        base: usize,
+    ) -> Result<Packet<'a>, DecodeError> {
+        let ty = check_first_byte(byte, self.protocol)?;
+        let mut r = Reader::new(body, base, ty);
+        let p = self.protocol;
+        let packet = match ty {
+            PacketType::Connect => Packet::Connect(Connect::decode(&mut r, self)?),
+            PacketType::ConnAck => Packet::ConnAck(ConnAck::decode(&mut r, self)?),
+            PacketType::Publish => Packet::Publish(Publish::decode(byte & 0x0f, &mut r, self)?),
+            PacketType::PubAck => Packet::PubAck(PubAck::decode(&mut r, self)?),
+            PacketType::PubRec => Packet::PubRec(PubRec::decode(&mut r, self)?),
+            PacketType::PubRel => Packet::PubRel(PubRel::decode(&mut r, self)?),
+            PacketType::PubComp => Packet::PubComp(PubComp::decode(&mut r, self)?),
+            PacketType::Subscribe => Packet::Subscribe(Subscribe::decode(&mut r, self)?),
+            PacketType::SubAck => Packet::SubAck(SubAck::decode(&mut r, self)?),
+            PacketType::Unsubscribe => Packet::Unsubscribe(Unsubscribe::decode(&mut r, self)?),
+            PacketType::UnsubAck => Packet::UnsubAck(UnsubAck::decode(&mut r, self)?),
+            PacketType::PingReq => Packet::PingReq,
+            PacketType::PingResp => Packet::PingResp,
+            PacketType::Disconnect => Packet::Disconnect(Disconnect::decode(&mut r, self)?),
+            PacketType::Auth => Packet::Auth(Auth::decode(&mut r, p, self)?),
+        };
+        r.expect_empty()?;
+        Ok(packet)
+    }
+}
+
+/// Encodes packets for one protocol level, within the peer's Maximum Packet Size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Encoder {
+    protocol: Protocol,
+    max_packet_size: u32,
+}
+
+impl Encoder {
+    /// An encoder for `protocol` with no size limit but the protocol's own.
+    pub const fn new(protocol: Protocol) -> Self {
+        Encoder {
+            protocol,
+            max_packet_size: MAX_PACKET_SIZE,
+        }
+    }
+
+    /// The peer's Maximum Packet Size (from its CONNECT or CONNACK).
+    pub const fn max_packet_size(mut self, bytes: u32) -> Self {
+        self.max_packet_size = bytes;
+        self
+    }
+
+    /// The protocol level.
+    pub const fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    /// The packet's exact size on the wire, or the error encoding it would give.
+    pub fn encoded_len(&self, packet: &Packet<'_>) -> Result<usize, EncodeError> {
+        let len = frame_len(packet.body_len(self.protocol)?)?;
+        self.check_size(len)?;
+        Ok(len)
+    }
+
+    fn check_size(&self, len: usize) -> Result<(), EncodeError> {
+        if len as u64 > u64::from(self.max_packet_size) {
+            return Err(EncodeError::PacketTooLarge {
+                size: len as u64,
+                max: u64::from(self.max_packet_size),
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes the whole packet into `buf`, or nothing: every check runs before the first
+    /// byte is written. Returns the bytes written.
+    pub fn encode(&self, packet: &Packet<'_>, buf: &mut impl BufMut) -> Result<usize, EncodeError> {
+        let body = packet.body_len(self.protocol)?;
+        let len = frame_len(body)?;
+        self.check_size(len)?;
+        if buf.remaining_mut() < len {
+            return Err(EncodeError::BufferTooSmall {
+                needed: len,
+                available: buf.remaining_mut(),
+            });
+        }
+        buf.put_u8(packet.first_byte());
+        varint::put(buf, body as u32);
+        packet.write_body(self.protocol, buf);
+        Ok(len)
+    }
+}
+
+/// The whole packet's size for a body of `body` bytes.
+#[inline]
+fn frame_len(body: usize) -> Result<usize, EncodeError> {
+    if body > VARINT_MAX as usize {
+        return Err(EncodeError::PacketTooLarge {
+            size: body as u64,
+            max: u64::from(VARINT_MAX),
+        });
+    }
+    Ok(1 + varint::len(body as u32) + body)
+}
+
+impl<'a> Packet<'a> {
+    /// The packet type.
+    pub fn packet_type(&self) -> PacketType {
+        match self {
+            Packet::Connect(_) => PacketType::Connect,
+            Packet::ConnAck(_) => PacketType::ConnAck,
+            Packet::Publish(_) => PacketType::Publish,
+            Packet::PubAck(_) => PacketType::PubAck,
+            Packet::PubRec(_) => PacketType::PubRec,
+            Packet::PubRel(_) => PacketType::PubRel,
+            Packet::PubComp(_) => PacketType::PubComp,
+            Packet::Subscribe(_) => PacketType::Subscribe,
+            Packet::SubAck(_) => PacketType::SubAck,
+            Packet::Unsubscribe(_) => PacketType::Unsubscribe,
+            Packet::UnsubAck(_) => PacketType::UnsubAck,
+            Packet::PingReq => PacketType::PingReq,
+            Packet::PingResp => PacketType::PingResp,
+            Packet::Disconnect(_) => PacketType::Disconnect,
+            Packet::Auth(_) => PacketType::Auth,
+        }
+    }
+
+    fn first_byte(&self) -> u8 {
+        let ty = self.packet_type();
+        let flags = match self {
+            Packet::Publish(p) => p.flags(),
+            _ => ty.required_flags().unwrap_or(0),
+        };
+        ((ty as u8) << 4) | flags
+    }
+
+    /// Size of everything after the fixed header; checks everything the packet needs to be
+    /// encodable at `protocol`.
+    fn body_len(&self, protocol: Protocol) -> Result<usize, EncodeError> {
+        match self {
+            Packet::Connect(p) => p.body_len(),
+            Packet::ConnAck(p) => p.body_len(protocol),
+            Packet::Publish(p) => p.body_len(protocol),
+            Packet::PubAck(p) => p.body_len(protocol),
+            Packet::PubRec(p) => p.body_len(protocol),
+            Packet::PubRel(p) => p.body_len(protocol),
+            Packet::PubComp(p) => p.body_len(protocol),
+            Packet::Subscribe(p) => p.body_len(protocol),
+            Packet::SubAck(p) => p.body_len(protocol),
+            Packet::Unsubscribe(p) => p.body_len(protocol),
+            Packet::UnsubAck(p) => p.body_len(protocol),
+            Packet::PingReq | Packet::PingResp => Ok(0),
+            Packet::Disconnect(p) => p.body_len(protocol),
+            Packet::Auth(p) => p.body_len(protocol),
+        }
+    }
+
+    fn write_body(&self, protocol: Protocol, buf: &mut impl BufMut) {
+        match self {
+            Packet::Connect(p) => p.write_body(buf),
+            Packet::ConnAck(p) => p.write_body(protocol, buf),
+            Packet::Publish(p) => p.write_body(protocol, buf),
+            Packet::PubAck(p) => p.write_body(protocol, buf),
+            Packet::PubRec(p) => p.write_body(protocol, buf),
+            Packet::PubRel(p) => p.write_body(protocol, buf),
+            Packet::PubComp(p) => p.write_body(protocol, buf),
+            Packet::Subscribe(p) => p.write_body(protocol, buf),
+            Packet::SubAck(p) => p.write_body(protocol, buf),
+            Packet::Unsubscribe(p) => p.write_body(protocol, buf),
+            Packet::UnsubAck(p) => p.write_body(protocol, buf),
+            Packet::PingReq | Packet::PingResp => {}
+            Packet::Disconnect(p) => p.write_body(protocol, buf),
+            Packet::Auth(p) => p.write_body(buf),
+        }
+    }
+
+    /// The packet's exact size on the wire at `protocol` (CONNECT uses its own level), or
+    /// the error encoding would give. Nothing is written.
+    pub fn encoded_len(&self, protocol: Protocol) -> Result<usize, EncodeError> {
+        Encoder::new(protocol).encoded_len(self)
+    }
+
+    /// Encodes at `protocol` (a CONNECT uses its own level) into `buf`: the whole packet or
+    /// nothing. Returns the bytes written.
+    pub fn encode(&self, protocol: Protocol, buf: &mut impl BufMut) -> Result<usize, EncodeError> {
+        Encoder::new(protocol).encode(self, buf)
+    }
+
+    /// Drops what the specification lets a sender drop, the Reason String first and then the
+    /// User Properties, until the packet fits `max_packet_size` (MQTT 5.0 §3.4.2.2.2 and the
+    /// like; CONNACK, the publish acknowledgements, SUBACK, UNSUBACK, DISCONNECT and AUTH).
+    /// Returns the size it then has, or the error encoding it still gives.
+    pub fn trim_to_fit(
+        &mut self,
+        protocol: Protocol,
+        max_packet_size: u32,
+    ) -> Result<usize, EncodeError> {
+        let enc = Encoder::new(protocol).max_packet_size(max_packet_size);
+        for step in 0..3 {
+            match enc.encoded_len(self) {
+                Err(EncodeError::PacketTooLarge { .. }) if step < 2 => {
+                    let props: Option<&mut dyn properties::Trimmable> = match self {
+                        Packet::ConnAck(p) => Some(&mut p.properties),
+                        Packet::PubAck(p) => Some(&mut p.properties),
+                        Packet::PubRec(p) => Some(&mut p.properties),
+                        Packet::PubRel(p) => Some(&mut p.properties),
+                        Packet::PubComp(p) => Some(&mut p.properties),
+                        Packet::SubAck(p) => Some(&mut p.properties),
+                        Packet::UnsubAck(p) => Some(&mut p.properties),
+                        Packet::Disconnect(p) => Some(&mut p.properties),
+                        Packet::Auth(p) => Some(&mut p.properties),
+                        _ => None,
+                    };
+                    let Some(props) = props else {
+                        return enc.encoded_len(self);
+                    };
+                    if step == 0 {
+                        props.drop_reason_string();
+                    } else {
+                        props.drop_user_properties();
+                    }
+                }
+                other => return other,
+            }
+        }
+        enc.encoded_len(self)
+    }
+
+    /// Copies borrowed contents so that the packet no longer borrows.
+    pub fn into_owned(self) -> Packet<'static> {
+        match self {
+            Packet::Connect(p) => Packet::Connect(p.into_owned()),
+            Packet::ConnAck(p) => Packet::ConnAck(p.into_owned()),
+            Packet::Publish(p) => Packet::Publish(p.into_owned()),
+            Packet::PubAck(p) => Packet::PubAck(p.into_owned()),
+            Packet::PubRec(p) => Packet::PubRec(p.into_owned()),
+            Packet::PubRel(p) => Packet::PubRel(p.into_owned()),
+            Packet::PubComp(p) => Packet::PubComp(p.into_owned()),
+            Packet::Subscribe(p) => Packet::Subscribe(p.into_owned()),
+            Packet::SubAck(p) => Packet::SubAck(p.into_owned()),
+            Packet::Unsubscribe(p) => Packet::Unsubscribe(p.into_owned()),
+            Packet::UnsubAck(p) => Packet::UnsubAck(p.into_owned()),
+            Packet::PingReq => Packet::PingReq,
+            Packet::PingResp => Packet::PingResp,
+            Packet::Disconnect(p) => Packet::Disconnect(p.into_owned()),
+            Packet::Auth(p) => Packet::Auth(p.into_owned()),
+        }
+    }
+}
+
+macro_rules! into_packet {
+    ($($v:ident),*) => {$(
+        impl<'a> From<$v<'a>> for Packet<'a> {
+            fn from(p: $v<'a>) -> Self {
+                Packet::$v(p)
+            }
+        }
+    )*};
+}
+into_packet!(
+    Connect,
+    ConnAck,
+    Publish,
+    Subscribe,
+    Unsubscribe,
+    Disconnect,
+    Auth
+);
+
+/// An owned packet: `Packet<'static>`, for callers that keep packets past their buffer.
+pub type OwnedPacket = Packet<'static>;
+
+/// Reads a Packet Identifier, refusing 0 ([MQTT-2.3.1-1]).
+#[inline]
+pub(crate) fn read_packet_id(r: &mut Reader<'_>) -> Result<crate::PacketId, DecodeError> {
+    let v = r.u16()?;
+    crate::PacketId::new(v).ok_or(DecodeError::ZeroPacketId { packet: r.packet() })
+}

@@ -1,0 +1,243 @@
+//! SUBACK (§3.9) and UNSUBACK (§3.11): a Packet Identifier and a list of reason codes,
+//! one per filter of the request (UNSUBACK has none at MQTT 3.x).
+
+use bytes::BufMut;
+
+use crate::error::{DecodeError, EncodeError};
+use crate::packet::properties::{v5_block_len, AckProperties};
+use crate::packet::reason::{SubAckReason, UnsubAckReason};
+use crate::packet::{read_packet_id, Decoder, PacketType};
+use crate::seq::{Sealed, Seq, SeqItem};
+use crate::types::{PacketId, Protocol};
+use crate::wire::reader::Reader;
+
+macro_rules! code_item {
+    ($($t:ident),*) => {$(
+        impl Sealed for $t {}
+        impl SeqItem for $t {
+            type View<'s> = $t;
+            type Static = $t;
+            fn view(&self) -> $t {
+                *self
+            }
+            fn read<'s>(buf: &mut &'s [u8]) -> Option<$t>
+            where
+                Self: 's,
+            {
+                let (&b, rest) = buf.split_first()?;
+                *buf = rest;
+                $t::try_from(b).ok()
+            }
+            fn to_static(v: $t) -> $t {
+                v
+            }
+        }
+    )*};
+}
+code_item!(SubAckReason, UnsubAckReason);
+
+/// Reads the packet identifier, properties (5.0) and the code list, checking each code
+/// with `ok`.
+fn read_codes<'a>(
+    r: &mut Reader<'a>,
+    d: &Decoder,
+    ok: impl Fn(u8) -> bool,
+) -> Result<(PacketId, AckProperties<'a>, &'a [u8]), DecodeError> {
+    let packet_id = read_packet_id(r)?;
+    let properties = if d.protocol().is_v5() {
+        AckProperties::decode(r, d.strict())?
+    } else {
+        AckProperties::default()
+    };
+    let codes = r.rest();
+    if codes.is_empty() {
+        return Err(DecodeError::EmptyPayload { packet: r.packet() });
+    }
+    if let Some(&code) = codes.iter().find(|&&c| !ok(c)) {
+        return Err(DecodeError::InvalidReasonCode {
+            packet: r.packet(),
+            code,
+        });
+    }
+    Ok((packet_id, properties, codes))
+}
+
+fn codes_len<T: SeqItem>(
+    codes: &Seq<'_, T>,
+    properties: &AckProperties<'_>,
+    protocol: Protocol,
+    packet: PacketType,
+    in_v3: impl Fn(T::View<'_>) -> bool,
+) -> Result<usize, EncodeError> {
+    let not_in = |what| EncodeError::NotInProtocol {
+        packet,
+        what,
+        protocol,
+    };
+    let n = 2 + v5_block_len(properties, protocol, packet, "properties")?;
+    let mut count = 0;
+    for c in codes.iter() {
+        if !protocol.is_v5() && !in_v3(c) {
+            return Err(not_in("reason code"));
+        }
+        count += 1;
+    }
+    if count == 0 {
+        return Err(EncodeError::EmptyPayload { packet });
+    }
+    Ok(n + count)
+}
+
+/// SUBACK: one reason code per subscription ([MQTT-3.9.3-2]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubAck<'a> {
+    /// Packet Identifier of the SUBSCRIBE.
+    pub packet_id: PacketId,
+    /// One code per subscription, in order.
+    pub reasons: Seq<'a, SubAckReason>,
+    /// Reason String and User Properties (MQTT 5.0).
+    pub properties: AckProperties<'a>,
+}
+
+impl<'a> SubAck<'a> {
+    /// A SUBACK with these codes and no properties.
+    pub fn new(packet_id: PacketId, reasons: impl Into<Seq<'a, SubAckReason>>) -> Self {
+        SubAck {
+            packet_id,
+            reasons: reasons.into(),
+            properties: AckProperties::default(),
+        }
+    }
+
+    pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
+        let v5 = d.protocol().is_v5();
+        let (packet_id, properties, codes) = read_codes(r, d, |c| {
+            SubAckReason::try_from(c).is_ok_and(|c| v5 || c.in_v3())
+        })?;
+        Ok(SubAck {
+            packet_id,
+            reasons: Seq::wire(codes),
+            properties,
+        })
+    }
+
+    pub(crate) fn body_len(&self, protocol: Protocol) -> Result<usize, EncodeError> {
+        codes_len(
+            &self.reasons,
+            &self.properties,
+            protocol,
+            PacketType::SubAck,
+            |c| c.in_v3(),
+        )
+    }
+
+    pub(crate) fn write_body(&self, protocol: Protocol, buf: &mut impl BufMut) {
+        buf.put_u16(self.packet_id.get());
+        if protocol.is_v5() {
+            self.properties.write(buf);
+        }
+        for c in self.reasons.iter() {
+            buf.put_u8(c.code());
+        }
+    }
+
+    /// Copies borrowed contents so that the value no longer borrows.
+    pub fn into_owned(self) -> SubAck<'static> {
+        SubAck {
+            packet_id: self.packet_id,
+            reasons: self.reasons.into_owned(),
+            properties: self.properties.into_owned(),
+        }
+    }
+}
+
+/// UNSUBACK: at MQTT 3.x only the Packet Identifier; in 5.0 one reason code per filter
+/// ([MQTT-3.11.3-2]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsubAck<'a> {
+    /// Packet Identifier of the UNSUBSCRIBE.
+    pub packet_id: PacketId,
+    /// One code per filter (MQTT 5.0; empty at 3.x).
+    pub reasons: Seq<'a, UnsubAckReason>,
+    /// Reason String and User Properties (MQTT 5.0).
+    pub properties: AckProperties<'a>,
+}
+
+impl<'a> UnsubAck<'a> {
+    /// An UNSUBACK with these codes (none at 3.x) and no properties.
+    pub fn new(packet_id: PacketId, reasons: impl Into<Seq<'a, UnsubAckReason>>) -> Self {
+        UnsubAck {
+            packet_id,
+            reasons: reasons.into(),
+            properties: AckProperties::default(),
+        }
+    }
+
+    pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
+        if !d.protocol().is_v5() {
+            return Ok(UnsubAck::new(read_packet_id(r)?, Seq::new()));
+        }
+        let (packet_id, properties, codes) =
+            read_codes(r, d, |c| UnsubAckReason::try_from(c).is_ok())?;
+        Ok(UnsubAck {
+            packet_id,
+            reasons: Seq::wire(codes),
+            properties,
+        })
+    }
+
+    pub(crate) fn body_len(&self, protocol: Protocol) -> Result<usize, EncodeError> {
+        if !protocol.is_v5() {
+            if !self.reasons.is_empty() {
+                return Err(EncodeError::NotInProtocol {
+                    packet: PacketType::UnsubAck,
+                    what: "reason codes",
+                    protocol,
+                });
+            }
+            return Ok(2 + v5_block_len(
+                &self.properties,
+                protocol,
+                PacketType::UnsubAck,
+                "properties",
+            )?);
+        }
+        codes_len(
+            &self.reasons,
+            &self.properties,
+            protocol,
+            PacketType::UnsubAck,
+            |_| true,
+        )
+    }
+
+    pub(crate) fn write_body(&self, protocol: Protocol, buf: &mut impl BufMut) {
+        buf.put_u16(self.packet_id.get());
+        if protocol.is_v5() {
+            self.properties.write(buf);
+            for c in self.reasons.iter() {
+                buf.put_u8(c.code());
+            }
+        }
+    }
+
+    /// Copies borrowed contents so that the value no longer borrows.
+    pub fn into_owned(self) -> UnsubAck<'static> {
+        UnsubAck {
+            packet_id: self.packet_id,
+            reasons: self.reasons.into_owned(),
+            properties: self.properties.into_owned(),
+        }
+    }
+}
+
+impl<'a> From<SubAck<'a>> for crate::Packet<'a> {
+    fn from(p: SubAck<'a>) -> Self {
+        crate::Packet::SubAck(p)
+    }
+}
+impl<'a> From<UnsubAck<'a>> for crate::Packet<'a> {
+    fn from(p: UnsubAck<'a>) -> Self {
+        crate::Packet::UnsubAck(p)
+    }
+}

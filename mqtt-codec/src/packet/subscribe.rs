@@ -1,0 +1,286 @@
+//! SUBSCRIBE (MQTT 5.0 §3.8, MQTT 3.1.1 §3.8).
+
+use bytes::BufMut;
+
+use crate::error::{DecodeError, EncodeError, ValueError};
+use crate::packet::properties::{v5_block_len, SubscribeProperties};
+use crate::packet::{read_packet_id, Decoder, PacketType};
+use crate::seq::{Sealed, Seq, SeqItem};
+use crate::topic::{check_bytes, check_filter, TopicFilter};
+use crate::types::{PacketId, Protocol, QoS};
+use crate::wire::reader::Reader;
+use crate::wire::writer::{bin_len, put_bin};
+
+/// Retain Handling (MQTT 5.0 §3.8.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum RetainHandling {
+    /// 0: send retained messages at the time of the subscribe.
+    #[default]
+    SendAtSubscribe = 0,
+    /// 1: send them only if the subscription did not exist.
+    SendIfNew = 1,
+    /// 2: do not send them.
+    DoNotSend = 2,
+}
+
+/// Subscription Options (MQTT 5.0 §3.8.3.1); at 3.x only the QoS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct SubscriptionOptions {
+    /// Maximum QoS.
+    pub qos: QoS,
+    /// No Local (5.0): not on a shared subscription ([MQTT-3.8.3-4]).
+    pub no_local: bool,
+    /// Retain As Published (5.0).
+    pub retain_as_published: bool,
+    /// Retain Handling (5.0).
+    pub retain_handling: RetainHandling,
+}
+
+impl SubscriptionOptions {
+    /// Options with this QoS and the 5.0 defaults.
+    pub const fn qos(qos: QoS) -> Self {
+        SubscriptionOptions {
+            qos,
+            no_local: false,
+            retain_as_published: false,
+            retain_handling: RetainHandling::SendAtSubscribe,
+        }
+    }
+
+    /// The options byte.
+    pub const fn to_byte(self) -> u8 {
+        (self.qos as u8)
+            | ((self.no_local as u8) << 2)
+            | ((self.retain_as_published as u8) << 3)
+            | ((self.retain_handling as u8) << 4)
+    }
+
+    /// Checks an options byte: reserved bits ([MQTT-3-8.3-4] at 3.x, [MQTT-3.8.3-5] in
+    /// 5.0), QoS 3, Retain Handling 3.
+    pub(crate) fn from_byte(b: u8, protocol: Protocol) -> Result<Self, DecodeError> {
+        let reserved = if protocol.is_v5() { 0xc0 } else { 0xfc };
+        if b & reserved != 0 {
+            return Err(DecodeError::ReservedSubscriptionOptions { options: b });
+        }
+        let qos = QoS::try_from(b & 0b11).map_err(|_| DecodeError::InvalidQos {
+            packet: PacketType::Subscribe,
+        })?;
+        let retain_handling = match (b >> 4) & 0b11 {
+            0 => RetainHandling::SendAtSubscribe,
+            1 => RetainHandling::SendIfNew,
+            2 => RetainHandling::DoNotSend,
+            _ => return Err(DecodeError::InvalidRetainHandling),
+        };
+        Ok(SubscriptionOptions {
+            qos,
+            no_local: b & 0b0100 != 0,
+            retain_as_published: b & 0b1000 != 0,
+            retain_handling,
+        })
+    }
+}
+
+/// One Topic Filter with its options.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Subscription<'a> {
+    /// The filter ([MQTT-3.8.3-1]).
+    pub filter: TopicFilter<'a>,
+    /// The options.
+    pub options: SubscriptionOptions,
+}
+
+impl<'a> Subscription<'a> {
+    /// A subscription at `qos` with default options.
+    pub fn new(filter: TopicFilter<'a>, qos: QoS) -> Self {
+        Subscription {
+            filter,
+            options: SubscriptionOptions::qos(qos),
+        }
+    }
+}
+
+impl Sealed for Subscription<'_> {}
+impl<'a> SeqItem for Subscription<'a> {
+    type View<'s>
+        = Subscription<'s>
+    where
+        Self: 's;
+    type Static = Subscription<'static>;
+    fn view(&self) -> Subscription<'_> {
+        Subscription {
+            filter: self.filter.reborrow(),
+            options: self.options,
+        }
+    }
+    fn read<'s>(buf: &mut &'s [u8]) -> Option<Subscription<'s>>
+    where
+        Self: 's,
+    {
+        let mut r = Reader::new(buf, 0, PacketType::Subscribe);
+        let f = r.binary().ok()?;
+        let o = r.u8().ok()?;
+        *buf = r.unread();
+        let filter = core::str::from_utf8(f).ok()?;
+        let options = SubscriptionOptions::from_byte(o, Protocol::V5).ok()?;
+        Some(Subscription {
+            filter: TopicFilter::from_checked(filter),
+            options,
+        })
+    }
+    fn to_static(v: Subscription<'_>) -> Subscription<'static> {
+        Subscription {
+            filter: v.filter.into_owned(),
+            options: v.options,
+        }
+    }
+}
+
+impl Sealed for TopicFilter<'_> {}
+impl<'a> SeqItem for TopicFilter<'a> {
+    type View<'s>
+        = TopicFilter<'s>
+    where
+        Self: 's;
+    type Static = TopicFilter<'static>;
+    fn view(&self) -> TopicFilter<'_> {
+        self.reborrow()
+    }
+    fn read<'s>(buf: &mut &'s [u8]) -> Option<TopicFilter<'s>>
+    where
+        Self: 's,
+    {
+        let mut r = Reader::new(buf, 0, PacketType::Unsubscribe);
+        let f = r.binary().ok()?;
+        *buf = r.unread();
+        Some(TopicFilter::from_checked(core::str::from_utf8(f).ok()?))
+    }
+    fn to_static(v: TopicFilter<'_>) -> TopicFilter<'static> {
+        v.into_owned()
+    }
+}
+
+/// Reads one topic filter ([MQTT-3.8.3-1], [MQTT-3.10.3-1], §4.7); shared subscriptions
+/// are checked at 5.0.
+pub(crate) fn read_filter<'a>(
+    r: &mut Reader<'a>,
+    protocol: Protocol,
+    strict: bool,
+) -> Result<&'a str, DecodeError> {
+    let at = r.offset() + 2;
+    let b = r.binary()?;
+    let invalid = |error| DecodeError::Invalid {
+        packet: r.packet(),
+        offset: at as u32,
+        error,
+    };
+    let s = check_bytes(b, strict).map_err(invalid)?;
+    check_filter(s, protocol.is_v5()).map_err(invalid)?;
+    Ok(s)
+}
+
+/// Checks a filter for encoding at `protocol` (shared-subscription syntax only in 5.0).
+pub(crate) fn check_filter_for(
+    f: &TopicFilter<'_>,
+    protocol: Protocol,
+    packet: PacketType,
+) -> Result<(), EncodeError> {
+    check_filter(f.as_str(), protocol.is_v5())
+        .map_err(|error: ValueError| EncodeError::Invalid { packet, error })
+}
+
+/// SUBSCRIBE: fixed-header flags 0b0010 ([MQTT-3.8.1-1]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscribe<'a> {
+    /// Packet Identifier.
+    pub packet_id: PacketId,
+    /// At least one subscription ([MQTT-3.8.3-3] / [MQTT-3.8.3-2]).
+    pub subscriptions: Seq<'a, Subscription<'a>>,
+    /// SUBSCRIBE properties (MQTT 5.0).
+    pub properties: SubscribeProperties<'a>,
+}
+
+impl<'a> Subscribe<'a> {
+    /// A SUBSCRIBE with these subscriptions and no properties.
+    pub fn new(packet_id: PacketId, subscriptions: impl Into<Seq<'a, Subscription<'a>>>) -> Self {
+        Subscribe {
+            packet_id,
+            subscriptions: subscriptions.into(),
+            properties: SubscribeProperties::default(),
+        }
+    }
+
+    pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
+        let protocol = d.protocol();
+        let packet_id = read_packet_id(r)?;
+        let properties = if protocol.is_v5() {
+            SubscribeProperties::decode(r, d.strict())?
+        } else {
+            SubscribeProperties::default()
+        };
+        let payload = r.unread();
+        if r.is_empty() {
+            return Err(DecodeError::EmptyPayload {
+                packet: PacketType::Subscribe,
+            });
+        }
+        while !r.is_empty() {
+            let filter = read_filter(r, protocol, d.strict())?;
+            let options = SubscriptionOptions::from_byte(r.u8()?, protocol)?;
+            // [MQTT-3.8.3-4]
+            if options.no_local && protocol.is_v5() && filter.starts_with("$share/") {
+                return Err(DecodeError::NoLocalOnSharedSubscription);
+            }
+        }
+        Ok(Subscribe {
+            packet_id,
+            subscriptions: Seq::wire(payload),
+            properties,
+        })
+    }
+
+    pub(crate) fn body_len(&self, protocol: Protocol) -> Result<usize, EncodeError> {
+        let packet = PacketType::Subscribe;
+        let v5 = protocol.is_v5();
+        let mut n = 2 + v5_block_len(&self.properties, protocol, packet, "properties")?;
+        let mut count = 0usize;
+        for s in self.subscriptions.iter() {
+            count += 1;
+            check_filter_for(&s.filter, protocol, packet)?;
+            if !v5 && s.options != SubscriptionOptions::qos(s.options.qos) {
+                return Err(EncodeError::NotInProtocol {
+                    packet,
+                    what: "subscription options",
+                    protocol,
+                });
+            }
+            if v5 && s.options.no_local && s.filter.shared().is_some() {
+                return Err(EncodeError::NoLocalOnSharedSubscription);
+            }
+            n += bin_len(s.filter.as_bytes()) + 1;
+        }
+        if count == 0 {
+            return Err(EncodeError::EmptyPayload { packet });
+        }
+        Ok(n)
+    }
+
+    pub(crate) fn write_body(&self, protocol: Protocol, buf: &mut impl BufMut) {
+        buf.put_u16(self.packet_id.get());
+        if protocol.is_v5() {
+            self.properties.write(buf);
+        }
+        for s in self.subscriptions.iter() {
+            put_bin(buf, s.filter.as_bytes());
+            buf.put_u8(s.options.to_byte());
+        }
+    }
+
+    /// Copies borrowed contents so that the value no longer borrows.
+    pub fn into_owned(self) -> Subscribe<'static> {
+        Subscribe {
+            packet_id: self.packet_id,
+            subscriptions: self.subscriptions.into_owned(),
+            properties: self.properties.into_owned(),
+        }
+    }
+}

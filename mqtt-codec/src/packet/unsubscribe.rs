@@ -1,0 +1,93 @@
+//! UNSUBSCRIBE (MQTT 5.0 §3.10, MQTT 3.1.1 §3.10).
+
+use bytes::BufMut;
+
+use crate::error::{DecodeError, EncodeError};
+use crate::packet::properties::{v5_block_len, UnsubscribeProperties};
+use crate::packet::subscribe::{check_filter_for, read_filter};
+use crate::packet::{read_packet_id, Decoder, PacketType};
+use crate::seq::Seq;
+use crate::topic::TopicFilter;
+use crate::types::{PacketId, Protocol};
+use crate::wire::reader::Reader;
+use crate::wire::writer::{bin_len, put_bin};
+
+/// UNSUBSCRIBE: fixed-header flags 0b0010 ([MQTT-3.10.1-1]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsubscribe<'a> {
+    /// Packet Identifier.
+    pub packet_id: PacketId,
+    /// At least one filter ([MQTT-3.10.3-2]).
+    pub filters: Seq<'a, TopicFilter<'a>>,
+    /// UNSUBSCRIBE properties (MQTT 5.0).
+    pub properties: UnsubscribeProperties<'a>,
+}
+
+impl<'a> Unsubscribe<'a> {
+    /// An UNSUBSCRIBE of these filters, without properties.
+    pub fn new(packet_id: PacketId, filters: impl Into<Seq<'a, TopicFilter<'a>>>) -> Self {
+        Unsubscribe {
+            packet_id,
+            filters: filters.into(),
+            properties: UnsubscribeProperties::default(),
+        }
+    }
+
+    pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
+        let protocol = d.protocol();
+        let packet_id = read_packet_id(r)?;
+        let properties = if protocol.is_v5() {
+            UnsubscribeProperties::decode(r, d.strict())?
+        } else {
+            UnsubscribeProperties::default()
+        };
+        let payload = r.unread();
+        if r.is_empty() {
+            return Err(DecodeError::EmptyPayload {
+                packet: PacketType::Unsubscribe,
+            });
+        }
+        while !r.is_empty() {
+            read_filter(r, protocol, d.strict())?;
+        }
+        Ok(Unsubscribe {
+            packet_id,
+            filters: Seq::wire(payload),
+            properties,
+        })
+    }
+
+    pub(crate) fn body_len(&self, protocol: Protocol) -> Result<usize, EncodeError> {
+        let packet = PacketType::Unsubscribe;
+        let mut n = 2 + v5_block_len(&self.properties, protocol, packet, "properties")?;
+        let mut count = 0usize;
+        for f in self.filters.iter() {
+            count += 1;
+            check_filter_for(&f, protocol, packet)?;
+            n += bin_len(f.as_bytes());
+        }
+        if count == 0 {
+            return Err(EncodeError::EmptyPayload { packet });
+        }
+        Ok(n)
+    }
+
+    pub(crate) fn write_body(&self, protocol: Protocol, buf: &mut impl BufMut) {
+        buf.put_u16(self.packet_id.get());
+        if protocol.is_v5() {
+            self.properties.write(buf);
+        }
+        for f in self.filters.iter() {
+            put_bin(buf, f.as_bytes());
+        }
+    }
+
+    /// Copies borrowed contents so that the value no longer borrows.
+    pub fn into_owned(self) -> Unsubscribe<'static> {
+        Unsubscribe {
+            packet_id: self.packet_id,
+            filters: self.filters.into_owned(),
+            properties: self.properties.into_owned(),
+        }
+    }
+}

@@ -1,0 +1,464 @@
+//! Topic names, topic filters, matching (MQTT 5.0 §4.7, MQTT 3.1.1 §4.7) and shared
+//! subscriptions (MQTT 5.0 §4.8.2).
+
+use alloc::borrow::Cow;
+use alloc::string::String;
+use core::fmt;
+use core::ops::Deref;
+
+use crate::error::ValueError;
+
+/// Checks the UTF-8 and length rules shared by names and filters, from raw bytes.
+#[inline]
+pub(crate) fn check_bytes(bytes: &[u8], strict: bool) -> Result<&str, ValueError> {
+    if bytes.len() > u16::MAX as usize {
+        return Err(ValueError::TooLong { len: bytes.len() });
+    }
+    crate::wire::utf8::check(bytes, strict).map_err(ValueError::from)
+}
+
+/// Checks a topic name: non-empty ([MQTT-4.7.3-1]), no wildcards ([MQTT-3.3.2-2],
+/// [MQTT-4.7.0-1]), no U+0000 ([MQTT-4.7.3-2]), at most 65,535 bytes ([MQTT-4.7.3-3]).
+/// The string is already well-formed UTF-8.
+#[inline]
+pub(crate) fn check_name(s: &str) -> Result<(), ValueError> {
+    if s.is_empty() {
+        return Err(ValueError::EmptyTopic);
+    }
+    if s.len() > u16::MAX as usize {
+        return Err(ValueError::TooLong { len: s.len() });
+    }
+    for (at, b) in s.bytes().enumerate() {
+        match b {
+            0 => return Err(ValueError::NullCharacter { at }),
+            b'+' | b'#' => return Err(ValueError::WildcardInTopicName { at, ch: b as char }),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Checks a topic filter: non-empty, `#` alone in the last level ([MQTT-4.7.1-1]), `+`
+/// alone in its level ([MQTT-4.7.1-2]), no U+0000, at most 65,535 bytes. With `shared`
+/// (MQTT 5.0), a filter starting `$share/` must have a valid share name and a filter after
+/// it ([MQTT-4.8.2-1], [MQTT-4.8.2-2]).
+pub(crate) fn check_filter(s: &str, shared: bool) -> Result<(), ValueError> {
+    if s.is_empty() {
+        return Err(ValueError::EmptyTopic);
+    }
+    if s.len() > u16::MAX as usize {
+        return Err(ValueError::TooLong { len: s.len() });
+    }
+    if shared {
+        if let Some(rest) = s.strip_prefix("$share/") {
+            let (name, filter) = match rest.split_once('/') {
+                Some(p) => p,
+                None => return Err(ValueError::MissingSharedFilter),
+            };
+            if name.is_empty() || name.bytes().any(|b| b == b'+' || b == b'#') {
+                return Err(ValueError::InvalidShareName);
+            }
+            if filter.is_empty() {
+                return Err(ValueError::MissingSharedFilter);
+            }
+            return check_filter_levels(filter, 7 + name.len() + 1);
+        }
+    }
+    check_filter_levels(s, 0)
+}
+
+fn check_filter_levels(s: &str, base: usize) -> Result<(), ValueError> {
+    let bytes = s.as_bytes();
+    let n = bytes.len();
+    for (i, &b) in bytes.iter().enumerate() {
+        let at = base + i;
+        let before = if i == 0 { None } else { bytes.get(i - 1) };
+        let after = bytes.get(i + 1);
+        match b {
+            0 => return Err(ValueError::NullCharacter { at }),
+            b'#' => {
+                if i + 1 != n {
+                    return Err(ValueError::MultiLevelNotLast { at });
+                }
+                if !matches!(before, None | Some(b'/')) {
+                    return Err(ValueError::WildcardNotAlone { at });
+                }
+            }
+            b'+' if !matches!(before, None | Some(b'/')) || !matches!(after, None | Some(b'/')) => {
+                return Err(ValueError::WildcardNotAlone { at });
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// A Topic Name: where a PUBLISH goes. Non-empty (except [`TopicName::empty`], for an MQTT
+/// 5.0 PUBLISH that uses a Topic Alias), no wildcards, no U+0000, at most 65,535 bytes.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TopicName<'a>(Cow<'a, str>);
+
+impl<'a> TopicName<'a> {
+    /// Checks the topic name rules.
+    pub fn new(s: impl Into<Cow<'a, str>>) -> Result<Self, ValueError> {
+        let s = s.into();
+        check_name(&s)?;
+        Ok(TopicName(s))
+    }
+
+    /// The zero-length topic name, allowed only in an MQTT 5.0 PUBLISH that carries a
+    /// Topic Alias (MQTT 5.0 §3.3.2.1).
+    pub const fn empty() -> TopicName<'static> {
+        TopicName(Cow::Borrowed(""))
+    }
+
+    #[inline]
+    pub(crate) fn from_checked(s: &'a str) -> Self {
+        TopicName(Cow::Borrowed(s))
+    }
+
+    /// The topic.
+    #[inline]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Copies borrowed contents so that the value no longer borrows.
+    pub fn into_owned(self) -> TopicName<'static> {
+        TopicName(Cow::Owned(self.0.into_owned()))
+    }
+
+    /// A value borrowing from this one.
+    #[inline]
+    pub fn reborrow(&self) -> TopicName<'_> {
+        TopicName(Cow::Borrowed(&self.0))
+    }
+
+    /// Whether `filter` matches this name (§4.7). See [`TopicFilter::matches`].
+    pub fn matches(&self, filter: &TopicFilter<'_>) -> bool {
+        filter.matches(self)
+    }
+}
+
+impl<'a> TryFrom<&'a str> for TopicName<'a> {
+    type Error = ValueError;
+    fn try_from(s: &'a str) -> Result<Self, ValueError> {
+        TopicName::new(s)
+    }
+}
+
+impl TryFrom<String> for TopicName<'static> {
+    type Error = ValueError;
+    fn try_from(s: String) -> Result<Self, ValueError> {
+        TopicName::new(s)
+    }
+}
+
+/// A Topic Filter: what a SUBSCRIBE or UNSUBSCRIBE names. Wildcards `+` and `#` fill whole
+/// levels, `#` only last.
+///
+/// Shared subscriptions (`$share/{ShareName}/{filter}`) are an MQTT 5.0 feature: built with
+/// [`TopicFilter::new`] the share name is checked; [`TopicFilter::shared`] splits it.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TopicFilter<'a>(Cow<'a, str>);
+
+/// A shared subscription split into its parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SharedFilter<'s> {
+    /// The ShareName: the group that shares the subscription.
+    pub group: &'s str,
+    /// The filter after the share name.
+    pub filter: &'s str,
+}
+
+impl<'a> TopicFilter<'a> {
+    /// Checks the topic filter rules, including the shared-subscription form.
+    pub fn new(s: impl Into<Cow<'a, str>>) -> Result<Self, ValueError> {
+        let s = s.into();
+        check_filter(&s, true)?;
+        Ok(TopicFilter(s))
+    }
+
+    #[inline]
+    pub(crate) fn from_checked(s: &'a str) -> Self {
+        TopicFilter(Cow::Borrowed(s))
+    }
+
+    /// The filter as written, `$share/…` prefix included.
+    #[inline]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Copies borrowed contents so that the value no longer borrows.
+    pub fn into_owned(self) -> TopicFilter<'static> {
+        TopicFilter(Cow::Owned(self.0.into_owned()))
+    }
+
+    /// A value borrowing from this one.
+    #[inline]
+    pub fn reborrow(&self) -> TopicFilter<'_> {
+        TopicFilter(Cow::Borrowed(&self.0))
+    }
+
+    /// The group and filter of a shared subscription (`$share/{group}/{filter}`), or
+    /// `None` for an ordinary filter.
+    pub fn shared(&self) -> Option<SharedFilter<'_>> {
+        let rest = self.0.strip_prefix("$share/")?;
+        let (group, filter) = rest.split_once('/')?;
+        if group.is_empty() || filter.is_empty() {
+            return None;
+        }
+        Some(SharedFilter { group, filter })
+    }
+
+    /// Whether the filter has a `+` or `#` level.
+    pub fn has_wildcards(&self) -> bool {
+        let f = self.shared().map_or(self.as_str(), |s| s.filter);
+        f.bytes().any(|b| b == b'+' || b == b'#')
+    }
+
+    /// Whether `name` matches this filter (§4.7.1, §4.7.2).
+    ///
+    /// `+` matches exactly one level (possibly empty), `#` matches the parent level and any
+    /// number of levels below it. A filter starting with a wildcard does not match a topic
+    /// name starting with `$` ([MQTT-4.7.2-1]). For a shared subscription the filter after
+    /// the share name is what matches.
+    pub fn matches(&self, name: &TopicName<'_>) -> bool {
+        let filter = self.shared().map_or(self.as_str(), |s| s.filter);
+        matches(filter, name.as_str())
+    }
+}
+
+/// Matches a topic name against a filter, both as plain strings (see
+/// [`TopicFilter::matches`]); neither is validated here.
+pub fn matches(filter: &str, name: &str) -> bool {
+    if name.starts_with('$') && (filter.starts_with('+') || filter.starts_with('#')) {
+        return false;
+    }
+    let mut f = filter.split('/');
+    let mut n = name.split('/');
+    loop {
+        match (f.next(), n.next()) {
+            (Some("#"), _) => return true,
+            (Some("+"), Some(_)) => {}
+            (Some(fl), Some(nl)) if fl == nl => {}
+            (None, None) => return true,
+            _ => return false,
+        }
+    }
+}
+
+impl<'a> TryFrom<&'a str> for TopicFilter<'a> {
+    type Error = ValueError;
+    fn try_from(s: &'a str) -> Result<Self, ValueError> {
+        TopicFilter::new(s)
+    }
+}
+
+impl TryFrom<String> for TopicFilter<'static> {
+    type Error = ValueError;
+    fn try_from(s: String) -> Result<Self, ValueError> {
+        TopicFilter::new(s)
+    }
+}
+
+macro_rules! str_like {
+    ($name:ident) => {
+        impl Deref for $name<'_> {
+            type Target = str;
+            #[inline]
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+        impl AsRef<str> for $name<'_> {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+        impl fmt::Debug for $name<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&*self.0, f)
+            }
+        }
+        impl fmt::Display for $name<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl PartialEq<str> for $name<'_> {
+            fn eq(&self, other: &str) -> bool {
+                &*self.0 == other
+            }
+        }
+    };
+}
+str_like!(TopicName);
+str_like!(TopicFilter);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(s: &str) -> TopicName<'_> {
+        TopicName::new(s).unwrap()
+    }
+    fn filter(s: &str) -> TopicFilter<'_> {
+        TopicFilter::new(s).unwrap()
+    }
+
+    #[test]
+    fn mqtt_4_7_0_1_wildcards_not_in_topic_names() {
+        assert_eq!(
+            TopicName::new("a/+"),
+            Err(ValueError::WildcardInTopicName { at: 2, ch: '+' })
+        );
+        assert_eq!(
+            TopicName::new("#"),
+            Err(ValueError::WildcardInTopicName { at: 0, ch: '#' })
+        );
+    }
+
+    #[test]
+    fn mqtt_4_7_1_1_multi_level_wildcard_alone_and_last() {
+        assert!(TopicFilter::new("#").is_ok());
+        assert!(TopicFilter::new("a/#").is_ok());
+        assert_eq!(
+            TopicFilter::new("a/#/b"),
+            Err(ValueError::MultiLevelNotLast { at: 2 })
+        );
+        assert_eq!(
+            TopicFilter::new("a#"),
+            Err(ValueError::WildcardNotAlone { at: 1 })
+        );
+        assert_eq!(
+            TopicFilter::new("sport/tennis#"),
+            Err(ValueError::WildcardNotAlone { at: 12 })
+        );
+    }
+
+    #[test]
+    fn mqtt_4_7_1_2_single_level_wildcard_fills_level() {
+        assert!(TopicFilter::new("+").is_ok());
+        assert!(TopicFilter::new("+/tennis/#").is_ok());
+        assert!(TopicFilter::new("sport/+/player1").is_ok());
+        assert!(TopicFilter::new("/+").is_ok());
+        assert_eq!(
+            TopicFilter::new("sport+"),
+            Err(ValueError::WildcardNotAlone { at: 5 })
+        );
+        assert_eq!(
+            TopicFilter::new("a/+b"),
+            Err(ValueError::WildcardNotAlone { at: 2 })
+        );
+    }
+
+    #[test]
+    fn mqtt_4_7_3_1_topics_are_not_empty() {
+        assert_eq!(TopicName::new(""), Err(ValueError::EmptyTopic));
+        assert_eq!(TopicFilter::new(""), Err(ValueError::EmptyTopic));
+    }
+
+    #[test]
+    fn mqtt_4_7_3_2_no_null_in_topics() {
+        assert_eq!(
+            TopicName::new("a\0"),
+            Err(ValueError::NullCharacter { at: 1 })
+        );
+        assert_eq!(
+            TopicFilter::new("\0"),
+            Err(ValueError::NullCharacter { at: 0 })
+        );
+    }
+
+    #[test]
+    fn mqtt_4_7_3_3_topics_at_most_65535_bytes() {
+        let long = "a".repeat(65_536);
+        assert_eq!(
+            TopicName::new(long.as_str()),
+            Err(ValueError::TooLong { len: 65_536 })
+        );
+        assert!(TopicName::new(&long[..65_535]).is_ok());
+        assert!(TopicFilter::new(long.as_str()).is_err());
+    }
+
+    #[test]
+    fn mqtt_4_8_2_1_share_name_at_least_one_character() {
+        assert_eq!(
+            TopicFilter::new("$share//a"),
+            Err(ValueError::InvalidShareName)
+        );
+        assert_eq!(
+            TopicFilter::new("$share/g"),
+            Err(ValueError::MissingSharedFilter)
+        );
+        assert_eq!(
+            TopicFilter::new("$share/g/"),
+            Err(ValueError::MissingSharedFilter)
+        );
+    }
+
+    #[test]
+    fn mqtt_4_8_2_2_share_name_without_wildcards() {
+        assert_eq!(
+            TopicFilter::new("$share/a+/x"),
+            Err(ValueError::InvalidShareName)
+        );
+        assert_eq!(
+            TopicFilter::new("$share/#/x"),
+            Err(ValueError::InvalidShareName)
+        );
+        let f = filter("$share/group/sensors/+/temp");
+        assert_eq!(
+            f.shared(),
+            Some(SharedFilter {
+                group: "group",
+                filter: "sensors/+/temp"
+            })
+        );
+        assert!(f.matches(&name("sensors/kitchen/temp")));
+        assert_eq!(
+            TopicFilter::new("$share/g/a/#/b"),
+            Err(ValueError::MultiLevelNotLast { at: 11 })
+        );
+    }
+
+    #[test]
+    fn matching_per_4_7() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("sport/tennis/player1/#", "sport/tennis/player1", true),
+            (
+                "sport/tennis/player1/#",
+                "sport/tennis/player1/ranking",
+                true,
+            ),
+            (
+                "sport/tennis/player1/#",
+                "sport/tennis/player1/score/wimbledon",
+                true,
+            ),
+            ("sport/#", "sport", true),
+            ("#", "a/b/c", true),
+            ("sport/tennis/+", "sport/tennis/player1", true),
+            ("sport/tennis/+", "sport/tennis/player1/ranking", false),
+            ("sport/+", "sport", false),
+            ("sport/+", "sport/", true),
+            ("+/+", "/finance", true),
+            ("/+", "/finance", true),
+            ("+", "/finance", false),
+            ("a/b", "a/b", true),
+            ("a/b", "a/b/c", false),
+            ("a/b/c", "a/b", false),
+            ("+/monitor/Clients", "$SYS/monitor/Clients", false),
+            ("#", "$SYS/x", false),
+            ("$SYS/#", "$SYS/monitor/Clients", true),
+            ("$SYS/monitor/+", "$SYS/monitor/Clients", true),
+            ("ACCOUNTS", "Accounts", false),
+            ("a/+/c", "a//c", true),
+        ];
+        for &(f, n, want) in cases {
+            assert_eq!(filter(f).matches(&name(n)), want, "{f} ~ {n}");
+        }
+    }
+}
