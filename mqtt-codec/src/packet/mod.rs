@@ -22,6 +22,8 @@ pub(crate) mod reason;
 pub(crate) mod suback;
 pub(crate) mod subscribe;
 pub(crate) mod tail;
+#[cfg(test)]
+pub(crate) mod testutil;
 pub(crate) mod unsubscribe;
 
 pub use ack::{PubAck, PubComp, PubRec, PubRel, PublishAck};
@@ -149,6 +151,9 @@ pub(crate) fn check_first_byte(byte: u8, protocol: Protocol) -> Result<PacketTyp
     let flags = byte & 0x0f;
     match ty.required_flags() {
         Some(f) if f != flags => Err(DecodeError::InvalidFlags { packet: ty, flags }),
+        // PUBLISH: QoS 3 is malformed [MQTT-3.3.1-4]; DUP needs QoS 1 or 2 [MQTT-3.3.1-2].
+        None if flags & 0b0110 == 0b0110 => Err(DecodeError::InvalidQos { packet: ty }),
+        None if flags & 0b1110 == 0b1000 => Err(DecodeError::DupWithQos0),
         _ => Ok(ty),
     }
 }
@@ -604,4 +609,330 @@ pub type OwnedPacket = Packet<'static>;
 pub(crate) fn read_packet_id(r: &mut Reader<'_>) -> Result<crate::PacketId, DecodeError> {
     let v = r.u16()?;
     crate::PacketId::new(v).ok_or(DecodeError::ZeroPacketId { packet: r.packet() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testutil::*;
+    use super::*;
+    use crate::Protocol::{V3_1, V3_1_1, V5};
+
+    #[test]
+    fn mqtt_2_2_2_1_reserved_flags_must_match_table() {
+        for ty in 1u8..=15 {
+            let t = PacketType::try_from(ty).unwrap();
+            let Some(required) = t.required_flags() else {
+                continue;
+            };
+            for flags in 0u8..16 {
+                let byte = (ty << 4) | flags;
+                let got = check_first_byte(byte, V5);
+                if flags == required {
+                    assert_eq!(got, Ok(t));
+                } else {
+                    assert_eq!(
+                        got,
+                        Err(DecodeError::InvalidFlags { packet: t, flags }),
+                        "{t} {flags:#06b}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn mqtt_2_2_2_2_invalid_flags_refused_from_the_first_byte() {
+        // Nothing but the first byte is there: the error comes at once, not "partial".
+        for byte in [0x60u8, 0x80, 0xa0, 0xe1, 0xf1, 0x41, 0xc2] {
+            assert!(matches!(
+                Decoder::new(V5).decode(&[byte]),
+                Err(DecodeError::InvalidFlags { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn mqtt_3_6_1_1_pubrel_flags_must_be_0010() {
+        assert_eq!(
+            error(V3_1_1, "60 02 00 01"),
+            DecodeError::InvalidFlags {
+                packet: PacketType::PubRel,
+                flags: 0
+            }
+        );
+        golden(V3_1_1, "62 02 00 01");
+    }
+
+    #[test]
+    fn mqtt_3_8_1_1_subscribe_flags_must_be_0010() {
+        assert_eq!(
+            error(V3_1_1, "80 06 0001 0001 61 00"),
+            DecodeError::InvalidFlags {
+                packet: PacketType::Subscribe,
+                flags: 0
+            }
+        );
+    }
+
+    #[test]
+    fn mqtt_3_10_1_1_unsubscribe_flags_must_be_0010() {
+        assert_eq!(
+            error(V3_1_1, "a3 05 0001 0001 61"),
+            DecodeError::InvalidFlags {
+                packet: PacketType::Unsubscribe,
+                flags: 3
+            }
+        );
+    }
+
+    #[test]
+    fn mqtt_3_14_1_1_disconnect_flags_must_be_zero() {
+        assert_eq!(
+            error(V3_1_1, "e2 00"),
+            DecodeError::InvalidFlags {
+                packet: PacketType::Disconnect,
+                flags: 2
+            }
+        );
+    }
+
+    #[test]
+    fn mqtt_3_15_1_1_auth_flags_must_be_zero() {
+        assert_eq!(
+            error(V5, "f8 00"),
+            DecodeError::InvalidFlags {
+                packet: PacketType::Auth,
+                flags: 8
+            }
+        );
+    }
+
+    #[test]
+    fn mqtt_3_3_1_4_qos_3_is_malformed_from_the_first_byte() {
+        let e = error(V3_1_1, "36");
+        assert_eq!(
+            e,
+            DecodeError::InvalidQos {
+                packet: PacketType::Publish
+            }
+        );
+        assert_eq!(e.reason_code(), crate::ReasonCode::MalformedPacket);
+    }
+
+    #[test]
+    fn reserved_packet_type_0_is_malformed() {
+        assert_eq!(error(V3_1_1, "00 00"), DecodeError::ReservedPacketType);
+        assert_eq!(error(V5, "0f"), DecodeError::ReservedPacketType);
+    }
+
+    #[test]
+    fn auth_does_not_exist_before_5_0() {
+        for p in [V3_1, V3_1_1] {
+            assert_eq!(
+                error(p, "f0 00"),
+                DecodeError::PacketTypeNotInProtocol {
+                    packet: PacketType::Auth,
+                    protocol: p
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn mqtt_1_5_5_remaining_length_of_five_bytes_is_malformed() {
+        assert_eq!(
+            error(V3_1_1, "30 ff ff ff ff 01"),
+            DecodeError::VarIntTooLong { offset: 1 }
+        );
+        // The fourth byte still has its continuation bit: an error with 5 bytes in hand.
+        assert_eq!(
+            error(V5, "30 80 80 80 80"),
+            DecodeError::VarIntTooLong { offset: 1 }
+        );
+    }
+
+    #[test]
+    fn mqtt_1_5_5_1_non_minimal_remaining_length_is_malformed_in_5_0() {
+        assert_eq!(
+            error(V5, "c0 80 00"),
+            DecodeError::NonMinimalVarInt { offset: 1 }
+        );
+        // MQTT 3.1.1 has no such rule: accepted.
+        assert_eq!(
+            decoder(V3_1_1).decode(&hex("c0 80 00")),
+            Ok(Decoded::Complete(Packet::PingReq, 3))
+        );
+    }
+
+    #[test]
+    fn maximum_packet_size_is_enforced_from_the_fixed_header() {
+        // A 5-byte header announcing 256 MB: refused at once, no body needed.
+        let d = Decoder::new(V3_1_1).max_packet_size(1024);
+        assert_eq!(
+            d.decode(&hex("30 ff ff ff 7f")),
+            Err(DecodeError::PacketTooLarge {
+                size: 268_435_460,
+                max: 1024
+            })
+        );
+        assert_eq!(d.packet_len(&hex("30 ff ff ff 7f")).is_err(), true);
+        // The limit counts the fixed header: 1024 bytes in all passes, 1025 does not.
+        let ok = Decoder::new(V3_1_1).max_packet_size(1024);
+        assert!(matches!(
+            ok.decode(&hex("30 fd 07")),
+            Ok(Decoded::Partial(Some(n))) if n.get() == 1021
+        ));
+        assert!(matches!(
+            ok.decode(&hex("30 fe 07")),
+            Err(DecodeError::PacketTooLarge { size: 1025, .. })
+        ));
+        assert_eq!(
+            DecodeError::PacketTooLarge { size: 1, max: 0 }.reason_code(),
+            crate::ReasonCode::PacketTooLarge
+        );
+        // The default limit is 1 MiB.
+        assert!(Decoder::new(V5).decode(&hex("30 80 80 40")).is_err());
+        assert!(Decoder::new(V5).decode(&hex("30 fb ff 3f")).is_ok());
+    }
+
+    #[test]
+    fn partial_reports_exactly_what_is_missing() {
+        let d = Decoder::new(V3_1_1);
+        assert_eq!(d.decode(&[]), Ok(Decoded::Partial(None)));
+        assert_eq!(d.decode(&hex("30")), Ok(Decoded::Partial(None)));
+        assert_eq!(d.decode(&hex("30 80")), Ok(Decoded::Partial(None)));
+        assert_eq!(
+            d.decode(&hex("30 80 01")),
+            Ok(Decoded::Partial(NonZeroUsize::new(128)))
+        );
+        assert_eq!(d.packet_len(&hex("30 80 01 00")), Ok(Some(131)));
+    }
+
+    #[test]
+    fn short_field_inside_a_framed_packet_is_malformed_not_partial() {
+        assert_eq!(
+            error(V3_1_1, "40 01 00"),
+            DecodeError::UnexpectedEnd {
+                packet: PacketType::PubAck,
+                offset: 2,
+                wanted: 2
+            }
+        );
+    }
+
+    #[test]
+    fn trailing_bytes_inside_a_framed_packet_are_malformed() {
+        assert_eq!(
+            error(V3_1_1, "c0 01 00"),
+            DecodeError::TrailingBytes {
+                packet: PacketType::PingReq,
+                offset: 2
+            }
+        );
+        assert_eq!(
+            error(V3_1_1, "40 03 00 01 00"),
+            DecodeError::TrailingBytes {
+                packet: PacketType::PubAck,
+                offset: 4
+            }
+        );
+    }
+
+    #[test]
+    fn ping_packets() {
+        for p in [V3_1, V3_1_1, V5] {
+            assert_eq!(golden(p, "c0 00"), Packet::PingReq);
+            assert_eq!(golden(p, "d0 00"), Packet::PingResp);
+        }
+    }
+
+    #[test]
+    fn decodes_only_the_first_packet_of_a_buffer() {
+        let bytes = hex("c0 00 d0 00");
+        assert_eq!(
+            Decoder::new(V3_1_1).decode(&bytes),
+            Ok(Decoded::Complete(Packet::PingReq, 2))
+        );
+    }
+
+    #[test]
+    fn encode_is_all_or_nothing() {
+        let p = Packet::Publish(crate::Publish::new(
+            crate::TopicName::new("a/b").unwrap(),
+            &b"hello"[..],
+        ));
+        let len = p.encoded_len(V3_1_1).unwrap();
+        let mut small = [0xaau8; 11];
+        assert_eq!(len, 12);
+        assert_eq!(
+            p.encode(V3_1_1, &mut &mut small[..]),
+            Err(EncodeError::BufferTooSmall {
+                needed: 12,
+                available: 11
+            })
+        );
+        assert_eq!(small, [0xaa; 11]);
+        let mut exact = [0u8; 12];
+        assert_eq!(p.encode(V3_1_1, &mut &mut exact[..]), Ok(12));
+        assert_eq!(exact.to_vec(), hex("30 0a 0003 612f62 68656c6c6f"));
+    }
+
+    #[test]
+    fn encode_refuses_packets_over_the_peer_maximum() {
+        let p = Packet::Publish(crate::Publish::new(
+            crate::TopicName::new("a/b").unwrap(),
+            &[0u8; 100][..],
+        ));
+        let enc = Encoder::new(V5).max_packet_size(50);
+        let mut out = alloc::vec::Vec::new();
+        assert_eq!(
+            enc.encode(&p, &mut out),
+            Err(EncodeError::PacketTooLarge { size: 108, max: 50 })
+        );
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn encode_refuses_a_remaining_length_over_the_protocol_limit() {
+        let big = alloc::vec![0u8; VARINT_MAX as usize];
+        let p = Packet::Publish(crate::Publish::new(
+            crate::TopicName::new("a").unwrap(),
+            &big[..],
+        ));
+        assert!(matches!(
+            p.encoded_len(V3_1_1),
+            Err(EncodeError::PacketTooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn trim_to_fit_drops_reason_string_then_user_properties() {
+        use crate::{PubAck, Str, UserProperty};
+        let mut ack = PubAck::new(crate::PacketId::new(1).unwrap());
+        ack.reason = crate::PubAckReason::QuotaExceeded;
+        ack.properties.reason_string = Some(Str::new("x".repeat(40)).unwrap());
+        ack.properties.user_properties =
+            alloc::vec![UserProperty::new("k", "v").unwrap()].into();
+        let mut p = Packet::PubAck(ack);
+        let full = p.encoded_len(V5).unwrap();
+        assert_eq!(full, 2 + 2 + 1 + 1 + 43 + 7);
+        // Room for the user property but not the reason string.
+        assert_eq!(p.trim_to_fit(V5, 20), Ok(13));
+        let Packet::PubAck(a) = &p else { panic!() };
+        assert!(a.properties.reason_string.is_none());
+        assert_eq!(a.properties.user_properties.len(), 1);
+        // No room for either: both go; the reason code stays.
+        assert_eq!(p.trim_to_fit(V5, 5), Ok(5));
+        // Nothing left to drop.
+        assert!(matches!(
+            p.trim_to_fit(V5, 4),
+            Err(EncodeError::PacketTooLarge { .. })
+        ));
+        // A PUBLISH is never trimmed.
+        let mut publish = Packet::Publish(crate::Publish::new(
+            crate::TopicName::new("a").unwrap(),
+            &[0u8; 10][..],
+        ));
+        assert!(publish.trim_to_fit(V5, 5).is_err());
+    }
 }

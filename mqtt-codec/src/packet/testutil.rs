@@ -1,0 +1,73 @@
+//! Test helpers: hex vectors, the prefix check and re-encoding.
+
+use alloc::vec::Vec;
+
+use crate::{DecodeError, Decoded, Decoder, EncodeError, Packet, Protocol, MAX_PACKET_SIZE};
+
+/// Bytes from hex; spaces are ignored.
+pub(crate) fn hex(s: &str) -> Vec<u8> {
+    let s: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    assert!(s.len() % 2 == 0, "odd hex");
+    s.chunks(2)
+        .map(|c| u8::from_str_radix(core::str::from_utf8(c).unwrap(), 16).unwrap())
+        .collect()
+}
+
+pub(crate) fn decoder(p: Protocol) -> Decoder {
+    Decoder::new(p).max_packet_size(MAX_PACKET_SIZE)
+}
+
+/// Decodes a whole packet that must fill `bytes` exactly.
+pub(crate) fn decode(p: Protocol, bytes: &[u8]) -> Result<Packet<'_>, DecodeError> {
+    match decoder(p).decode(bytes)? {
+        Decoded::Complete(packet, n) => {
+            assert_eq!(n, bytes.len(), "consumed");
+            Ok(packet)
+        }
+        Decoded::Partial(n) => panic!("partial, needs {n:?}"),
+    }
+}
+
+/// Every strict prefix of a valid packet is partial; once the fixed header is complete,
+/// the count of missing bytes is exact.
+pub(crate) fn assert_prefixes_partial(p: Protocol, bytes: &[u8]) {
+    let d = decoder(p);
+    for cut in 0..bytes.len() {
+        match d.decode(&bytes[..cut]) {
+            Ok(Decoded::Partial(Some(n))) => assert_eq!(n.get(), bytes.len() - cut, "cut {cut}"),
+            Ok(Decoded::Partial(None)) => {
+                let hdr_len = 1 + bytes[1..].iter().take_while(|&&b| b & 0x80 != 0).count() + 1;
+                assert!(cut < hdr_len, "cut {cut}: header should be complete");
+            }
+            other => panic!("prefix of {cut} bytes: {other:?}"),
+        }
+    }
+}
+
+/// Encodes at `p` into a fresh vector, checking `encoded_len`.
+pub(crate) fn encode(p: Protocol, packet: &Packet<'_>) -> Result<Vec<u8>, EncodeError> {
+    let mut out = Vec::new();
+    let n = packet.encode(p, &mut out)?;
+    assert_eq!(n, out.len());
+    assert_eq!(packet.encoded_len(p)?, n);
+    Ok(out)
+}
+
+/// A golden vector: decodes, every prefix is partial, and re-encoding gives the same bytes.
+pub(crate) fn golden(p: Protocol, hexstr: &str) -> Packet<'static> {
+    let bytes = hex(hexstr);
+    assert_prefixes_partial(p, &bytes);
+    let packet = decode(p, &bytes).unwrap_or_else(|e| panic!("{hexstr}: {e}"));
+    let again = encode(p, &packet).unwrap();
+    assert_eq!(again, bytes, "re-encoding {hexstr}");
+    packet.into_owned()
+}
+
+/// The error decoding `hexstr` at `p` gives.
+pub(crate) fn error(p: Protocol, hexstr: &str) -> DecodeError {
+    let bytes = hex(hexstr);
+    match decoder(p).decode(&bytes) {
+        Err(e) => e,
+        other => panic!("{hexstr} should fail, got {other:?}"),
+    }
+}
