@@ -119,3 +119,133 @@ impl<'a> ConnAck<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::testutil::*;
+    use crate::Protocol::{V3_1, V3_1_1, V5};
+    use crate::{Packet, PropertyId};
+
+    fn connack(p: Packet<'_>) -> ConnAck<'static> {
+        match p {
+            Packet::ConnAck(c) => c.into_owned(),
+            other => panic!("not a CONNACK: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn v3_return_codes_map_to_reasons() {
+        let want = [
+            ConnectReason::Success,
+            ConnectReason::UnsupportedProtocolVersion,
+            ConnectReason::ClientIdentifierNotValid,
+            ConnectReason::ServerUnavailable,
+            ConnectReason::BadUserNameOrPassword,
+            ConnectReason::NotAuthorized,
+        ];
+        for (code, reason) in want.iter().enumerate() {
+            for p in [V3_1, V3_1_1] {
+                let c = connack(golden(p, &alloc::format!("20 02 00 {code:02x}")));
+                assert_eq!(c.reason, *reason);
+            }
+        }
+        assert_eq!(
+            error(V3_1_1, "20 02 00 06"),
+            DecodeError::InvalidReasonCode { packet: PacketType::ConnAck, code: 6 }
+        );
+    }
+
+    #[test]
+    fn session_present() {
+        assert!(connack(golden(V3_1_1, "20 02 01 00")).session_present);
+        assert!(connack(golden(V5, "20 03 01 00 00")).session_present);
+        // MQTT 3.1 has no Session Present.
+        let c = ConnAck::new(ConnectReason::Success, true);
+        assert!(matches!(
+            Packet::ConnAck(c).encoded_len(V3_1),
+            Err(EncodeError::NotInProtocol { what: "session present", .. })
+        ));
+    }
+
+    #[test]
+    fn mqtt_3_2_2_1_reserved_acknowledge_flags() {
+        assert_eq!(error(V3_1_1, "20 02 02 00"), DecodeError::ReservedAckFlags { flags: 2 });
+        assert_eq!(error(V5, "20 03 80 00 00"), DecodeError::ReservedAckFlags { flags: 0x80 });
+    }
+
+    #[test]
+    fn mqtt_3_2_2_4_session_present_only_with_success() {
+        assert_eq!(error(V3_1_1, "20 02 01 01"), DecodeError::SessionPresentWithError { code: 1 });
+        assert_eq!(error(V5, "20 03 01 87 00"), DecodeError::SessionPresentWithError { code: 0x87 });
+        let c = ConnAck::new(ConnectReason::NotAuthorized, true);
+        assert_eq!(Packet::ConnAck(c).encoded_len(V5), Err(EncodeError::SessionPresentWithError));
+    }
+
+    #[test]
+    fn mqtt_3_2_2_8_connack_reason_codes() {
+        for &r in ConnectReason::ALL {
+            let c = connack(golden(V5, &alloc::format!("20 03 00 {:02x} 00", r.code())));
+            assert_eq!(c.reason, r);
+        }
+        for code in [0x01u8, 0x04, 0x8b, 0x8e, 0x91, 0xa2] {
+            assert_eq!(
+                error(V5, &alloc::format!("20 03 00 {code:02x} 00")),
+                DecodeError::InvalidReasonCode { packet: PacketType::ConnAck, code }
+            );
+        }
+    }
+
+    #[test]
+    fn v5_every_connack_property() {
+        let c = connack(golden(
+            V5,
+            "205000004d110000003c2100142401250027000010001200066175746f2d3122000a1f00026f6b280129002a0113001e1a0004726573701c00056f74686572150005534352414d160001ff2600016b000176",
+        ));
+        let p = &c.properties;
+        assert_eq!(p.session_expiry_interval, Some(60));
+        assert_eq!(p.receive_maximum.map(|v| v.get()), Some(20));
+        assert_eq!(p.maximum_qos, Some(crate::MaximumQos::AtLeastOnce));
+        assert_eq!(p.retain_available, Some(false));
+        assert_eq!(p.maximum_packet_size.map(|v| v.get()), Some(4096));
+        assert_eq!(p.assigned_client_identifier.as_deref(), Some("auto-1"));
+        assert_eq!(p.topic_alias_maximum, Some(10));
+        assert_eq!(p.reason_string.as_deref(), Some("ok"));
+        assert_eq!(p.wildcard_subscription_available, Some(true));
+        assert_eq!(p.subscription_identifiers_available, Some(false));
+        assert_eq!(p.shared_subscription_available, Some(true));
+        assert_eq!(p.server_keep_alive, Some(30));
+        assert_eq!(p.response_information.as_deref(), Some("resp"));
+        assert_eq!(p.server_reference.as_deref(), Some("other"));
+        assert_eq!(p.authentication_method.as_deref(), Some("SCRAM"));
+        assert_eq!(p.authentication_data.as_deref(), Some(&[0xffu8][..]));
+        assert_eq!(p.user_properties.len(), 1);
+    }
+
+    #[test]
+    fn maximum_qos_2_is_a_protocol_error() {
+        assert_eq!(
+            error(V5, "20050000022402"),
+            DecodeError::InvalidPropertyValue { packet: PacketType::ConnAck, property: PropertyId::MaximumQos, value: 2 }
+        );
+    }
+
+    #[test]
+    fn topic_alias_not_allowed_on_connack() {
+        assert_eq!(
+            error(V5, "2006000003230001"),
+            DecodeError::PropertyNotAllowed { packet: PacketType::ConnAck, property: PropertyId::TopicAlias }
+        );
+    }
+
+    #[test]
+    fn v5_only_reason_refused_at_3_1_1() {
+        let c = ConnAck::new(ConnectReason::Banned, false);
+        assert_eq!(
+            Packet::ConnAck(c).encoded_len(V3_1_1),
+            Err(EncodeError::NotInProtocol { packet: PacketType::ConnAck, what: "reason code", protocol: V3_1_1 })
+        );
+        let c = ConnAck::new(ConnectReason::NotAuthorized, false);
+        assert_eq!(encode(V3_1_1, &Packet::ConnAck(c)).unwrap(), hex("20 02 00 05"));
+    }
+}
