@@ -112,3 +112,144 @@ impl<'a> From<PubComp<'a>> for crate::Packet<'a> {
         crate::Packet::PubComp(p)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::testutil::*;
+    use crate::Packet;
+    use crate::Protocol::{V3_1, V3_1_1, V5};
+
+    #[test]
+    fn acks_at_every_level() {
+        for p in [V3_1, V3_1_1, V5] {
+            assert_eq!(
+                golden(p, "40 02 00 01"),
+                Packet::PubAck(PubAck::new(PacketId::new(1).unwrap()))
+            );
+            assert_eq!(
+                golden(p, "50 02 00 02"),
+                Packet::PubRec(PubRec::new(PacketId::new(2).unwrap()))
+            );
+            assert_eq!(
+                golden(p, "62 02 00 03"),
+                Packet::PubRel(PubRel::new(PacketId::new(3).unwrap()))
+            );
+            assert_eq!(
+                golden(p, "70 02 ff ff"),
+                Packet::PubComp(PubComp::new(PacketId::new(0xffff).unwrap()))
+            );
+        }
+    }
+
+    #[test]
+    fn v5_reason_and_properties() {
+        let Packet::PubAck(a) = golden(V5, "40120001100e1f00046e6f6e652600016b000176") else {
+            panic!()
+        };
+        assert_eq!(a.reason, PubAckReason::NoMatchingSubscribers);
+        assert_eq!(a.properties.reason_string.as_deref(), Some("none"));
+        let Packet::PubRec(r) = golden(V5, "50 03 00 01 97") else {
+            panic!()
+        };
+        assert_eq!(r.reason, PubRecReason::QuotaExceeded);
+        let Packet::PubComp(c) = golden(V5, "70 03 00 01 92") else {
+            panic!()
+        };
+        assert_eq!(c.reason, PubCompReason::PacketIdentifierNotFound);
+    }
+
+    #[test]
+    fn v5_short_forms_decode_and_encode_shortest() {
+        // Reason 0x00 with an empty property block: the encoder drops both.
+        let bytes = hex("40 04 00 01 00 00");
+        let p = decode(V5, &bytes).unwrap();
+        assert_eq!(p, Packet::PubAck(PubAck::new(PacketId::new(1).unwrap())));
+        assert_eq!(encode(V5, &p).unwrap(), hex("40 02 00 01"));
+        let bytes = hex("40 03 00 01 00");
+        let p = decode(V5, &bytes).unwrap();
+        assert_eq!(encode(V5, &p).unwrap(), hex("40 02 00 01"));
+    }
+
+    #[test]
+    fn mqtt_3_4_2_1_puback_reason_codes() {
+        for &r in &PubAckReason::ALL[1..] {
+            golden(V5, &alloc::format!("40 03 00 01 {:02x}", r.code()));
+        }
+        assert_eq!(
+            error(V5, "40 03 00 01 92"),
+            DecodeError::InvalidReasonCode {
+                packet: PacketType::PubAck,
+                code: 0x92
+            }
+        );
+    }
+
+    #[test]
+    fn mqtt_3_5_2_1_pubrec_reason_codes() {
+        assert_eq!(
+            error(V5, "50 03 00 01 92"),
+            DecodeError::InvalidReasonCode {
+                packet: PacketType::PubRec,
+                code: 0x92
+            }
+        );
+    }
+
+    #[test]
+    fn mqtt_3_6_2_1_pubrel_reason_codes() {
+        golden(V5, "62 03 00 01 92");
+        assert_eq!(
+            error(V5, "62 03 00 01 10"),
+            DecodeError::InvalidReasonCode {
+                packet: PacketType::PubRel,
+                code: 0x10
+            }
+        );
+    }
+
+    #[test]
+    fn mqtt_3_7_2_1_pubcomp_reason_codes() {
+        assert_eq!(
+            error(V5, "70 03 00 01 80"),
+            DecodeError::InvalidReasonCode {
+                packet: PacketType::PubComp,
+                code: 0x80
+            }
+        );
+    }
+
+    #[test]
+    fn mqtt_2_3_1_1_ack_packet_id_zero() {
+        assert_eq!(
+            error(V3_1_1, "40 02 00 00"),
+            DecodeError::ZeroPacketId {
+                packet: PacketType::PubAck
+            }
+        );
+    }
+
+    #[test]
+    fn v5_content_refused_at_3_1_1() {
+        let mut a = PubAck::new(PacketId::new(1).unwrap());
+        a.reason = PubAckReason::NotAuthorized;
+        assert_eq!(
+            Packet::PubAck(a.clone()).encoded_len(V3_1_1),
+            Err(EncodeError::NotInProtocol {
+                packet: PacketType::PubAck,
+                what: "reason code",
+                protocol: V3_1_1
+            })
+        );
+        a.reason = PubAckReason::Success;
+        a.properties.reason_string = Some(crate::Str::new("x").unwrap());
+        assert_eq!(
+            Packet::PubAck(a).encoded_len(V3_1_1),
+            Err(EncodeError::NotInProtocol {
+                packet: PacketType::PubAck,
+                what: "properties",
+                protocol: V3_1_1
+            })
+        );
+    }
+}

@@ -52,3 +52,56 @@ impl<'a> Auth<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::testutil::*;
+    use crate::Packet;
+    use crate::Protocol::{V3_1_1, V5};
+
+    #[test]
+    fn auth_golden() {
+        assert_eq!(golden(V5, "f0 00"), Packet::Auth(Auth::default()));
+        let Packet::Auth(a) = golden(V5, "f0 01 18") else {
+            panic!()
+        };
+        assert_eq!(a.reason, AuthReason::ContinueAuthentication);
+        let Packet::Auth(a) = golden(V5, "f0141812150005534352414d16000201021f0002676f") else {
+            panic!()
+        };
+        assert_eq!(a.properties.authentication_method.as_deref(), Some("SCRAM"));
+        assert_eq!(
+            a.properties.authentication_data.as_deref(),
+            Some(&[1u8, 2][..])
+        );
+        assert_eq!(a.properties.reason_string.as_deref(), Some("go"));
+    }
+
+    #[test]
+    fn mqtt_3_15_2_1_auth_reason_codes() {
+        assert_eq!(
+            error(V5, "f0 01 01"),
+            DecodeError::InvalidReasonCode {
+                packet: PacketType::Auth,
+                code: 1
+            }
+        );
+        assert!(matches!(
+            error(V5, "f00719051100000001"),
+            DecodeError::PropertyNotAllowed { .. }
+        ));
+    }
+
+    #[test]
+    fn auth_cannot_be_encoded_before_5_0() {
+        assert_eq!(
+            Packet::Auth(Auth::default()).encoded_len(V3_1_1),
+            Err(EncodeError::NotInProtocol {
+                packet: PacketType::Auth,
+                what: "AUTH",
+                protocol: V3_1_1
+            })
+        );
+    }
+}

@@ -152,7 +152,10 @@ mod tests {
         }
         assert_eq!(
             error(V3_1_1, "20 02 00 06"),
-            DecodeError::InvalidReasonCode { packet: PacketType::ConnAck, code: 6 }
+            DecodeError::InvalidReasonCode {
+                packet: PacketType::ConnAck,
+                code: 6
+            }
         );
     }
 
@@ -164,22 +167,40 @@ mod tests {
         let c = ConnAck::new(ConnectReason::Success, true);
         assert!(matches!(
             Packet::ConnAck(c).encoded_len(V3_1),
-            Err(EncodeError::NotInProtocol { what: "session present", .. })
+            Err(EncodeError::NotInProtocol {
+                what: "session present",
+                ..
+            })
         ));
     }
 
     #[test]
     fn mqtt_3_2_2_1_reserved_acknowledge_flags() {
-        assert_eq!(error(V3_1_1, "20 02 02 00"), DecodeError::ReservedAckFlags { flags: 2 });
-        assert_eq!(error(V5, "20 03 80 00 00"), DecodeError::ReservedAckFlags { flags: 0x80 });
+        assert_eq!(
+            error(V3_1_1, "20 02 02 00"),
+            DecodeError::ReservedAckFlags { flags: 2 }
+        );
+        assert_eq!(
+            error(V5, "20 03 80 00 00"),
+            DecodeError::ReservedAckFlags { flags: 0x80 }
+        );
     }
 
     #[test]
     fn mqtt_3_2_2_4_session_present_only_with_success() {
-        assert_eq!(error(V3_1_1, "20 02 01 01"), DecodeError::SessionPresentWithError { code: 1 });
-        assert_eq!(error(V5, "20 03 01 87 00"), DecodeError::SessionPresentWithError { code: 0x87 });
+        assert_eq!(
+            error(V3_1_1, "20 02 01 01"),
+            DecodeError::SessionPresentWithError { code: 1 }
+        );
+        assert_eq!(
+            error(V5, "20 03 01 87 00"),
+            DecodeError::SessionPresentWithError { code: 0x87 }
+        );
         let c = ConnAck::new(ConnectReason::NotAuthorized, true);
-        assert_eq!(Packet::ConnAck(c).encoded_len(V5), Err(EncodeError::SessionPresentWithError));
+        assert_eq!(
+            Packet::ConnAck(c).encoded_len(V5),
+            Err(EncodeError::SessionPresentWithError)
+        );
     }
 
     #[test]
@@ -191,7 +212,10 @@ mod tests {
         for code in [0x01u8, 0x04, 0x8b, 0x8e, 0x91, 0xa2] {
             assert_eq!(
                 error(V5, &alloc::format!("20 03 00 {code:02x} 00")),
-                DecodeError::InvalidReasonCode { packet: PacketType::ConnAck, code }
+                DecodeError::InvalidReasonCode {
+                    packet: PacketType::ConnAck,
+                    code
+                }
             );
         }
     }
@@ -226,7 +250,11 @@ mod tests {
     fn maximum_qos_2_is_a_protocol_error() {
         assert_eq!(
             error(V5, "20050000022402"),
-            DecodeError::InvalidPropertyValue { packet: PacketType::ConnAck, property: PropertyId::MaximumQos, value: 2 }
+            DecodeError::InvalidPropertyValue {
+                packet: PacketType::ConnAck,
+                property: PropertyId::MaximumQos,
+                value: 2
+            }
         );
     }
 
@@ -234,7 +262,10 @@ mod tests {
     fn topic_alias_not_allowed_on_connack() {
         assert_eq!(
             error(V5, "2006000003230001"),
-            DecodeError::PropertyNotAllowed { packet: PacketType::ConnAck, property: PropertyId::TopicAlias }
+            DecodeError::PropertyNotAllowed {
+                packet: PacketType::ConnAck,
+                property: PropertyId::TopicAlias
+            }
         );
     }
 
@@ -243,9 +274,16 @@ mod tests {
         let c = ConnAck::new(ConnectReason::Banned, false);
         assert_eq!(
             Packet::ConnAck(c).encoded_len(V3_1_1),
-            Err(EncodeError::NotInProtocol { packet: PacketType::ConnAck, what: "reason code", protocol: V3_1_1 })
+            Err(EncodeError::NotInProtocol {
+                packet: PacketType::ConnAck,
+                what: "reason code",
+                protocol: V3_1_1
+            })
         );
         let c = ConnAck::new(ConnectReason::NotAuthorized, false);
-        assert_eq!(encode(V3_1_1, &Packet::ConnAck(c)).unwrap(), hex("20 02 00 05"));
+        assert_eq!(
+            encode(V3_1_1, &Packet::ConnAck(c)).unwrap(),
+            hex("20 02 00 05")
+        );
     }
 }

@@ -311,13 +311,19 @@ mod tests {
         // Variable header of the 3.1.1 example in §3.1.2.10: flags 0xCE, keep alive 10.
         // The decoder's level does not matter: CONNECT carries its own.
         for level in [V3_1, V3_1_1, V5] {
-            let c = connect(golden(level, "101900044d51545404ce000a00016300017700016d000175000170"));
+            let c = connect(golden(
+                level,
+                "101900044d51545404ce000a00016300017700016d000175000170",
+            ));
             assert_eq!(c.protocol, V3_1_1);
             assert!(c.clean_start);
             assert_eq!(c.keep_alive, 10);
             assert_eq!(c.client_id.as_str(), "c");
             let w = c.will.as_ref().unwrap();
-            assert_eq!((w.topic.as_str(), w.payload.as_bytes(), w.qos, w.retain), ("w", &b"m"[..], QoS::AtLeastOnce, false));
+            assert_eq!(
+                (w.topic.as_str(), w.payload.as_bytes(), w.qos, w.retain),
+                ("w", &b"m"[..], QoS::AtLeastOnce, false)
+            );
             assert_eq!(c.username.as_deref(), Some("u"));
             assert_eq!(c.password.as_deref(), Some(&b"p"[..]));
         }
@@ -326,7 +332,10 @@ mod tests {
     #[test]
     fn spec_example_5_0_with_session_expiry() {
         // The 5.0 example of §3.1.2.11: flags 0xC2, keep alive 10, Session Expiry 10.
-        let c = connect(golden(V5, "101900044d51545405c2000a05110000000a000163000175000170"));
+        let c = connect(golden(
+            V5,
+            "101900044d51545405c2000a05110000000a000163000175000170",
+        ));
         assert_eq!(c.protocol, V5);
         assert_eq!(c.properties.session_expiry_interval, Some(10));
     }
@@ -355,20 +364,29 @@ mod tests {
         let w = c.will.as_ref().unwrap();
         assert_eq!((w.qos, w.retain), (QoS::AtLeastOnce, true));
         assert_eq!(w.properties.will_delay_interval, Some(5));
-        assert_eq!(w.properties.payload_format_indicator, Some(PayloadFormat::Utf8));
+        assert_eq!(
+            w.properties.payload_format_indicator,
+            Some(PayloadFormat::Utf8)
+        );
         assert_eq!(w.properties.content_type.as_deref(), Some("j"));
     }
 
     #[test]
     fn mqtt_3_1_2_1_protocol_name_must_be_mqtt() {
-        assert_eq!(error(V5, "100d00044d5154580402003c000163"), DecodeError::InvalidProtocolName);
+        assert_eq!(
+            error(V5, "100d00044d5154580402003c000163"),
+            DecodeError::InvalidProtocolName
+        );
     }
 
     #[test]
     fn mqtt_3_1_2_2_unsupported_protocol_level() {
         let e = error(V5, "100d00044d5154540602003c000163");
         assert_eq!(e, DecodeError::UnsupportedProtocolLevel { level: 6 });
-        assert_eq!(e.reason_code(), crate::ReasonCode::UnsupportedProtocolVersion);
+        assert_eq!(
+            e.reason_code(),
+            crate::ReasonCode::UnsupportedProtocolVersion
+        );
         // "MQIsdp" goes only with level 3.
         assert_eq!(
             error(V5, "100f00064d51497364700402003c000163"),
@@ -378,7 +396,10 @@ mod tests {
 
     #[test]
     fn mqtt_3_1_2_3_reserved_connect_flag_must_be_zero() {
-        assert_eq!(error(V3_1_1, "100d00044d5154540403003c000163"), DecodeError::ReservedConnectFlag);
+        assert_eq!(
+            error(V3_1_1, "100d00044d5154540403003c000163"),
+            DecodeError::ReservedConnectFlag
+        );
     }
 
     #[test]
@@ -401,7 +422,9 @@ mod tests {
     fn mqtt_3_1_2_14_will_qos_3_is_malformed() {
         assert_eq!(
             error(V3_1_1, "101300044d515454041e003c00016300017700016d"),
-            DecodeError::InvalidQos { packet: PacketType::Connect }
+            DecodeError::InvalidQos {
+                packet: PacketType::Connect
+            }
         );
     }
 
@@ -409,7 +432,10 @@ mod tests {
     fn mqtt_3_1_3_10_will_topic_is_a_topic_name() {
         assert!(matches!(
             error(V3_1_1, "101500044d5154540406003c0001630003772f2300016d"),
-            DecodeError::Invalid { error: crate::ValueError::WildcardInTopicName { .. }, .. }
+            DecodeError::Invalid {
+                error: crate::ValueError::WildcardInTopicName { .. },
+                ..
+            }
         ));
     }
 
@@ -425,7 +451,10 @@ mod tests {
         // And the encoder refuses it at 3.1.1.
         let mut c = c;
         c.protocol = V3_1_1;
-        assert_eq!(Packet::Connect(c).encoded_len(V3_1_1), Err(EncodeError::PasswordWithoutUsername));
+        assert_eq!(
+            Packet::Connect(c).encoded_len(V3_1_1),
+            Err(EncodeError::PasswordWithoutUsername)
+        );
     }
 
     #[test]
@@ -440,16 +469,34 @@ mod tests {
 
     #[test]
     fn mqtt_3_1_client_id_is_1_to_23_characters() {
-        golden(V3_1, "102500064d51497364700302003c00176161616161616161616161616161616161616161616161");
+        golden(
+            V3_1,
+            "102500064d51497364700302003c00176161616161616161616161616161616161616161616161",
+        );
         assert_eq!(
-            error(V3_1, "102600064d51497364700302003c0018616161616161616161616161616161616161616161616161"),
+            error(
+                V3_1,
+                "102600064d51497364700302003c0018616161616161616161616161616161616161616161616161"
+            ),
             DecodeError::ClientIdRejected { len: 24 }
         );
-        assert_eq!(error(V3_1, "100e00064d51497364700302003c0000"), DecodeError::ClientIdRejected { len: 0 });
+        assert_eq!(
+            error(V3_1, "100e00064d51497364700302003c0000"),
+            DecodeError::ClientIdRejected { len: 0 }
+        );
         // A configured limit replaces the 23 (real brokers accept longer).
-        let long = hex("102600064d51497364700302003c0018616161616161616161616161616161616161616161616161");
-        assert!(decoder(V3_1).client_id_limit(Some(64)).decode(&long).is_ok());
-        assert!(decoder(V5).client_id_limit(Some(8)).decode(&hex("101900044d51545405c2000a05110000000a000163000175000170")).is_ok());
+        let long =
+            hex("102600064d51497364700302003c0018616161616161616161616161616161616161616161616161");
+        assert!(decoder(V3_1)
+            .client_id_limit(Some(64))
+            .decode(&long)
+            .is_ok());
+        assert!(decoder(V5)
+            .client_id_limit(Some(8))
+            .decode(&hex(
+                "101900044d51545405c2000a05110000000a000163000175000170"
+            ))
+            .is_ok());
         assert_eq!(
             decoder(V5).client_id_limit(Some(2)).decode(&hex("105000044d51545405ee003c2321001427000003e822000a19011700150005534352414d16000201022600016100016200036369640b180000000501010300016a0003772f74000362796500017500027077")),
             Err(DecodeError::ClientIdRejected { len: 3 })
@@ -460,29 +507,57 @@ mod tests {
     fn connect_property_not_allowed() {
         assert_eq!(
             error(V5, "101100044d5154540502003c03230001000163"),
-            DecodeError::PropertyNotAllowed { packet: PacketType::Connect, property: PropertyId::TopicAlias }
+            DecodeError::PropertyNotAllowed {
+                packet: PacketType::Connect,
+                property: PropertyId::TopicAlias
+            }
         );
         // Will Delay belongs to the will properties, not CONNECT's.
         assert_eq!(
             error(V5, "101300044d5154540502003c051800000001000163"),
-            DecodeError::PropertyNotAllowed { packet: PacketType::Connect, property: PropertyId::WillDelayInterval }
+            DecodeError::PropertyNotAllowed {
+                packet: PacketType::Connect,
+                property: PropertyId::WillDelayInterval
+            }
         );
         // And Topic Alias is not a will property.
         assert_eq!(
             error(V5, "101800044d5154540506003c000001630323000100017700016d"),
-            DecodeError::PropertyNotAllowed { packet: PacketType::Connect, property: PropertyId::TopicAlias }
+            DecodeError::PropertyNotAllowed {
+                packet: PacketType::Connect,
+                property: PropertyId::TopicAlias
+            }
         );
     }
 
     #[test]
     fn connect_property_values_out_of_range() {
         for (hexstr, property, value) in [
-            ("101100044d5154540502003c03210000000163", PropertyId::ReceiveMaximum, 0),
-            ("101300044d5154540502003c052700000000000163", PropertyId::MaximumPacketSize, 0),
-            ("101000044d5154540502003c021702000163", PropertyId::RequestProblemInformation, 2),
+            (
+                "101100044d5154540502003c03210000000163",
+                PropertyId::ReceiveMaximum,
+                0,
+            ),
+            (
+                "101300044d5154540502003c052700000000000163",
+                PropertyId::MaximumPacketSize,
+                0,
+            ),
+            (
+                "101000044d5154540502003c021702000163",
+                PropertyId::RequestProblemInformation,
+                2,
+            ),
         ] {
             let e = error(V5, hexstr);
-            assert_eq!(e, DecodeError::InvalidPropertyValue { packet: PacketType::Connect, property, value });
+            assert_eq!(
+                e,
+                DecodeError::InvalidPropertyValue {
+                    packet: PacketType::Connect,
+                    property,
+                    value
+                }
+            );
             assert_eq!(e.reason_code(), crate::ReasonCode::ProtocolError);
         }
     }
@@ -493,7 +568,10 @@ mod tests {
         assert!(decoder(V5).decode(&bytes).is_ok());
         assert_eq!(
             decoder(V5).check_payload_format(true).decode(&bytes),
-            Err(DecodeError::PayloadFormatInvalid { packet: PacketType::Connect, packet_id: None })
+            Err(DecodeError::PayloadFormatInvalid {
+                packet: PacketType::Connect,
+                packet_id: None
+            })
         );
     }
 
@@ -503,7 +581,11 @@ mod tests {
         c.properties.session_expiry_interval = Some(1);
         assert_eq!(
             Packet::Connect(c).encoded_len(V3_1_1),
-            Err(EncodeError::NotInProtocol { packet: PacketType::Connect, what: "properties", protocol: V3_1_1 })
+            Err(EncodeError::NotInProtocol {
+                packet: PacketType::Connect,
+                what: "properties",
+                protocol: V3_1_1
+            })
         );
     }
 
@@ -511,6 +593,9 @@ mod tests {
     fn connect_uses_its_own_level_when_encoding() {
         let c = Connect::new(V3_1, Str::new("c").unwrap(), 60);
         // Asked at 5.0, it is still written as MQIsdp level 3.
-        assert_eq!(encode(V5, &Packet::Connect(c)).unwrap(), hex("100f00064d51497364700302003c000163"));
+        assert_eq!(
+            encode(V5, &Packet::Connect(c)).unwrap(),
+            hex("100f00064d51497364700302003c000163")
+        );
     }
 }

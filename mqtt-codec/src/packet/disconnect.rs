@@ -55,3 +55,71 @@ impl<'a> Disconnect<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::testutil::*;
+    use crate::Protocol::{V3_1, V3_1_1, V5};
+    use crate::{Packet, PropertyId};
+
+    #[test]
+    fn empty_at_every_level() {
+        for p in [V3_1, V3_1_1, V5] {
+            assert_eq!(
+                golden(p, "e0 00"),
+                Packet::Disconnect(Disconnect::default())
+            );
+        }
+        assert!(matches!(
+            error(V3_1_1, "e0 01 00"),
+            DecodeError::TrailingBytes { .. }
+        ));
+    }
+
+    #[test]
+    fn mqtt_3_14_2_1_disconnect_reason_codes() {
+        for &r in DisconnectReason::ALL {
+            let bytes = hex(&alloc::format!("e0 01 {:02x}", r.code()));
+            let Packet::Disconnect(d) = decode(V5, &bytes).unwrap() else {
+                panic!()
+            };
+            assert_eq!(d.reason, r);
+        }
+        golden(V5, "e0 01 04");
+        assert_eq!(
+            error(V5, "e0 01 01"),
+            DecodeError::InvalidReasonCode {
+                packet: PacketType::Disconnect,
+                code: 1
+            }
+        );
+    }
+
+    #[test]
+    fn v5_properties() {
+        let Packet::Disconnect(d) = golden(V5, "e0138e11110000003c1f00036279651c0003737276") else {
+            panic!()
+        };
+        assert_eq!(d.reason, DisconnectReason::SessionTakenOver);
+        assert_eq!(d.properties.session_expiry_interval, Some(60));
+        assert_eq!(d.properties.reason_string.as_deref(), Some("bye"));
+        assert_eq!(d.properties.server_reference.as_deref(), Some("srv"));
+        assert_eq!(
+            error(V5, "e00700051800000001"),
+            DecodeError::PropertyNotAllowed {
+                packet: PacketType::Disconnect,
+                property: PropertyId::WillDelayInterval
+            }
+        );
+    }
+
+    #[test]
+    fn v5_reason_refused_at_3_1_1() {
+        let d = Disconnect::new(DisconnectReason::ServerBusy);
+        assert!(matches!(
+            Packet::Disconnect(d).encoded_len(V3_1_1),
+            Err(EncodeError::NotInProtocol { .. })
+        ));
+    }
+}

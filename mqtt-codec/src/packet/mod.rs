@@ -775,7 +775,7 @@ mod tests {
                 max: 1024
             })
         );
-        assert_eq!(d.packet_len(&hex("30 ff ff ff 7f")).is_err(), true);
+        assert!(d.packet_len(&hex("30 ff ff ff 7f")).is_err());
         // The limit counts the fixed header: 1024 bytes in all passes, 1025 does not.
         let ok = Decoder::new(V3_1_1).max_packet_size(1024);
         assert!(matches!(
@@ -911,8 +911,7 @@ mod tests {
         let mut ack = PubAck::new(crate::PacketId::new(1).unwrap());
         ack.reason = crate::PubAckReason::QuotaExceeded;
         ack.properties.reason_string = Some(Str::new("x".repeat(40)).unwrap());
-        ack.properties.user_properties =
-            alloc::vec![UserProperty::new("k", "v").unwrap()].into();
+        ack.properties.user_properties = alloc::vec![UserProperty::new("k", "v").unwrap()].into();
         let mut p = Packet::PubAck(ack);
         let full = p.encoded_len(V5).unwrap();
         assert_eq!(full, 2 + 2 + 1 + 1 + 43 + 7);

@@ -243,8 +243,8 @@ impl<'a> Publish<'a> {
 mod tests {
     use super::*;
     use crate::packet::testutil::*;
-    use crate::{Packet, PropertyId, ValueError};
     use crate::Protocol::{V3_1, V3_1_1, V5};
+    use crate::{Packet, PropertyId, ValueError};
     use alloc::vec::Vec;
 
     fn publish(p: &Packet<'_>) -> Publish<'static> {
@@ -259,15 +259,36 @@ mod tests {
         for p in [V3_1, V3_1_1, V5] {
             let v5 = if p == V5 { "00" } else { "" };
             let len = if p == V5 { 1 } else { 0 };
-            let q0 = publish(&golden(p, &alloc::format!("30 {:02x} 0003 612f62 {v5} 6869", 7 + len)));
+            let q0 = publish(&golden(
+                p,
+                &alloc::format!("30 {:02x} 0003 612f62 {v5} 6869", 7 + len),
+            ));
             assert_eq!(q0.delivery, Delivery::AtMostOnce);
             assert_eq!(q0.topic.as_str(), "a/b");
             assert_eq!(q0.payload.as_bytes(), b"hi");
             // The 3.1.1 example of §3.3.2: topic "a/b", packet identifier 10.
-            let q1 = publish(&golden(p, &alloc::format!("32 {:02x} 0003 612f62 000a {v5} 6869", 9 + len)));
-            assert_eq!(q1.delivery, Delivery::AtLeastOnce { packet_id: PacketId::new(10).unwrap(), dup: false });
-            let q2 = publish(&golden(p, &alloc::format!("3d {:02x} 0003 612f62 000a {v5} 6869", 9 + len)));
-            assert_eq!(q2.delivery, Delivery::ExactlyOnce { packet_id: PacketId::new(10).unwrap(), dup: true });
+            let q1 = publish(&golden(
+                p,
+                &alloc::format!("32 {:02x} 0003 612f62 000a {v5} 6869", 9 + len),
+            ));
+            assert_eq!(
+                q1.delivery,
+                Delivery::AtLeastOnce {
+                    packet_id: PacketId::new(10).unwrap(),
+                    dup: false
+                }
+            );
+            let q2 = publish(&golden(
+                p,
+                &alloc::format!("3d {:02x} 0003 612f62 000a {v5} 6869", 9 + len),
+            ));
+            assert_eq!(
+                q2.delivery,
+                Delivery::ExactlyOnce {
+                    packet_id: PacketId::new(10).unwrap(),
+                    dup: true
+                }
+            );
             assert!(q2.retain);
         }
     }
@@ -299,7 +320,11 @@ mod tests {
         assert_eq!(pr.message_expiry_interval, Some(60));
         assert_eq!(pr.correlation_data.as_deref(), Some(&[1u8, 2][..]));
         assert_eq!(pr.response_topic.as_deref(), Some("r"));
-        let ids: Vec<u32> = pr.subscription_identifiers.iter().map(|s| s.get()).collect();
+        let ids: Vec<u32> = pr
+            .subscription_identifiers
+            .iter()
+            .map(|s| s.get())
+            .collect();
         assert_eq!(ids, [5, 129]);
         let users: Vec<alloc::string::String> = pr
             .user_properties
@@ -322,7 +347,10 @@ mod tests {
             .map(|u| (u.key.as_str().into(), u.value.as_str().into()))
             .collect();
         let want: Vec<(alloc::string::String, alloc::string::String)> =
-            [("k", "1"), ("k", "2"), ("", ""), ("a", "")].iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+            [("k", "1"), ("k", "2"), ("", ""), ("a", "")]
+                .iter()
+                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .collect();
         assert_eq!(got, want);
         assert_eq!(p.properties.user_properties.len(), 4);
         assert_eq!(encode(V5, &Packet::Publish(p)).unwrap(), bytes);
@@ -330,20 +358,28 @@ mod tests {
 
     #[test]
     fn mqtt_3_3_1_2_dup_on_qos0_is_malformed() {
-        assert_eq!(error(V3_1_1, "38 05 0001 61 6869"), DecodeError::DupWithQos0);
+        assert_eq!(
+            error(V3_1_1, "38 05 0001 61 6869"),
+            DecodeError::DupWithQos0
+        );
     }
 
     #[test]
     fn mqtt_3_3_1_4_qos_3_is_malformed() {
         assert_eq!(
             error(V5, "36 05 0001 61 0001"),
-            DecodeError::InvalidQos { packet: PacketType::Publish }
+            DecodeError::InvalidQos {
+                packet: PacketType::Publish
+            }
         );
     }
 
     #[test]
     fn mqtt_3_3_2_2_wildcards_not_allowed_in_topic_name() {
-        for (hexstr, ch, at) in [("30 05 0001 2b 6869", '+', 0), ("30 07 0003 612f23 6869", '#', 2)] {
+        for (hexstr, ch, at) in [
+            ("30 05 0001 2b 6869", '+', 0),
+            ("30 07 0003 612f23 6869", '#', 2),
+        ] {
             assert_eq!(
                 error(V3_1_1, hexstr),
                 DecodeError::Invalid {
@@ -359,7 +395,9 @@ mod tests {
     fn mqtt_2_3_1_1_packet_id_zero_is_malformed() {
         assert_eq!(
             error(V3_1_1, "32 05 0001 61 0000"),
-            DecodeError::ZeroPacketId { packet: PacketType::Publish }
+            DecodeError::ZeroPacketId {
+                packet: PacketType::Publish
+            }
         );
     }
 
@@ -373,7 +411,10 @@ mod tests {
 
     #[test]
     fn mqtt_4_7_3_1_empty_topic_name_is_refused_at_3_1_1() {
-        assert_eq!(error(V3_1_1, "30 04 0000 6869"), DecodeError::EmptyTopicWithoutAlias);
+        assert_eq!(
+            error(V3_1_1, "30 04 0000 6869"),
+            DecodeError::EmptyTopicWithoutAlias
+        );
         let p = Publish::new(TopicName::empty(), &b"x"[..]);
         assert_eq!(
             Packet::Publish(p).encoded_len(V3_1_1),
@@ -383,7 +424,10 @@ mod tests {
 
     #[test]
     fn empty_topic_name_needs_a_topic_alias_in_5_0() {
-        assert_eq!(error(V5, "30 05 0000 00 6869"), DecodeError::EmptyTopicWithoutAlias);
+        assert_eq!(
+            error(V5, "30 05 0000 00 6869"),
+            DecodeError::EmptyTopicWithoutAlias
+        );
         let p = publish(&golden(V5, "30 08 0000 03 230001 6869"));
         assert_eq!(p.properties.topic_alias.map(|a| a.get()), Some(1));
         assert!(p.topic.is_empty());
@@ -407,7 +451,10 @@ mod tests {
     fn mqtt_3_3_2_14_response_topic_has_no_wildcards() {
         assert!(matches!(
             error(V5, "30 09 0001 61 04 08 0001 23 78"),
-            DecodeError::Invalid { error: ValueError::WildcardInTopicName { .. }, .. }
+            DecodeError::Invalid {
+                error: ValueError::WildcardInTopicName { .. },
+                ..
+            }
         ));
     }
 
@@ -440,7 +487,10 @@ mod tests {
         let e = error(V5, "30 0d 0001 61 08 0300 0174 0300 0175 78");
         assert_eq!(
             e,
-            DecodeError::DuplicateProperty { packet: PacketType::Publish, property: PropertyId::ContentType }
+            DecodeError::DuplicateProperty {
+                packet: PacketType::Publish,
+                property: PropertyId::ContentType
+            }
         );
         assert_eq!(e.reason_code(), crate::ReasonCode::ProtocolError);
     }
@@ -450,7 +500,10 @@ mod tests {
         let e = error(V5, "30 0a 0001 61 05 11 0000003c 78");
         assert_eq!(
             e,
-            DecodeError::PropertyNotAllowed { packet: PacketType::Publish, property: PropertyId::SessionExpiryInterval }
+            DecodeError::PropertyNotAllowed {
+                packet: PacketType::Publish,
+                property: PropertyId::SessionExpiryInterval
+            }
         );
         assert!(e.is_malformed());
     }
@@ -459,24 +512,44 @@ mod tests {
     fn unknown_property_is_malformed() {
         assert_eq!(
             error(V5, "30 07 0001 61 02 7f00 78"),
-            DecodeError::UnknownProperty { packet: PacketType::Publish, id: 0x7f }
+            DecodeError::UnknownProperty {
+                packet: PacketType::Publish,
+                id: 0x7f
+            }
         );
     }
 
     #[test]
     fn property_length_past_the_packet_end_is_malformed() {
-        assert!(matches!(error(V5, "30 05 0001 61 09 78"), DecodeError::UnexpectedEnd { .. }));
+        assert!(matches!(
+            error(V5, "30 05 0001 61 09 78"),
+            DecodeError::UnexpectedEnd { .. }
+        ));
         // A property value that runs past the property block.
-        assert!(matches!(error(V5, "30 07 0001 61 02 0200 78"), DecodeError::UnexpectedEnd { .. }));
+        assert!(matches!(
+            error(V5, "30 07 0001 61 02 0200 78"),
+            DecodeError::UnexpectedEnd { .. }
+        ));
     }
 
     #[test]
     fn mqtt_1_5_4_1_ill_formed_utf8_in_topic_is_malformed() {
-        for (hexstr, at) in [("30 06 0002 c0af 6869", 0), ("30 07 0003 eda080 6869", 0), ("30 06 0002 61ff 78", 1)] {
-            let e = error(V5, &hexstr.replace("6869", "00 6869").replace("78", "00 78"));
+        for (hexstr, at) in [
+            ("30 06 0002 c0af 6869", 0),
+            ("30 07 0003 eda080 6869", 0),
+            ("30 06 0002 61ff 78", 1),
+        ] {
+            let e = error(
+                V5,
+                &hexstr.replace("6869", "00 6869").replace("78", "00 78"),
+            );
             assert_eq!(
                 e,
-                DecodeError::Invalid { packet: PacketType::Publish, offset: 4, error: ValueError::IllFormedUtf8 { at } },
+                DecodeError::Invalid {
+                    packet: PacketType::Publish,
+                    offset: 4,
+                    error: ValueError::IllFormedUtf8 { at }
+                },
                 "{hexstr}"
             );
             assert!(e.is_malformed());
@@ -487,7 +560,10 @@ mod tests {
     fn mqtt_1_5_4_2_null_in_topic_is_malformed() {
         assert!(matches!(
             error(V3_1_1, "30 05 0002 6100 78"),
-            DecodeError::Invalid { error: ValueError::NullCharacter { at: 1 }, .. }
+            DecodeError::Invalid {
+                error: ValueError::NullCharacter { at: 1 },
+                ..
+            }
         ));
     }
 
@@ -503,7 +579,10 @@ mod tests {
         assert!(decoder(V3_1_1).decode(&bytes).is_ok());
         assert!(matches!(
             decoder(V3_1_1).strict_utf8(true).decode(&bytes),
-            Err(DecodeError::Invalid { error: ValueError::DisallowedCodePoint { at: 1, ch: '\u{1}' }, .. })
+            Err(DecodeError::Invalid {
+                error: ValueError::DisallowedCodePoint { at: 1, ch: '\u{1}' },
+                ..
+            })
         ));
         // Also in property strings.
         let bytes = hex("30 09 0001 61 04 0300 0101 78");
@@ -515,14 +594,23 @@ mod tests {
     fn payload_format_utf8_with_non_utf8_payload_is_reported_when_asked() {
         let bytes = hex("32 09 0001 61 0007 02 0101 ff");
         assert!(decoder(V5).decode(&bytes).is_ok());
-        let e = decoder(V5).check_payload_format(true).decode(&bytes).unwrap_err();
+        let e = decoder(V5)
+            .check_payload_format(true)
+            .decode(&bytes)
+            .unwrap_err();
         assert_eq!(
             e,
-            DecodeError::PayloadFormatInvalid { packet: PacketType::Publish, packet_id: PacketId::new(7) }
+            DecodeError::PayloadFormatInvalid {
+                packet: PacketType::Publish,
+                packet_id: PacketId::new(7)
+            }
         );
         assert_eq!(e.reason_code(), crate::ReasonCode::PayloadFormatInvalid);
         // A UTF-8 payload passes.
-        assert!(decoder(V5).check_payload_format(true).decode(&hex("32 09 0001 61 0007 02 0101 78")).is_ok());
+        assert!(decoder(V5)
+            .check_payload_format(true)
+            .decode(&hex("32 09 0001 61 0007 02 0101 78"))
+            .is_ok());
     }
 
     #[test]
@@ -531,21 +619,34 @@ mod tests {
         p.properties.message_expiry_interval = Some(5);
         assert_eq!(
             Packet::Publish(p).encoded_len(V3_1_1),
-            Err(EncodeError::NotInProtocol { packet: PacketType::Publish, what: "properties", protocol: V3_1_1 })
+            Err(EncodeError::NotInProtocol {
+                packet: PacketType::Publish,
+                what: "properties",
+                protocol: V3_1_1
+            })
         );
     }
 
     #[test]
     fn mqtt_2_2_2_1_no_properties_is_a_zero_length() {
         let p = Publish::new(TopicName::new("a").unwrap(), &b"x"[..]);
-        assert_eq!(encode(V5, &Packet::Publish(p)).unwrap(), hex("30 05 0001 61 00 78"));
+        assert_eq!(
+            encode(V5, &Packet::Publish(p)).unwrap(),
+            hex("30 05 0001 61 00 78")
+        );
     }
 
     #[test]
     fn delivery_ties_qos_to_packet_id() {
         assert_eq!(Delivery::new(QoS::AtLeastOnce, None, false), None);
-        assert_eq!(Delivery::new(QoS::AtMostOnce, PacketId::new(3), true), Some(Delivery::AtMostOnce));
+        assert_eq!(
+            Delivery::new(QoS::AtMostOnce, PacketId::new(3), true),
+            Some(Delivery::AtMostOnce)
+        );
         let d = Delivery::new(QoS::ExactlyOnce, PacketId::new(3), true).unwrap();
-        assert_eq!((d.qos(), d.packet_id(), d.dup()), (QoS::ExactlyOnce, PacketId::new(3), true));
+        assert_eq!(
+            (d.qos(), d.packet_id(), d.dup()),
+            (QoS::ExactlyOnce, PacketId::new(3), true)
+        );
     }
 }

@@ -241,3 +241,149 @@ impl<'a> From<UnsubAck<'a>> for crate::Packet<'a> {
         crate::Packet::UnsubAck(p)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::testutil::*;
+    use crate::Packet;
+    use crate::Protocol::{V3_1, V3_1_1, V5};
+    use alloc::vec::Vec;
+
+    #[test]
+    fn suback_3_1_1_golden() {
+        let Packet::SubAck(s) = golden(V3_1_1, "9006000100018002") else {
+            panic!()
+        };
+        let codes: Vec<SubAckReason> = s.reasons.iter().collect();
+        assert_eq!(
+            codes,
+            [
+                SubAckReason::GrantedQoS0,
+                SubAckReason::GrantedQoS1,
+                SubAckReason::UnspecifiedError,
+                SubAckReason::GrantedQoS2
+            ]
+        );
+        golden(V3_1, "9006000100018002");
+    }
+
+    #[test]
+    fn mqtt_3_9_3_2_suback_codes_at_3_1_1() {
+        assert_eq!(
+            error(V3_1_1, "9003000103"),
+            DecodeError::InvalidReasonCode {
+                packet: PacketType::SubAck,
+                code: 3
+            }
+        );
+        assert_eq!(
+            error(V3_1_1, "900300018f"),
+            DecodeError::InvalidReasonCode {
+                packet: PacketType::SubAck,
+                code: 0x8f
+            }
+        );
+        let s = SubAck::new(
+            PacketId::new(1).unwrap(),
+            alloc::vec![SubAckReason::QuotaExceeded],
+        );
+        assert!(matches!(
+            Packet::SubAck(s).encoded_len(V3_1_1),
+            Err(EncodeError::NotInProtocol { .. })
+        ));
+    }
+
+    #[test]
+    fn mqtt_3_9_3_2_suback_codes_in_5_0() {
+        let Packet::SubAck(s) = golden(V5, "900f0001061f000377687900018f9ea1a2") else {
+            panic!()
+        };
+        assert_eq!(s.properties.reason_string.as_deref(), Some("why"));
+        assert_eq!(s.reasons.len(), 6);
+        assert_eq!(
+            error(V5, "900400010003"),
+            DecodeError::InvalidReasonCode {
+                packet: PacketType::SubAck,
+                code: 3
+            }
+        );
+    }
+
+    #[test]
+    fn suback_needs_a_code() {
+        assert_eq!(
+            error(V3_1_1, "90 02 00 01"),
+            DecodeError::EmptyPayload {
+                packet: PacketType::SubAck
+            }
+        );
+        assert_eq!(
+            error(V5, "90 03 00 01 00"),
+            DecodeError::EmptyPayload {
+                packet: PacketType::SubAck
+            }
+        );
+    }
+
+    #[test]
+    fn unsuback_3_1_1_has_only_a_packet_id() {
+        let Packet::UnsubAck(u) = golden(V3_1_1, "b0 02 00 01") else {
+            panic!()
+        };
+        assert!(u.reasons.is_empty());
+        assert!(matches!(
+            error(V3_1_1, "b0 03 00 01 00"),
+            DecodeError::TrailingBytes { .. }
+        ));
+        let u = UnsubAck::new(
+            PacketId::new(1).unwrap(),
+            alloc::vec![UnsubAckReason::Success],
+        );
+        assert!(matches!(
+            Packet::UnsubAck(u).encoded_len(V3_1_1),
+            Err(EncodeError::NotInProtocol {
+                what: "reason codes",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn mqtt_3_11_3_2_unsuback_codes_in_5_0() {
+        let Packet::UnsubAck(u) = golden(V5, "b006000100001180") else {
+            panic!()
+        };
+        assert_eq!(
+            u.reasons.iter().collect::<Vec<_>>(),
+            [
+                UnsubAckReason::Success,
+                UnsubAckReason::NoSubscriptionExisted,
+                UnsubAckReason::UnspecifiedError
+            ]
+        );
+        assert_eq!(
+            error(V5, "b00400010010"),
+            DecodeError::InvalidReasonCode {
+                packet: PacketType::UnsubAck,
+                code: 0x10
+            }
+        );
+        assert_eq!(
+            error(V5, "b0 03 00 01 00"),
+            DecodeError::EmptyPayload {
+                packet: PacketType::UnsubAck
+            }
+        );
+    }
+
+    #[test]
+    fn mqtt_2_3_1_1_suback_packet_id_zero() {
+        assert_eq!(
+            error(V3_1_1, "9003000000"),
+            DecodeError::ZeroPacketId {
+                packet: PacketType::SubAck
+            }
+        );
+    }
+}

@@ -284,3 +284,250 @@ impl<'a> Subscribe<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::testutil::*;
+    use crate::Protocol::{V3_1, V3_1_1, V5};
+    use crate::{Packet, PropertyId};
+    use alloc::vec::Vec;
+
+    fn subscribe(p: Packet<'_>) -> Subscribe<'static> {
+        match p {
+            Packet::Subscribe(s) => s.into_owned(),
+            other => panic!("not a SUBSCRIBE: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn spec_example_3_1_1() {
+        // §3.8.3 example: "a/b" at QoS 1 and "c/d" at QoS 2.
+        for p in [V3_1, V3_1_1] {
+            let s = subscribe(golden(p, "820e00010003612f62010003632f6402"));
+            let got: Vec<(alloc::string::String, QoS)> = s
+                .subscriptions
+                .iter()
+                .map(|s| (s.filter.as_str().into(), s.options.qos))
+                .collect();
+            assert_eq!(
+                got,
+                [
+                    ("a/b".into(), QoS::AtLeastOnce),
+                    ("c/d".into(), QoS::ExactlyOnce)
+                ]
+            );
+        }
+    }
+
+    #[test]
+    fn v5_options_properties_and_shared_subscription() {
+        let s = subscribe(golden(
+            V5,
+            "82210001090b072600016b0001760003612f622d000c2473686172652f672f782f2b0a",
+        ));
+        assert_eq!(
+            s.properties.subscription_identifier.map(|i| i.get()),
+            Some(7)
+        );
+        assert_eq!(s.properties.user_properties.len(), 1);
+        let subs: Vec<Subscription<'_>> = s.subscriptions.iter().collect();
+        assert_eq!(
+            subs[0].options,
+            SubscriptionOptions {
+                qos: QoS::AtLeastOnce,
+                no_local: true,
+                retain_as_published: true,
+                retain_handling: RetainHandling::DoNotSend
+            }
+        );
+        assert_eq!(
+            subs[1].filter.shared().map(|s| (s.group, s.filter)),
+            Some(("g", "x/+"))
+        );
+        assert_eq!(subs[1].options.qos, QoS::ExactlyOnce);
+        assert!(subs[1].options.retain_as_published);
+    }
+
+    #[test]
+    fn mqtt_3_8_3_3_subscribe_needs_a_filter() {
+        assert_eq!(
+            error(V3_1_1, "82 02 00 01"),
+            DecodeError::EmptyPayload {
+                packet: PacketType::Subscribe
+            }
+        );
+        assert_eq!(
+            error(V5, "82 03 00 01 00"),
+            DecodeError::EmptyPayload {
+                packet: PacketType::Subscribe
+            }
+        );
+        let s = Subscribe::new(PacketId::new(1).unwrap(), Vec::new());
+        assert_eq!(
+            Packet::Subscribe(s).encoded_len(V5),
+            Err(EncodeError::EmptyPayload {
+                packet: PacketType::Subscribe
+            })
+        );
+    }
+
+    #[test]
+    fn mqtt_3_8_3_4_reserved_option_bits_at_3_1_1() {
+        // Printed in 3.1.1 as [MQTT-3-8.3-4].
+        assert_eq!(
+            error(V3_1_1, "8206000100016104"),
+            DecodeError::ReservedSubscriptionOptions { options: 4 }
+        );
+        assert_eq!(
+            error(V3_1_1, "8206000100016103"),
+            DecodeError::InvalidQos {
+                packet: PacketType::Subscribe
+            }
+        );
+    }
+
+    #[test]
+    fn mqtt_3_8_3_5_reserved_option_bits_in_5_0() {
+        assert_eq!(
+            error(V5, "820700010000016141"),
+            DecodeError::ReservedSubscriptionOptions { options: 0x41 }
+        );
+    }
+
+    #[test]
+    fn retain_handling_3_is_a_protocol_error() {
+        let e = error(V5, "820700010000016130");
+        assert_eq!(e, DecodeError::InvalidRetainHandling);
+        assert_eq!(e.reason_code(), crate::ReasonCode::ProtocolError);
+    }
+
+    #[test]
+    fn mqtt_3_8_3_4_no_local_on_shared_subscription_is_a_protocol_error() {
+        assert_eq!(
+            error(V5, "8210000100000a2473686172652f672f6104"),
+            DecodeError::NoLocalOnSharedSubscription
+        );
+        let mut sub = Subscription::new(TopicFilter::new("$share/g/a").unwrap(), QoS::AtMostOnce);
+        sub.options.no_local = true;
+        let s = Subscribe::new(PacketId::new(1).unwrap(), alloc::vec![sub]);
+        assert_eq!(
+            Packet::Subscribe(s).encoded_len(V5),
+            Err(EncodeError::NoLocalOnSharedSubscription)
+        );
+    }
+
+    #[test]
+    fn mqtt_4_8_2_1_share_name_must_not_be_empty() {
+        assert!(matches!(
+            error(V5, "820f00010000092473686172652f2f6100"),
+            DecodeError::Invalid {
+                error: ValueError::InvalidShareName,
+                ..
+            }
+        ));
+        // MQTT 3.1.1 has no shared subscriptions: an ordinary filter.
+        golden(V3_1_1, "820e000100092473686172652f2f6100");
+    }
+
+    #[test]
+    fn mqtt_4_8_2_2_share_name_without_wildcards() {
+        assert!(matches!(
+            error(V5, "8211000100000b2473686172652f612b2f7800"),
+            DecodeError::Invalid {
+                error: ValueError::InvalidShareName,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn mqtt_4_7_1_2_invalid_filters_refused() {
+        assert_eq!(
+            error(V3_1_1, "820a00010005612f232f6200"),
+            DecodeError::Invalid {
+                packet: PacketType::Subscribe,
+                offset: 6,
+                error: ValueError::MultiLevelNotLast { at: 2 }
+            }
+        );
+        assert!(matches!(
+            error(V3_1_1, "82050001000000"),
+            DecodeError::Invalid {
+                error: ValueError::EmptyTopic,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn subscription_identifier_once_and_not_zero() {
+        assert_eq!(
+            error(V5, "820b0001040b010b0200016100"),
+            DecodeError::DuplicateProperty {
+                packet: PacketType::Subscribe,
+                property: PropertyId::SubscriptionIdentifier
+            }
+        );
+        assert_eq!(
+            error(V5, "82090001020b0000016100"),
+            DecodeError::InvalidPropertyValue {
+                packet: PacketType::Subscribe,
+                property: PropertyId::SubscriptionIdentifier,
+                value: 0
+            }
+        );
+        assert_eq!(
+            error(V5, "820b0001041f00017800016100"),
+            DecodeError::PropertyNotAllowed {
+                packet: PacketType::Subscribe,
+                property: PropertyId::ReasonString
+            }
+        );
+    }
+
+    #[test]
+    fn missing_options_byte_is_malformed() {
+        assert!(matches!(
+            error(V3_1_1, "82050001000161"),
+            DecodeError::UnexpectedEnd { .. }
+        ));
+    }
+
+    #[test]
+    fn mqtt_2_3_1_1_subscribe_packet_id_zero() {
+        assert_eq!(
+            error(V3_1_1, "8206000000016100"),
+            DecodeError::ZeroPacketId {
+                packet: PacketType::Subscribe
+            }
+        );
+    }
+
+    #[test]
+    fn v5_options_refused_at_3_1_1() {
+        let mut sub = Subscription::new(TopicFilter::new("a").unwrap(), QoS::AtLeastOnce);
+        sub.options.retain_as_published = true;
+        let s = Subscribe::new(PacketId::new(1).unwrap(), alloc::vec![sub]);
+        assert!(matches!(
+            Packet::Subscribe(s).encoded_len(V3_1_1),
+            Err(EncodeError::NotInProtocol {
+                what: "subscription options",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn shared_filter_syntax_checked_when_encoding_5_0() {
+        // Decoded at 3.1.1 (an ordinary filter there), it cannot be sent at 5.0.
+        let s = golden(V3_1_1, "820e000100092473686172652f2f6100");
+        assert!(matches!(
+            s.encoded_len(V5),
+            Err(EncodeError::Invalid {
+                error: ValueError::InvalidShareName,
+                ..
+            })
+        ));
+    }
+}

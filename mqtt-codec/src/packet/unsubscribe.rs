@@ -91,3 +91,69 @@ impl<'a> Unsubscribe<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::testutil::*;
+    use crate::Protocol::{V3_1_1, V5};
+    use crate::{Packet, ValueError};
+    use alloc::vec::Vec;
+
+    #[test]
+    fn spec_example_3_1_1() {
+        let Packet::Unsubscribe(u) = golden(V3_1_1, "a20c00010003612f620003632f64") else {
+            panic!()
+        };
+        let f: Vec<alloc::string::String> = u.filters.iter().map(|f| f.as_str().into()).collect();
+        assert_eq!(f, ["a/b", "c/d"]);
+    }
+
+    #[test]
+    fn v5_with_user_property_and_shared_filter() {
+        let Packet::Unsubscribe(u) = golden(
+            V5,
+            "a21b0002072600016b0001760003612f2b000a2473686172652f672f23",
+        ) else {
+            panic!()
+        };
+        assert_eq!(u.properties.user_properties.len(), 1);
+        assert_eq!(u.filters.len(), 2);
+    }
+
+    #[test]
+    fn mqtt_3_10_3_2_unsubscribe_needs_a_filter() {
+        assert_eq!(
+            error(V3_1_1, "a2 02 00 01"),
+            DecodeError::EmptyPayload {
+                packet: PacketType::Unsubscribe
+            }
+        );
+        let u = Unsubscribe::new(PacketId::new(1).unwrap(), Vec::new());
+        assert_eq!(
+            Packet::Unsubscribe(u).encoded_len(V3_1_1),
+            Err(EncodeError::EmptyPayload {
+                packet: PacketType::Unsubscribe
+            })
+        );
+    }
+
+    #[test]
+    fn mqtt_3_10_3_1_filters_are_valid() {
+        assert!(matches!(
+            error(V3_1_1, "a206000200022b61"),
+            DecodeError::Invalid {
+                error: ValueError::WildcardNotAlone { at: 0 },
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn subscription_identifier_not_allowed() {
+        assert!(matches!(
+            error(V5, "a2080002020b01000161"),
+            DecodeError::PropertyNotAllowed { .. }
+        ));
+    }
+}
