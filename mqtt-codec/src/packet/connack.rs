@@ -3,7 +3,7 @@
 use bytes::BufMut;
 
 use crate::error::{DecodeError, EncodeError};
-use crate::packet::properties::{v5_block_len, ConnAckProperties};
+use crate::packet::properties::{read_v5, v5_block_len, ConnAckProperties};
 use crate::packet::reason::ConnectReason;
 use crate::packet::{Decoder, PacketType};
 use crate::types::Protocol;
@@ -59,11 +59,7 @@ impl<'a> ConnAck<'a> {
         if session_present && reason != ConnectReason::Success {
             return Err(DecodeError::SessionPresentWithError { code });
         }
-        let properties = if protocol.is_v5() {
-            ConnAckProperties::decode(r, d.strict())?
-        } else {
-            ConnAckProperties::default()
-        };
+        let properties = read_v5(r, d)?;
         Ok(ConnAck {
             session_present,
             reason,

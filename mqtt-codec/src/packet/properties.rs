@@ -294,80 +294,35 @@ impl Field<'_> for MaximumQos {
     }
 }
 
-impl Field<'_> for u16 {
-    type Static = u16;
-    fn from_raw(raw: Raw<'_>) -> Result<Self, FieldError> {
-        match raw {
-            Raw::U16(v) => Ok(v),
-            _ => wrong_type(),
+/// Integer properties: the wire type, and whether 0 is refused.
+macro_rules! int_field {
+    ($($ty:ty: $raw:ident, $len:literal, $put:ident, $get:expr, $make:expr;)*) => {$(
+        impl Field<'_> for $ty {
+            type Static = $ty;
+            fn from_raw(raw: Raw<'_>) -> Result<Self, FieldError> {
+                match raw {
+                    Raw::$raw(v) => $make(v).ok_or(FieldError::Value(v.into())),
+                    _ => wrong_type(),
+                }
+            }
+            fn value_len(&self) -> usize {
+                $len
+            }
+            fn put(&self, buf: &mut impl BufMut) {
+                buf.$put($get(*self));
+            }
+            fn into_static(self) -> Self {
+                self
+            }
         }
-    }
-    fn value_len(&self) -> usize {
-        2
-    }
-    fn put(&self, buf: &mut impl BufMut) {
-        buf.put_u16(*self);
-    }
-    fn into_static(self) -> Self {
-        self
-    }
+    )*};
 }
 
-impl Field<'_> for NonZeroU16 {
-    type Static = NonZeroU16;
-    fn from_raw(raw: Raw<'_>) -> Result<Self, FieldError> {
-        match raw {
-            Raw::U16(v) => NonZeroU16::new(v).ok_or(FieldError::Value(0)),
-            _ => wrong_type(),
-        }
-    }
-    fn value_len(&self) -> usize {
-        2
-    }
-    fn put(&self, buf: &mut impl BufMut) {
-        buf.put_u16(self.get());
-    }
-    fn into_static(self) -> Self {
-        self
-    }
-}
-
-impl Field<'_> for u32 {
-    type Static = u32;
-    fn from_raw(raw: Raw<'_>) -> Result<Self, FieldError> {
-        match raw {
-            Raw::U32(v) => Ok(v),
-            _ => wrong_type(),
-        }
-    }
-    fn value_len(&self) -> usize {
-        4
-    }
-    fn put(&self, buf: &mut impl BufMut) {
-        buf.put_u32(*self);
-    }
-    fn into_static(self) -> Self {
-        self
-    }
-}
-
-impl Field<'_> for NonZeroU32 {
-    type Static = NonZeroU32;
-    fn from_raw(raw: Raw<'_>) -> Result<Self, FieldError> {
-        match raw {
-            Raw::U32(v) => NonZeroU32::new(v).ok_or(FieldError::Value(0)),
-            _ => wrong_type(),
-        }
-    }
-    fn value_len(&self) -> usize {
-        4
-    }
-    fn put(&self, buf: &mut impl BufMut) {
-        buf.put_u32(self.get());
-    }
-    fn into_static(self) -> Self {
-        self
-    }
+int_field! {
+    u16: U16, 2, put_u16, |v: u16| v, Some;
+    NonZeroU16: U16, 2, put_u16, NonZeroU16::get, NonZeroU16::new;
+    u32: U32, 4, put_u32, |v: u32| v, Some;
+    NonZeroU32: U32, 4, put_u32, NonZeroU32::get, NonZeroU32::new;
 }
 
 impl Field<'_> for SubscriptionId {
@@ -719,6 +674,19 @@ macro_rules! properties {
             }
         }
     };
+}
+
+/// Reads a property block at MQTT 5.0; at 3.x there is none and the default is returned.
+#[inline]
+pub(crate) fn read_v5<'a, P: PropBlock<'a> + Default>(
+    r: &mut Reader<'a>,
+    d: &crate::Decoder,
+) -> Result<P, DecodeError> {
+    if d.protocol().is_v5() {
+        P::decode_block(r, d.strict())
+    } else {
+        Ok(P::default())
+    }
 }
 
 /// What the packet code needs of any property struct.

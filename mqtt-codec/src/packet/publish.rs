@@ -3,7 +3,7 @@
 use bytes::BufMut;
 
 use crate::error::{DecodeError, EncodeError};
-use crate::packet::properties::{v5_block_len, PayloadFormat, PublishProperties};
+use crate::packet::properties::{read_v5, v5_block_len, PayloadFormat, PublishProperties};
 use crate::packet::{read_packet_id, Decoder, PacketType};
 use crate::topic::TopicName;
 use crate::types::{PacketId, Payload, Protocol, QoS};
@@ -172,11 +172,7 @@ impl<'a> Publish<'a> {
                 dup,
             },
         };
-        let properties = if v5 {
-            PublishProperties::decode(r, d.strict())?
-        } else {
-            PublishProperties::default()
-        };
+        let properties: PublishProperties<'a> = read_v5(r, d)?;
         if topic.is_empty() && properties.topic_alias.is_none() {
             return Err(DecodeError::EmptyTopicWithoutAlias);
         }

@@ -242,72 +242,64 @@ impl ConnectReason {
     }
 }
 
-reason_codes! {
+/// PUBACK and PUBREC share one set of codes; PUBREL and PUBCOMP another.
+macro_rules! publish_ack_codes {
+    ($(#[$m:meta])* $name:ident ($what:literal)) => {
+        reason_codes! {
+            $(#[$m])*
+            $name ($what) default Success {
+                /// 0x00.
+                Success = 0x00,
+                /// 0x10.
+                NoMatchingSubscribers = 0x10,
+                /// 0x80.
+                UnspecifiedError = 0x80,
+                /// 0x83.
+                ImplementationSpecificError = 0x83,
+                /// 0x87.
+                NotAuthorized = 0x87,
+                /// 0x90.
+                TopicNameInvalid = 0x90,
+                /// 0x91.
+                PacketIdentifierInUse = 0x91,
+                /// 0x97.
+                QuotaExceeded = 0x97,
+                /// 0x99.
+                PayloadFormatInvalid = 0x99,
+            }
+        }
+    };
+}
+
+macro_rules! publish_release_codes {
+    ($(#[$m:meta])* $name:ident ($what:literal)) => {
+        reason_codes! {
+            $(#[$m])*
+            $name ($what) default Success {
+                /// 0x00.
+                Success = 0x00,
+                /// 0x92.
+                PacketIdentifierNotFound = 0x92,
+            }
+        }
+    };
+}
+
+publish_ack_codes! {
     /// PUBACK Reason Code (MQTT 5.0 §3.4.2.1, [MQTT-3.4.2-1]).
-    PubAckReason ("PUBACK reason code") default Success {
-        /// 0x00.
-        Success = 0x00,
-        /// 0x10.
-        NoMatchingSubscribers = 0x10,
-        /// 0x80.
-        UnspecifiedError = 0x80,
-        /// 0x83.
-        ImplementationSpecificError = 0x83,
-        /// 0x87.
-        NotAuthorized = 0x87,
-        /// 0x90.
-        TopicNameInvalid = 0x90,
-        /// 0x91.
-        PacketIdentifierInUse = 0x91,
-        /// 0x97.
-        QuotaExceeded = 0x97,
-        /// 0x99.
-        PayloadFormatInvalid = 0x99,
-    }
+    PubAckReason ("PUBACK reason code")
 }
-
-reason_codes! {
+publish_ack_codes! {
     /// PUBREC Reason Code (MQTT 5.0 §3.5.2.1, [MQTT-3.5.2-1]).
-    PubRecReason ("PUBREC reason code") default Success {
-        /// 0x00.
-        Success = 0x00,
-        /// 0x10.
-        NoMatchingSubscribers = 0x10,
-        /// 0x80.
-        UnspecifiedError = 0x80,
-        /// 0x83.
-        ImplementationSpecificError = 0x83,
-        /// 0x87.
-        NotAuthorized = 0x87,
-        /// 0x90.
-        TopicNameInvalid = 0x90,
-        /// 0x91.
-        PacketIdentifierInUse = 0x91,
-        /// 0x97.
-        QuotaExceeded = 0x97,
-        /// 0x99.
-        PayloadFormatInvalid = 0x99,
-    }
+    PubRecReason ("PUBREC reason code")
 }
-
-reason_codes! {
+publish_release_codes! {
     /// PUBREL Reason Code (MQTT 5.0 §3.6.2.1, [MQTT-3.6.2-1]).
-    PubRelReason ("PUBREL reason code") default Success {
-        /// 0x00.
-        Success = 0x00,
-        /// 0x92.
-        PacketIdentifierNotFound = 0x92,
-    }
+    PubRelReason ("PUBREL reason code")
 }
-
-reason_codes! {
+publish_release_codes! {
     /// PUBCOMP Reason Code (MQTT 5.0 §3.7.2.1, [MQTT-3.7.2-1]).
-    PubCompReason ("PUBCOMP reason code") default Success {
-        /// 0x00.
-        Success = 0x00,
-        /// 0x92.
-        PacketIdentifierNotFound = 0x92,
-    }
+    PubCompReason ("PUBCOMP reason code")
 }
 
 reason_codes! {

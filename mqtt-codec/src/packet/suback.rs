@@ -4,7 +4,7 @@
 use bytes::BufMut;
 
 use crate::error::{DecodeError, EncodeError};
-use crate::packet::properties::{v5_block_len, AckProperties};
+use crate::packet::properties::{read_v5, v5_block_len, AckProperties};
 use crate::packet::reason::{SubAckReason, UnsubAckReason};
 use crate::packet::{read_packet_id, Decoder, PacketType};
 use crate::seq::{Sealed, Seq, SeqItem};
@@ -44,11 +44,7 @@ fn read_codes<'a>(
     ok: impl Fn(u8) -> bool,
 ) -> Result<(PacketId, AckProperties<'a>, &'a [u8]), DecodeError> {
     let packet_id = read_packet_id(r)?;
-    let properties = if d.protocol().is_v5() {
-        AckProperties::decode(r, d.strict())?
-    } else {
-        AckProperties::default()
-    };
+    let properties = read_v5(r, d)?;
     let codes = r.rest();
     if codes.is_empty() {
         return Err(DecodeError::EmptyPayload { packet: r.packet() });

@@ -3,7 +3,7 @@
 use bytes::BufMut;
 
 use crate::error::{DecodeError, EncodeError, ValueError};
-use crate::packet::properties::{v5_block_len, SubscribeProperties};
+use crate::packet::properties::{read_v5, v5_block_len, SubscribeProperties};
 use crate::packet::{read_packet_id, Decoder, PacketType};
 use crate::seq::{Sealed, Seq, SeqItem};
 use crate::topic::{check_bytes, check_filter, TopicFilter};
@@ -212,11 +212,7 @@ impl<'a> Subscribe<'a> {
     pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
         let protocol = d.protocol();
         let packet_id = read_packet_id(r)?;
-        let properties = if protocol.is_v5() {
-            SubscribeProperties::decode(r, d.strict())?
-        } else {
-            SubscribeProperties::default()
-        };
+        let properties = read_v5(r, d)?;
         let payload = r.unread();
         if r.is_empty() {
             return Err(DecodeError::EmptyPayload {

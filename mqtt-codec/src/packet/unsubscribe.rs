@@ -3,7 +3,7 @@
 use bytes::BufMut;
 
 use crate::error::{DecodeError, EncodeError};
-use crate::packet::properties::{v5_block_len, UnsubscribeProperties};
+use crate::packet::properties::{read_v5, v5_block_len, UnsubscribeProperties};
 use crate::packet::subscribe::{check_filter_for, read_filter};
 use crate::packet::{read_packet_id, Decoder, PacketType};
 use crate::seq::Seq;
@@ -36,11 +36,7 @@ impl<'a> Unsubscribe<'a> {
     pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
         let protocol = d.protocol();
         let packet_id = read_packet_id(r)?;
-        let properties = if protocol.is_v5() {
-            UnsubscribeProperties::decode(r, d.strict())?
-        } else {
-            UnsubscribeProperties::default()
-        };
+        let properties = read_v5(r, d)?;
         let payload = r.unread();
         if r.is_empty() {
             return Err(DecodeError::EmptyPayload {
