@@ -312,7 +312,7 @@ impl Decoder {
     /// decoded from the exact slice: a field that runs short or bytes left over are
     /// malformed, never partial. Strings, topics, binary fields and the payload borrow from
     /// `buf`.
-    #[inline]
+    #[inline(always)]
     pub fn decode<'a>(&self, buf: &'a [u8]) -> Result<Decoded<'a>, DecodeError> {
         let hdr = match self.header(buf)? {
             Some(h) => h,
@@ -331,6 +331,7 @@ impl Decoder {
         Ok(Decoded::Complete(packet, total))
     }
 
+    #[inline(always)]
     fn decode_body<'a>(
         &self,
         byte: u8,

@@ -147,7 +147,7 @@ impl<'a> Publish<'a> {
             | u8::from(self.retain)
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn decode(flags: u8, r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
         let v5 = d.protocol().is_v5();
         let dup = flags & 0b1000 != 0;
