@@ -142,6 +142,14 @@ fn variant_name(debug: &str) -> &str {
     &debug[..end]
 }
 
+fn bytes_count(n: usize) -> String {
+    if n == 1 {
+        "1 byte".to_string()
+    } else {
+        format!("{n} bytes")
+    }
+}
+
 /// One line's outcome, as printed.
 fn inspect_line(digits: &[u8], protocol: &mut Protocol) -> String {
     let bytes = match from_hex(digits) {
@@ -153,15 +161,16 @@ fn inspect_line(digits: &[u8], protocol: &mut Protocol) -> String {
         Ok(Decoded::Complete(p, n)) => (p, n),
         Ok(Decoded::Partial(Some(n))) => {
             return format!(
-                "error Incomplete: {} bytes given, {n} more needed to complete the packet",
-                bytes.len()
+                "error Incomplete: {} given, {n} more byte{} needed to complete the packet",
+                bytes_count(bytes.len()),
+                if n.get() == 1 { "" } else { "s" }
             )
         }
         Ok(Decoded::Partial(None)) => {
             return format!(
-                "error Incomplete: {} bytes given, the fixed header is incomplete \
+                "error Incomplete: {} given, the fixed header is incomplete \
                  (how many more bytes are needed is not known yet)",
-                bytes.len()
+                bytes_count(bytes.len())
             )
         }
         Err(e) => return format!("error {}: {e}", variant_name(&format!("{e:?}"))),
@@ -173,9 +182,10 @@ fn inspect_line(digits: &[u8], protocol: &mut Protocol) -> String {
     let ty = packet.packet_type();
     if used < bytes.len() {
         return format!(
-            "error TrailingData: {} bytes after a whole {} packet of {used} bytes",
-            bytes.len() - used,
-            ty.name()
+            "error TrailingData: {} after a whole {} packet of {}",
+            bytes_count(bytes.len() - used),
+            ty.name(),
+            bytes_count(used)
         );
     }
     let mut out = Vec::new();

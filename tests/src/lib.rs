@@ -1,1 +1,848 @@
 //! Helpers shared by the integration tests.
+//!
+//! [`strategies`] holds proptest strategies that generate valid packets of every type at
+//! every protocol level; fuzz targets and benchmarks may reuse them. The free functions
+//! here wrap the codec calls the tests repeat.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use mqtt_codec::{Decoded, Decoder, EncodeError, Packet, PacketType, Protocol, MAX_PACKET_SIZE};
+
+/// Every protocol level the codec speaks, oldest first.
+pub const PROTOCOLS: [Protocol; 3] = [Protocol::V3_1, Protocol::V3_1_1, Protocol::V5];
+
+/// Every packet type, in type-nibble order.
+pub const PACKET_TYPES: [PacketType; 15] = [
+    PacketType::Connect,
+    PacketType::ConnAck,
+    PacketType::Publish,
+    PacketType::PubAck,
+    PacketType::PubRec,
+    PacketType::PubRel,
+    PacketType::PubComp,
+    PacketType::Subscribe,
+    PacketType::SubAck,
+    PacketType::Unsubscribe,
+    PacketType::UnsubAck,
+    PacketType::PingReq,
+    PacketType::PingResp,
+    PacketType::Disconnect,
+    PacketType::Auth,
+];
+
+/// Whether `ty` exists at `protocol` (AUTH is MQTT 5.0 only).
+pub fn type_exists_at(ty: PacketType, protocol: Protocol) -> bool {
+    ty != PacketType::Auth || protocol.is_v5()
+}
+
+/// The level a packet is encoded at on a connection at `protocol`: a CONNECT carries its
+/// own level, every other packet uses the connection's.
+pub fn encode_level(packet: &Packet<'_>, protocol: Protocol) -> Protocol {
+    match packet {
+        Packet::Connect(c) => c.protocol,
+        _ => protocol,
+    }
+}
+
+/// Encodes `packet` at `protocol` into a fresh vector.
+pub fn encode_vec(packet: &Packet<'_>, protocol: Protocol) -> Result<Vec<u8>, EncodeError> {
+    let mut out = Vec::new();
+    packet.encode(protocol, &mut out)?;
+    Ok(out)
+}
+
+/// A decoder at `protocol` that accepts packets up to the largest size MQTT can describe.
+pub fn decoder(protocol: Protocol) -> Decoder {
+    Decoder::new(protocol).max_packet_size(MAX_PACKET_SIZE)
+}
+
+/// Decodes every packet of a buffer that holds whole packets only, copying each so that
+/// it no longer borrows. Panics on a decode error or a trailing partial packet.
+pub fn decode_all(decoder: &Decoder, mut buf: &[u8]) -> Vec<Packet<'static>> {
+    let mut out = Vec::new();
+    while !buf.is_empty() {
+        match decoder.decode(buf) {
+            Ok(Decoded::Complete(p, n)) => {
+                out.push(p.into_owned());
+                buf = &buf[n..];
+            }
+            Ok(Decoded::Partial(need)) => {
+                panic!("partial packet ({need:?} more) at the end of {buf:02x?}")
+            }
+            Err(e) => panic!("decode error {e:?} on {buf:02x?}"),
+        }
+    }
+    out
+}
+
+/// Length of the fixed header at the start of an encoded packet (2 to 5 bytes), read from
+/// its Remaining Length; `None` if it is incomplete or longer than 4 length bytes.
+pub fn fixed_header_len(encoded: &[u8]) -> Option<usize> {
+    for (i, b) in encoded.iter().skip(1).take(4).enumerate() {
+        if b & 0x80 == 0 {
+            return Some(i + 2);
+        }
+    }
+    None
+}
+
+/// Proptest strategies for valid packets and their parts.
+///
+/// Everything generated is owned (`'static`) and valid for the level it was generated
+/// for: encoding it at that level succeeds and decoding the bytes gives it back.
+pub mod strategies {
+    use std::num::{NonZeroU16, NonZeroU32};
+
+    use mqtt_codec::{
+        AckProperties, Auth, AuthProperties, AuthReason, Bin, ConnAck, ConnAckProperties, Connect,
+        ConnectProperties, ConnectReason, Delivery, Disconnect, DisconnectProperties,
+        DisconnectReason, MaximumQos, Packet, PacketId, PacketType, Payload, PayloadFormat,
+        Protocol, PubAckReason, PubCompReason, PubRecReason, PubRelReason, Publish, PublishAck,
+        PublishProperties, QoS, RetainHandling, Seq, Str, SubAck, SubAckReason, Subscribe,
+        SubscribeProperties, Subscription, SubscriptionId, SubscriptionOptions, TopicFilter,
+        TopicName, UnsubAck, UnsubAckReason, Unsubscribe, UnsubscribeProperties, UserProperties,
+        UserProperty, Will, WillProperties, VARINT_MAX,
+    };
+    use proptest::collection::vec;
+    use proptest::option;
+    use proptest::prelude::*;
+    use proptest::sample::select;
+
+    use super::{type_exists_at, PACKET_TYPES, PROTOCOLS};
+
+    /// Any of the three protocol levels.
+    pub fn protocol() -> impl Strategy<Value = Protocol> + Clone {
+        select(PROTOCOLS.to_vec())
+    }
+
+    /// A character allowed in an MQTT UTF-8 string (anything but U+0000): mostly ASCII,
+    /// with control characters, 2-, 3- and 4-byte sequences, the BOM and non-characters.
+    pub fn mqtt_char() -> impl Strategy<Value = char> + Clone {
+        prop_oneof![
+            8 => proptest::char::range('a', 'z'),
+            4 => proptest::char::range(' ', '~'),
+            1 => proptest::char::range('\u{1}', '\u{1f}'),
+            1 => Just('\u{7f}'),
+            3 => proptest::char::range('\u{80}', '\u{7ff}'),
+            3 => proptest::char::range('\u{800}', '\u{d7ff}'),
+            1 => proptest::char::range('\u{e000}', '\u{ffff}'),
+            1 => select(vec!['\u{feff}', '\u{fffd}', '\u{fffe}', '\u{ffff}', '\u{fdd0}']),
+            2 => proptest::char::range('\u{10000}', '\u{10ffff}'),
+        ]
+    }
+
+    /// A string of up to `max` characters (possibly empty) without U+0000.
+    pub fn text(max: usize) -> impl Strategy<Value = String> + Clone {
+        vec(mqtt_char(), 0..=max).prop_map(String::from_iter)
+    }
+
+    /// A string for string fields: usually short, sometimes a few hundred characters
+    /// (so that lengths cross the one-byte variable integer boundary), often empty.
+    pub fn any_text() -> impl Strategy<Value = String> + Clone {
+        prop_oneof![
+            2 => Just(String::new()),
+            12 => text(12),
+            1 => text(300),
+        ]
+    }
+
+    /// A UTF-8 Encoded String field.
+    pub fn str_field() -> impl Strategy<Value = Str<'static>> + Clone {
+        any_text().prop_map(|s| Str::new(s).expect("valid string"))
+    }
+
+    /// Binary Data: often empty, up to 64 bytes, sometimes a few hundred.
+    pub fn bin_field() -> impl Strategy<Value = Bin<'static>> + Clone {
+        prop_oneof![
+            1 => Just(Vec::new()),
+            6 => vec(any::<u8>(), 0..=64),
+            1 => vec(any::<u8>(), 0..=600),
+        ]
+        .prop_map(|b| Bin::new(b).expect("short binary"))
+    }
+
+    /// An application message: usually small, sometimes up to 4 KiB.
+    pub fn payload() -> impl Strategy<Value = Payload<'static>> + Clone {
+        prop_oneof![
+            1 => Just(Vec::new()),
+            6 => vec(any::<u8>(), 0..=64),
+            2 => vec(any::<u8>(), 0..=4096),
+        ]
+        .prop_map(Payload::from)
+    }
+
+    /// A non-zero Packet Identifier, boundaries favoured.
+    pub fn packet_id() -> impl Strategy<Value = PacketId> + Clone {
+        prop_oneof![
+            1 => select(vec![1u16, 0x7f, 0x80, 0xff, 0x100, u16::MAX]),
+            4 => 1..=u16::MAX,
+        ]
+        .prop_map(|v| PacketId::new(v).expect("non-zero"))
+    }
+
+    /// A non-zero `u16`.
+    pub fn nz16() -> impl Strategy<Value = NonZeroU16> + Clone {
+        (1..=u16::MAX).prop_map(|v| NonZeroU16::new(v).expect("non-zero"))
+    }
+
+    /// A non-zero `u32`.
+    pub fn nz32() -> impl Strategy<Value = NonZeroU32> + Clone {
+        prop_oneof![Just(1u32), Just(u32::MAX), 1..=u32::MAX]
+            .prop_map(|v| NonZeroU32::new(v).expect("non-zero"))
+    }
+
+    /// A Subscription Identifier (1 to 268,435,455), variable-integer boundaries favoured.
+    pub fn subscription_id() -> impl Strategy<Value = SubscriptionId> + Clone {
+        prop_oneof![
+            1 => select(vec![1u32, 127, 128, 16_383, 16_384, 2_097_151, 2_097_152, VARINT_MAX]),
+            2 => 1..=VARINT_MAX,
+        ]
+        .prop_map(|v| SubscriptionId::new(v).expect("in range"))
+    }
+
+    /// Any QoS.
+    pub fn qos() -> impl Strategy<Value = QoS> + Clone {
+        select(vec![QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce])
+    }
+
+    /// QoS with its packet identifier and DUP flag.
+    pub fn delivery() -> impl Strategy<Value = Delivery> + Clone {
+        prop_oneof![
+            Just(Delivery::AtMostOnce),
+            (packet_id(), any::<bool>())
+                .prop_map(|(packet_id, dup)| Delivery::AtLeastOnce { packet_id, dup }),
+            (packet_id(), any::<bool>())
+                .prop_map(|(packet_id, dup)| Delivery::ExactlyOnce { packet_id, dup }),
+        ]
+    }
+
+    /// A character of a topic level: anything a string may hold but `/`, `+` and `#`.
+    pub fn level_char() -> impl Strategy<Value = char> + Clone {
+        mqtt_char().prop_filter("not a separator or wildcard", |c| {
+            !matches!(c, '/' | '+' | '#')
+        })
+    }
+
+    /// One topic level without wildcards, possibly empty.
+    pub fn level() -> impl Strategy<Value = String> + Clone {
+        prop_oneof![
+            1 => Just(String::new()),
+            1 => select(vec!["$SYS", "sensors", "a", "ü", "温度", "🕴"]).prop_map(String::from),
+            4 => vec(level_char(), 1..=8).prop_map(String::from_iter),
+        ]
+    }
+
+    /// A valid Topic Name: 1 to 5 levels, empty levels allowed, never empty as a whole.
+    pub fn topic_name_string() -> impl Strategy<Value = String> + Clone {
+        prop_oneof![
+            1 => select(vec!["/", "//", "a/", "/a", "$SYS/broker/load"]).prop_map(String::from),
+            8 => vec(level(), 1..=5).prop_map(|levels| levels.join("/")),
+        ]
+        .prop_map(|s| if s.is_empty() { "t".to_owned() } else { s })
+    }
+
+    /// A valid Topic Name.
+    pub fn topic_name() -> impl Strategy<Value = TopicName<'static>> + Clone {
+        topic_name_string().prop_map(|s| TopicName::new(s).expect("valid topic name"))
+    }
+
+    /// A valid non-shared topic filter: levels that are literal or `+`, and maybe a final
+    /// `#` level.
+    pub fn plain_filter_string() -> impl Strategy<Value = String> + Clone {
+        let lvl = prop_oneof![3 => level(), 1 => Just("+".to_owned())];
+        (vec(lvl, 0..=5), any::<bool>()).prop_map(|(mut levels, hash)| {
+            if hash || levels.is_empty() {
+                levels.push("#".to_owned());
+            }
+            let s = levels.join("/");
+            if s.is_empty() {
+                "+".to_owned()
+            } else {
+                s
+            }
+        })
+    }
+
+    /// A share name: non-empty, without `/`, `+` or `#`.
+    pub fn share_name() -> impl Strategy<Value = String> + Clone {
+        vec(level_char(), 1..=8).prop_map(String::from_iter)
+    }
+
+    /// A valid topic filter for `protocol`: at 5.0 a quarter are shared subscriptions
+    /// (`$share/{group}/{filter}`).
+    pub fn topic_filter(protocol: Protocol) -> BoxedStrategy<TopicFilter<'static>> {
+        let plain = plain_filter_string();
+        let s = if protocol.is_v5() {
+            prop_oneof![
+                3 => plain,
+                1 => (share_name(), plain_filter_string())
+                    .prop_map(|(g, f)| format!("$share/{g}/{f}")),
+            ]
+            .boxed()
+        } else {
+            plain.boxed()
+        };
+        s.prop_map(|s| TopicFilter::new(s).expect("valid topic filter"))
+            .boxed()
+    }
+
+    /// Subscription options valid at `protocol`: only the QoS at 3.x, every combination
+    /// at 5.0 (No Local cleared later for shared subscriptions).
+    pub fn subscription_options(protocol: Protocol) -> BoxedStrategy<SubscriptionOptions> {
+        if protocol.is_v5() {
+            (
+                qos(),
+                any::<bool>(),
+                any::<bool>(),
+                select(vec![
+                    RetainHandling::SendAtSubscribe,
+                    RetainHandling::SendIfNew,
+                    RetainHandling::DoNotSend,
+                ]),
+            )
+                .prop_map(|(qos, no_local, retain_as_published, retain_handling)| {
+                    SubscriptionOptions {
+                        qos,
+                        no_local,
+                        retain_as_published,
+                        retain_handling,
+                    }
+                })
+                .boxed()
+        } else {
+            qos().prop_map(SubscriptionOptions::qos).boxed()
+        }
+    }
+
+    /// A subscription valid at `protocol` (no No Local on a shared subscription).
+    pub fn subscription(protocol: Protocol) -> BoxedStrategy<Subscription<'static>> {
+        (topic_filter(protocol), subscription_options(protocol))
+            .prop_map(|(filter, mut options)| {
+                if filter.shared().is_some() {
+                    options.no_local = false;
+                }
+                Subscription { filter, options }
+            })
+            .boxed()
+    }
+
+    /// User properties: 0 to 5 pairs, keys often repeated, values often empty.
+    pub fn user_properties() -> impl Strategy<Value = UserProperties<'static>> + Clone {
+        let key = prop_oneof![
+            3 => select(vec!["k", "key", "ключ", ""]).prop_map(String::from),
+            1 => any_text(),
+        ];
+        vec((key, any_text()), 0..=5).prop_map(|pairs| {
+            Seq::from(
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| UserProperty {
+                        key: Str::new(k).expect("valid key"),
+                        value: Str::new(v).expect("valid value"),
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        })
+    }
+
+    /// A boolean property value.
+    fn flag() -> impl Strategy<Value = Option<bool>> + Clone {
+        option::of(any::<bool>())
+    }
+
+    /// CONNECT properties, every one of them.
+    pub fn connect_properties() -> impl Strategy<Value = ConnectProperties<'static>> {
+        (
+            option::of(any::<u32>()),
+            option::of(nz16()),
+            option::of(nz32()),
+            option::of(any::<u16>()),
+            flag(),
+            flag(),
+            option::of(str_field()),
+            option::of(bin_field()),
+            user_properties(),
+        )
+            .prop_map(
+                |(sei, rm, mps, tam, rri, rpi, am, ad, up)| ConnectProperties {
+                    session_expiry_interval: sei,
+                    receive_maximum: rm,
+                    maximum_packet_size: mps,
+                    topic_alias_maximum: tam,
+                    request_response_information: rri,
+                    request_problem_information: rpi,
+                    authentication_method: am,
+                    authentication_data: ad,
+                    user_properties: up,
+                },
+            )
+    }
+
+    /// A Payload Format Indicator.
+    pub fn payload_format() -> impl Strategy<Value = PayloadFormat> + Clone {
+        select(vec![PayloadFormat::Unspecified, PayloadFormat::Utf8])
+    }
+
+    /// Will properties, every one of them.
+    pub fn will_properties() -> impl Strategy<Value = WillProperties<'static>> {
+        (
+            option::of(any::<u32>()),
+            option::of(payload_format()),
+            option::of(any::<u32>()),
+            option::of(str_field()),
+            option::of(topic_name()),
+            option::of(bin_field()),
+            user_properties(),
+        )
+            .prop_map(|(wdi, pfi, mei, ct, rt, cd, up)| WillProperties {
+                will_delay_interval: wdi,
+                payload_format_indicator: pfi,
+                message_expiry_interval: mei,
+                content_type: ct,
+                response_topic: rt,
+                correlation_data: cd,
+                user_properties: up,
+            })
+    }
+
+    /// CONNACK properties, every one of them.
+    pub fn connack_properties() -> impl Strategy<Value = ConnAckProperties<'static>> {
+        let a = (
+            option::of(any::<u32>()),
+            option::of(nz16()),
+            option::of(select(vec![
+                MaximumQos::AtMostOnce,
+                MaximumQos::AtLeastOnce,
+            ])),
+            flag(),
+            option::of(nz32()),
+            option::of(str_field()),
+            option::of(any::<u16>()),
+            option::of(str_field()),
+        );
+        let b = (
+            flag(),
+            flag(),
+            flag(),
+            option::of(any::<u16>()),
+            option::of(str_field()),
+            option::of(str_field()),
+            option::of(str_field()),
+            option::of(bin_field()),
+            user_properties(),
+        );
+        (a, b).prop_map(
+            |((sei, rm, mq, ra, mps, aci, tam, rs), (wsa, sia, ssa, ska, ri, sr, am, ad, up))| {
+                ConnAckProperties {
+                    session_expiry_interval: sei,
+                    receive_maximum: rm,
+                    maximum_qos: mq,
+                    retain_available: ra,
+                    maximum_packet_size: mps,
+                    assigned_client_identifier: aci,
+                    topic_alias_maximum: tam,
+                    reason_string: rs,
+                    wildcard_subscription_available: wsa,
+                    subscription_identifiers_available: sia,
+                    shared_subscription_available: ssa,
+                    server_keep_alive: ska,
+                    response_information: ri,
+                    server_reference: sr,
+                    authentication_method: am,
+                    authentication_data: ad,
+                    user_properties: up,
+                }
+            },
+        )
+    }
+
+    /// PUBLISH properties, every one of them, with 0 to 4 Subscription Identifiers.
+    pub fn publish_properties() -> impl Strategy<Value = PublishProperties<'static>> {
+        (
+            option::of(payload_format()),
+            option::of(any::<u32>()),
+            option::of(nz16()),
+            option::of(topic_name()),
+            option::of(bin_field()),
+            option::of(str_field()),
+            vec(subscription_id(), 0..=4),
+            user_properties(),
+        )
+            .prop_map(|(pfi, mei, ta, rt, cd, ct, sids, up)| PublishProperties {
+                payload_format_indicator: pfi,
+                message_expiry_interval: mei,
+                topic_alias: ta,
+                response_topic: rt,
+                correlation_data: cd,
+                content_type: ct,
+                subscription_identifiers: Seq::from(sids),
+                user_properties: up,
+            })
+    }
+
+    /// Acknowledgement properties (PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK).
+    pub fn ack_properties() -> impl Strategy<Value = AckProperties<'static>> {
+        (option::of(str_field()), user_properties()).prop_map(|(rs, up)| AckProperties {
+            reason_string: rs,
+            user_properties: up,
+        })
+    }
+
+    /// SUBSCRIBE properties.
+    pub fn subscribe_properties() -> impl Strategy<Value = SubscribeProperties<'static>> {
+        (option::of(subscription_id()), user_properties()).prop_map(|(sid, up)| {
+            SubscribeProperties {
+                subscription_identifier: sid,
+                user_properties: up,
+            }
+        })
+    }
+
+    /// UNSUBSCRIBE properties.
+    pub fn unsubscribe_properties() -> impl Strategy<Value = UnsubscribeProperties<'static>> {
+        user_properties().prop_map(|up| UnsubscribeProperties {
+            user_properties: up,
+        })
+    }
+
+    /// DISCONNECT properties, every one of them.
+    pub fn disconnect_properties() -> impl Strategy<Value = DisconnectProperties<'static>> {
+        (
+            option::of(any::<u32>()),
+            option::of(str_field()),
+            option::of(str_field()),
+            user_properties(),
+        )
+            .prop_map(|(sei, rs, sr, up)| DisconnectProperties {
+                session_expiry_interval: sei,
+                reason_string: rs,
+                server_reference: sr,
+                user_properties: up,
+            })
+    }
+
+    /// AUTH properties, every one of them.
+    pub fn auth_properties() -> impl Strategy<Value = AuthProperties<'static>> {
+        (
+            option::of(str_field()),
+            option::of(bin_field()),
+            option::of(str_field()),
+            user_properties(),
+        )
+            .prop_map(|(am, ad, rs, up)| AuthProperties {
+                authentication_method: am,
+                authentication_data: ad,
+                reason_string: rs,
+                user_properties: up,
+            })
+    }
+
+    /// Properties at `protocol`: generated at 5.0, always empty at 3.x.
+    fn props<T, S>(protocol: Protocol, s: S) -> BoxedStrategy<T>
+    where
+        T: Default + Clone + std::fmt::Debug + 'static,
+        S: Strategy<Value = T> + 'static,
+    {
+        if protocol.is_v5() {
+            s.boxed()
+        } else {
+            Just(T::default()).boxed()
+        }
+    }
+
+    /// A reason code at `protocol`: any of `all` at 5.0, those `in_v3` accepts at 3.x.
+    fn reason<R>(protocol: Protocol, all: &'static [R], in_v3: fn(&R) -> bool) -> BoxedStrategy<R>
+    where
+        R: Copy + std::fmt::Debug + 'static,
+    {
+        let codes: Vec<R> = if protocol.is_v5() {
+            all.to_vec()
+        } else {
+            all.iter().copied().filter(in_v3).collect()
+        };
+        select(codes).boxed()
+    }
+
+    /// A client identifier for `protocol`: 1 to 23 bytes at 3.1, anything (empty included)
+    /// at 3.1.1 and 5.0; [`connect`] sets Clean Session for an empty one at 3.1.1.
+    pub fn client_id(protocol: Protocol) -> BoxedStrategy<String> {
+        match protocol {
+            Protocol::V3_1 => prop_oneof![
+                "[0-9a-zA-Z]{1,23}",
+                // at most 5 characters of at most 4 bytes: 1 to 20 bytes
+                vec(mqtt_char(), 1..=5).prop_map(String::from_iter),
+            ]
+            .boxed(),
+            _ => prop_oneof![
+                1 => Just(String::new()),
+                3 => "[0-9a-zA-Z]{1,23}",
+                2 => text(40),
+            ]
+            .boxed(),
+        }
+    }
+
+    /// A Will for `protocol`.
+    pub fn will(protocol: Protocol) -> impl Strategy<Value = Will<'static>> {
+        (
+            topic_name(),
+            bin_field(),
+            qos(),
+            any::<bool>(),
+            props(protocol, will_properties()),
+        )
+            .prop_map(|(topic, payload, qos, retain, properties)| Will {
+                topic,
+                payload,
+                qos,
+                retain,
+                properties,
+            })
+    }
+
+    /// A CONNECT at `protocol` (its own level).
+    pub fn connect(protocol: Protocol) -> impl Strategy<Value = Connect<'static>> {
+        (
+            any::<bool>(),
+            any::<u16>(),
+            client_id(protocol),
+            option::of(will(protocol)),
+            option::of(str_field()),
+            option::of(bin_field()),
+            props(protocol, connect_properties()),
+        )
+            .prop_map(
+                move |(clean_start, keep_alive, id, will, mut username, password, properties)| {
+                    // 3.1.1: an empty client identifier needs a clean session.
+                    let clean_start =
+                        clean_start || (protocol == Protocol::V3_1_1 && id.is_empty());
+                    // 3.x: a password only with a user name.
+                    if !protocol.is_v5() && password.is_some() && username.is_none() {
+                        username = Some(Str::new("").expect("empty string"));
+                    }
+                    let mut c = Connect::new(protocol, Str::new(id).expect("valid id"), keep_alive);
+                    c.clean_start = clean_start;
+                    c.will = will;
+                    c.username = username;
+                    c.password = password;
+                    c.properties = properties;
+                    c
+                },
+            )
+    }
+
+    /// A CONNACK at `protocol`: the six mappable codes at 3.x, no Session Present at 3.1
+    /// and none with a failure code.
+    pub fn connack(protocol: Protocol) -> impl Strategy<Value = ConnAck<'static>> {
+        (
+            any::<bool>(),
+            reason(protocol, ConnectReason::ALL, |r| r.v3_code().is_some()),
+            props(protocol, connack_properties()),
+        )
+            .prop_map(move |(sp, reason, properties)| ConnAck {
+                session_present: sp
+                    && reason == ConnectReason::Success
+                    && protocol != Protocol::V3_1,
+                reason,
+                properties,
+            })
+    }
+
+    /// A PUBLISH at `protocol`; at 5.0 one in eight has an empty topic and a Topic Alias.
+    pub fn publish(protocol: Protocol) -> impl Strategy<Value = Publish<'static>> {
+        let empty_topic = if protocol.is_v5() {
+            proptest::bool::weighted(0.125).boxed()
+        } else {
+            Just(false).boxed()
+        };
+        (
+            delivery(),
+            any::<bool>(),
+            topic_name(),
+            empty_topic,
+            nz16(),
+            payload(),
+            props(protocol, publish_properties()),
+        )
+            .prop_map(
+                |(delivery, retain, topic, empty, alias, payload, mut properties)| {
+                    let topic = if empty {
+                        properties.topic_alias.get_or_insert(alias);
+                        TopicName::empty()
+                    } else {
+                        topic
+                    };
+                    Publish {
+                        delivery,
+                        retain,
+                        topic,
+                        payload,
+                        properties,
+                    }
+                },
+            )
+    }
+
+    fn publish_ack<R: Copy + std::fmt::Debug + PartialEq + Default + 'static>(
+        protocol: Protocol,
+        all: &'static [R],
+    ) -> impl Strategy<Value = PublishAck<'static, R>> {
+        (
+            packet_id(),
+            reason(protocol, all, |r| *r == R::default()),
+            props(protocol, ack_properties()),
+        )
+            .prop_map(|(packet_id, reason, properties)| PublishAck {
+                packet_id,
+                reason,
+                properties,
+            })
+    }
+
+    /// A SUBSCRIBE at `protocol` with 1 to 10 subscriptions.
+    pub fn subscribe(protocol: Protocol) -> impl Strategy<Value = Subscribe<'static>> {
+        (
+            packet_id(),
+            vec(subscription(protocol), 1..=10),
+            props(protocol, subscribe_properties()),
+        )
+            .prop_map(|(packet_id, subs, properties)| Subscribe {
+                packet_id,
+                subscriptions: Seq::from(subs),
+                properties,
+            })
+    }
+
+    /// A SUBACK at `protocol` with 1 to 10 codes (0x00, 0x01, 0x02, 0x80 at 3.x).
+    pub fn suback(protocol: Protocol) -> impl Strategy<Value = SubAck<'static>> {
+        (
+            packet_id(),
+            vec(reason(protocol, SubAckReason::ALL, |r| r.in_v3()), 1..=10),
+            props(protocol, ack_properties()),
+        )
+            .prop_map(|(packet_id, reasons, properties)| SubAck {
+                packet_id,
+                reasons: Seq::from(reasons),
+                properties,
+            })
+    }
+
+    /// An UNSUBSCRIBE at `protocol` with 1 to 10 filters.
+    pub fn unsubscribe(protocol: Protocol) -> impl Strategy<Value = Unsubscribe<'static>> {
+        (
+            packet_id(),
+            vec(topic_filter(protocol), 1..=10),
+            props(protocol, unsubscribe_properties()),
+        )
+            .prop_map(|(packet_id, filters, properties)| Unsubscribe {
+                packet_id,
+                filters: Seq::from(filters),
+                properties,
+            })
+    }
+
+    /// An UNSUBACK at `protocol`: 1 to 10 codes at 5.0, none at 3.x.
+    pub fn unsuback(protocol: Protocol) -> impl Strategy<Value = UnsubAck<'static>> {
+        let n = if protocol.is_v5() { 1..=10 } else { 0..=0 };
+        (
+            packet_id(),
+            vec(select(UnsubAckReason::ALL), n),
+            props(protocol, ack_properties()),
+        )
+            .prop_map(|(packet_id, reasons, properties)| UnsubAck {
+                packet_id,
+                reasons: Seq::from(reasons),
+                properties,
+            })
+    }
+
+    /// A DISCONNECT at `protocol`.
+    pub fn disconnect(protocol: Protocol) -> impl Strategy<Value = Disconnect<'static>> {
+        (
+            reason(protocol, DisconnectReason::ALL, |r| {
+                *r == DisconnectReason::NormalDisconnection
+            }),
+            props(protocol, disconnect_properties()),
+        )
+            .prop_map(|(reason, properties)| Disconnect { reason, properties })
+    }
+
+    /// An AUTH (MQTT 5.0 only).
+    pub fn auth() -> impl Strategy<Value = Auth<'static>> {
+        (select(AuthReason::ALL), auth_properties())
+            .prop_map(|(reason, properties)| Auth { reason, properties })
+    }
+
+    /// A packet of type `ty`, valid at `protocol` (a CONNECT at that level). `ty` must
+    /// exist at `protocol` (AUTH only at 5.0).
+    pub fn packet_of(ty: PacketType, protocol: Protocol) -> BoxedStrategy<Packet<'static>> {
+        assert!(
+            type_exists_at(ty, protocol),
+            "{ty} does not exist in {protocol}"
+        );
+        let p = protocol;
+        match ty {
+            PacketType::Connect => connect(p).prop_map(Packet::Connect).boxed(),
+            PacketType::ConnAck => connack(p).prop_map(Packet::ConnAck).boxed(),
+            PacketType::Publish => publish(p).prop_map(Packet::Publish).boxed(),
+            PacketType::PubAck => publish_ack(p, PubAckReason::ALL)
+                .prop_map(Packet::PubAck)
+                .boxed(),
+            PacketType::PubRec => publish_ack(p, PubRecReason::ALL)
+                .prop_map(Packet::PubRec)
+                .boxed(),
+            PacketType::PubRel => publish_ack(p, PubRelReason::ALL)
+                .prop_map(Packet::PubRel)
+                .boxed(),
+            PacketType::PubComp => publish_ack(p, PubCompReason::ALL)
+                .prop_map(Packet::PubComp)
+                .boxed(),
+            PacketType::Subscribe => subscribe(p).prop_map(Packet::Subscribe).boxed(),
+            PacketType::SubAck => suback(p).prop_map(Packet::SubAck).boxed(),
+            PacketType::Unsubscribe => unsubscribe(p).prop_map(Packet::Unsubscribe).boxed(),
+            PacketType::UnsubAck => unsuback(p).prop_map(Packet::UnsubAck).boxed(),
+            PacketType::PingReq => Just(Packet::PingReq).boxed(),
+            PacketType::PingResp => Just(Packet::PingResp).boxed(),
+            PacketType::Disconnect => disconnect(p).prop_map(Packet::Disconnect).boxed(),
+            PacketType::Auth => auth().prop_map(Packet::Auth).boxed(),
+        }
+    }
+
+    /// A packet of any type that exists at `protocol`, valid there.
+    pub fn packet(protocol: Protocol) -> BoxedStrategy<Packet<'static>> {
+        let all: Vec<BoxedStrategy<Packet<'static>>> = PACKET_TYPES
+            .iter()
+            .filter(|&&ty| type_exists_at(ty, protocol))
+            .map(|&ty| packet_of(ty, protocol))
+            .collect();
+        proptest::strategy::Union::new(all).boxed()
+    }
+
+    /// A level at which `ty` exists and a packet of type `ty` valid at it.
+    pub fn leveled_packet_of(ty: PacketType) -> BoxedStrategy<(Protocol, Packet<'static>)> {
+        let levels: Vec<Protocol> = PROTOCOLS
+            .iter()
+            .copied()
+            .filter(|&p| type_exists_at(ty, p))
+            .collect();
+        select(levels)
+            .prop_flat_map(move |p| (Just(p), packet_of(ty, p)))
+            .boxed()
+    }
+
+    /// Any level and a packet of any type valid at it.
+    pub fn leveled_packet() -> BoxedStrategy<(Protocol, Packet<'static>)> {
+        protocol().prop_flat_map(|p| (Just(p), packet(p))).boxed()
+    }
+
+    /// Any level and 1 to `max` packets valid at it (CONNECTs at that level).
+    pub fn leveled_packets(max: usize) -> BoxedStrategy<(Protocol, Vec<Packet<'static>>)> {
+        protocol()
+            .prop_flat_map(move |p| (Just(p), vec(packet(p), 1..=max)))
+            .boxed()
+    }
+}

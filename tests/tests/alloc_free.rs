@@ -1,0 +1,301 @@
+//! Decoding allocates nothing: a counting global allocator (per thread, since the test
+//! harness runs tests on several threads) shows zero heap allocations while decoding
+//! PUBLISH (QoS 0, QoS 1, and 5.0 with properties), SUBSCRIBE, CONNECT with a will and
+//! credentials and SUBACK, and while iterating their lists.
+//!
+//! The global allocator applies to this whole test binary, so this file holds nothing
+//! else.
+#![allow(unsafe_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::hint::black_box;
+use std::num::NonZeroU16;
+
+use mqtt_codec::{
+    Bin, Connect, Decoded, Decoder, Delivery, Packet, PacketId, PayloadFormat, Protocol, QoS, Seq,
+    Str, SubAck, SubAckReason, Subscribe, Subscription, SubscriptionId, TopicFilter, TopicName,
+    UserProperty, Will,
+};
+
+/// The system allocator, counting allocations (and reallocations) made by each thread.
+#[derive(Debug)]
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn bump() {
+    // `try_with`: the slot may be gone while the thread shuts down.
+    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+}
+
+// SAFETY: every call is forwarded unchanged to `System`; the counter is a const-initialised
+// thread-local `Cell` without destructor, so counting never allocates or re-enters.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        bump();
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        bump();
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        bump();
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
+
+/// Runs `f` and returns how many allocations this thread made meanwhile.
+fn count<R>(f: impl FnOnce() -> R) -> (usize, R) {
+    let before = allocations();
+    let r = f();
+    let after = allocations();
+    (after - before, r)
+}
+
+fn encode(p: &Packet<'_>, level: Protocol) -> Vec<u8> {
+    let mut out = Vec::new();
+    p.encode(level, &mut out).expect("valid packet encodes");
+    out
+}
+
+fn pid(v: u16) -> PacketId {
+    PacketId::new(v).expect("non-zero")
+}
+
+fn publish_qos0() -> Packet<'static> {
+    let p = mqtt_codec::Publish::new(
+        TopicName::new("sensors/kitchen/temperature").unwrap(),
+        &b"21.5"[..],
+    );
+    Packet::Publish(p)
+}
+
+fn publish_qos1() -> Packet<'static> {
+    let mut p = mqtt_codec::Publish::new(
+        TopicName::new("sensors/kitchen/humidity").unwrap(),
+        vec![7u8; 300],
+    );
+    p.delivery = Delivery::AtLeastOnce {
+        packet_id: pid(42),
+        dup: true,
+    };
+    p.retain = true;
+    Packet::Publish(p)
+}
+
+fn publish_v5() -> Packet<'static> {
+    let mut p = mqtt_codec::Publish::new(
+        TopicName::new("devices/d1/events").unwrap(),
+        &b"{\"on\":true}"[..],
+    );
+    p.delivery = Delivery::ExactlyOnce {
+        packet_id: pid(7),
+        dup: false,
+    };
+    p.properties.content_type = Some(Str::new("application/json").unwrap());
+    p.properties.payload_format_indicator = Some(PayloadFormat::Utf8);
+    p.properties.topic_alias = NonZeroU16::new(3);
+    p.properties.subscription_identifiers = Seq::from(vec![
+        SubscriptionId::new(1).unwrap(),
+        SubscriptionId::new(200_000).unwrap(),
+    ]);
+    p.properties.user_properties = Seq::from(vec![
+        UserProperty::new("trace", "abc").unwrap(),
+        UserProperty::new("trace", "").unwrap(),
+        UserProperty::new("région", "Île-de-France").unwrap(),
+    ]);
+    Packet::Publish(p)
+}
+
+fn subscribe(level: Protocol) -> Packet<'static> {
+    let filters = [
+        "a/b",
+        "a/+",
+        "a/#",
+        "+/+/+",
+        "#",
+        "$SYS/broker/#",
+        "温度/+",
+        "x",
+        "/",
+        "sport/tennis/+/score",
+    ];
+    let subs: Vec<Subscription<'static>> = filters
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let qos = [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce][i % 3];
+            Subscription::new(TopicFilter::new(*f).unwrap(), qos)
+        })
+        .collect();
+    let mut s = Subscribe::new(pid(9), subs);
+    if level.is_v5() {
+        s.properties.subscription_identifier = SubscriptionId::new(5);
+        s.properties.user_properties = Seq::from(vec![UserProperty::new("k", "v").unwrap()]);
+    }
+    Packet::Subscribe(s)
+}
+
+fn connect(level: Protocol) -> Packet<'static> {
+    let mut c = Connect::new(level, Str::new("client-1").unwrap(), 60);
+    c.clean_start = false;
+    let mut will = Will {
+        topic: TopicName::new("clients/client-1/status").unwrap(),
+        payload: Bin::new(&b"offline"[..]).unwrap(),
+        qos: QoS::AtLeastOnce,
+        retain: true,
+        properties: Default::default(),
+    };
+    if level.is_v5() {
+        will.properties.will_delay_interval = Some(30);
+        will.properties.user_properties =
+            Seq::from(vec![UserProperty::new("why", "gone").unwrap()]);
+        c.properties.session_expiry_interval = Some(3600);
+        c.properties.authentication_method = Some(Str::new("SCRAM-SHA-1").unwrap());
+        c.properties.user_properties = Seq::from(vec![
+            UserProperty::new("a", "1").unwrap(),
+            UserProperty::new("a", "2").unwrap(),
+        ]);
+    }
+    c.will = Some(will);
+    c.username = Some(Str::new("user").unwrap());
+    c.password = Some(Bin::new(&b"secret"[..]).unwrap());
+    Packet::Connect(c)
+}
+
+fn suback(level: Protocol) -> Packet<'static> {
+    let mut s = SubAck::new(
+        pid(9),
+        vec![
+            SubAckReason::GrantedQoS0,
+            SubAckReason::GrantedQoS1,
+            SubAckReason::GrantedQoS2,
+            SubAckReason::UnspecifiedError,
+        ],
+    );
+    if level.is_v5() {
+        s.properties.reason_string = Some(Str::new("partly").unwrap());
+        s.properties.user_properties = Seq::from(vec![UserProperty::new("x", "y").unwrap()]);
+    }
+    Packet::SubAck(s)
+}
+
+/// Decodes `bytes` and walks everything the packet holds, lists included; returns a
+/// checksum so that nothing is optimised away, or `None` if decoding failed.
+fn decode_and_walk(d: &Decoder, bytes: &[u8]) -> Option<usize> {
+    let Ok(Decoded::Complete(p, n)) = d.decode(bytes) else {
+        return None;
+    };
+    let mut sum = n;
+    match &p {
+        Packet::Publish(p) => {
+            sum += p.topic.len() + p.payload.len() + usize::from(p.retain);
+            sum += p.packet_id().map_or(0, |id| usize::from(id.get()));
+            sum += p.properties.content_type.as_ref().map_or(0, |s| s.len());
+            for u in p.properties.user_properties.iter() {
+                sum += u.key.as_str().len() + u.value.as_str().len();
+            }
+            for id in &p.properties.subscription_identifiers {
+                sum += id.get() as usize;
+            }
+            sum += p.properties.user_properties.len();
+        }
+        Packet::Subscribe(s) => {
+            for sub in s.subscriptions.iter() {
+                sum += sub.filter.as_str().len() + sub.options.to_byte() as usize;
+                sum += usize::from(sub.filter.has_wildcards());
+                sum += sub.filter.shared().map_or(0, |sh| sh.group.len());
+            }
+            sum += s.subscriptions.len();
+            for u in &s.properties.user_properties {
+                sum += u.key.len() + u.value.len();
+            }
+        }
+        Packet::Connect(c) => {
+            sum += c.client_id.len() + usize::from(c.keep_alive);
+            if let Some(w) = &c.will {
+                sum += w.topic.len() + w.payload.len() + w.qos as usize;
+                for u in w.properties.user_properties.iter() {
+                    sum += u.key.len() + u.value.len();
+                }
+            }
+            sum += c.username.as_ref().map_or(0, |u| u.len());
+            sum += c.password.as_ref().map_or(0, |p| p.len());
+            for u in c.properties.user_properties.iter() {
+                sum += u.key.len() + u.value.len();
+            }
+        }
+        Packet::SubAck(s) => {
+            for r in s.reasons.iter() {
+                sum += usize::from(r.code()) + r.granted_qos().map_or(0, |q| q as usize);
+            }
+            sum += s.reasons.len();
+            for u in s.properties.user_properties.iter() {
+                sum += u.key.len() + u.value.len();
+            }
+        }
+        _ => {}
+    }
+    Some(sum)
+}
+
+#[test]
+fn decoding_and_iterating_allocates_nothing() {
+    // Build and encode everything first: that may allocate.
+    let mut cases: Vec<(&'static str, Protocol, Vec<u8>)> = Vec::new();
+    for level in [Protocol::V3_1, Protocol::V3_1_1, Protocol::V5] {
+        cases.push(("PUBLISH QoS 0", level, encode(&publish_qos0(), level)));
+        cases.push(("PUBLISH QoS 1", level, encode(&publish_qos1(), level)));
+        cases.push(("SUBSCRIBE x10", level, encode(&subscribe(level), level)));
+        cases.push(("CONNECT", level, encode(&connect(level), level)));
+        cases.push(("SUBACK", level, encode(&suback(level), level)));
+    }
+    cases.push((
+        "PUBLISH 5.0 with properties",
+        Protocol::V5,
+        encode(&publish_v5(), Protocol::V5),
+    ));
+
+    // The counter works: an allocation on this thread is seen.
+    let (n, v) = count(|| black_box(vec![1u8; 16]));
+    assert!(n >= 1, "the counting allocator saw no allocation");
+    drop(v);
+
+    let mut results = Vec::with_capacity(cases.len());
+    for (what, level, bytes) in &cases {
+        let d = Decoder::new(*level).strict_utf8(true);
+        let (n, sum) = count(|| decode_and_walk(black_box(&d), black_box(bytes)));
+        results.push((*what, *level, n, sum));
+    }
+    for (what, level, n, sum) in results {
+        assert!(sum.is_some(), "{what} at {level:?} did not decode");
+        assert_eq!(n, 0, "{what} at {level:?}: {n} allocations while decoding");
+    }
+}
