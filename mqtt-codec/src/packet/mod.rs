@@ -908,19 +908,21 @@ mod tests {
 
     #[test]
     fn trim_to_fit_drops_reason_string_then_user_properties() {
-        use crate::{PubAck, Str, UserProperty};
+        use crate::{PubAck, Str};
         let mut ack = PubAck::new(crate::PacketId::new(1).unwrap());
         ack.reason = crate::PubAckReason::QuotaExceeded;
-        ack.properties.reason_string = Some(Str::new("x".repeat(40)).unwrap());
-        ack.properties.user_properties = alloc::vec![UserProperty::new("k", "v").unwrap()].into();
+        ack.properties
+            .set_reason_string(Some(Str::new("x".repeat(40)).unwrap()));
+        ack.properties
+            .add_user_property(Str::new("k").unwrap(), Str::new("v").unwrap());
         let mut p = Packet::PubAck(ack);
         let full = p.encoded_len(V5).unwrap();
         assert_eq!(full, 2 + 2 + 1 + 1 + 43 + 7);
         // Room for the user property but not the reason string.
         assert_eq!(p.trim_to_fit(V5, 20), Ok(13));
         let Packet::PubAck(a) = &p else { panic!() };
-        assert!(a.properties.reason_string.is_none());
-        assert_eq!(a.properties.user_properties.len(), 1);
+        assert!(a.properties.reason_string().is_none());
+        assert_eq!(a.properties.user_properties().count(), 1);
         // No room for either: both go; the reason code stays.
         assert_eq!(p.trim_to_fit(V5, 5), Ok(5));
         // Nothing left to drop.
