@@ -886,3 +886,89 @@ trimmable!(
     DisconnectProperties,
     AuthProperties
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    fn s(x: &str) -> Str<'_> {
+        Str::new(x).unwrap()
+    }
+
+    #[test]
+    fn setters_replace_and_remove() {
+        let mut p = PublishProperties::new();
+        assert!(p.is_empty());
+        p.set_content_type(Some(s("a")))
+            .set_message_expiry_interval(Some(5));
+        p.set_content_type(Some(s("b")));
+        assert_eq!(p.content_type(), Some(s("b")));
+        assert_eq!(p.message_expiry_interval(), Some(5));
+        assert_eq!(p.iter().count(), 2);
+        p.set_content_type(None);
+        assert_eq!(p.content_type(), None);
+        assert_eq!(p.iter().count(), 1);
+    }
+
+    #[test]
+    fn user_properties_keep_order_and_repeats() {
+        let mut p = AckProperties::new();
+        p.add_user_property(s("k"), s("1"))
+            .set_reason_string(Some(s("r")))
+            .add_user_property(s("k"), s("2"))
+            .add_user_property(s(""), s(""));
+        let pairs: Vec<alloc::string::String> = p
+            .user_properties()
+            .map(|u| alloc::format!("{}={}", u.key, u.value))
+            .collect();
+        assert_eq!(pairs, ["k=1", "k=2", "="]);
+        p.clear_user_properties();
+        assert_eq!(p.user_properties().count(), 0);
+        assert_eq!(p.reason_string(), Some(s("r")));
+    }
+
+    #[test]
+    fn equality_ignores_order_of_different_properties() {
+        let mut a = ConnAckProperties::new();
+        a.set_receive_maximum(NonZeroU16::new(5))
+            .set_retain_available(Some(false));
+        let mut b = ConnAckProperties::new();
+        b.set_retain_available(Some(false))
+            .set_receive_maximum(NonZeroU16::new(5));
+        assert_ne!(a.as_bytes(), b.as_bytes());
+        assert_eq!(a, b);
+        b.set_retain_available(Some(true));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn debug_lists_typed_properties() {
+        let mut p = SubscribeProperties::new();
+        p.set_subscription_identifier(SubscriptionId::new(9));
+        assert_eq!(
+            alloc::format!("{p:?}"),
+            "[SubscriptionIdentifier(SubscriptionId(9))]"
+        );
+    }
+
+    #[test]
+    fn wire_len_matches_written_bytes() {
+        let props = [
+            Property::PayloadFormatIndicator(PayloadFormat::Utf8),
+            Property::MessageExpiryInterval(7),
+            Property::ContentType(s("json")),
+            Property::SubscriptionIdentifier(SubscriptionId::new(300_000).unwrap()),
+            Property::ReceiveMaximum(NonZeroU16::new(1).unwrap()),
+            Property::UserProperty(s("a"), s("bc")),
+            Property::MaximumQos(MaximumQos::AtMostOnce),
+        ];
+        for p in props {
+            let mut out = Vec::new();
+            p.write(&mut out);
+            assert_eq!(out.len(), p.wire_len(), "{p:?}");
+            let parsed = Properties { rest: &out }.next();
+            assert_eq!(parsed, Some(p));
+        }
+    }
+}
