@@ -328,6 +328,10 @@ impl Decoder {
             }
         };
         let packet = self.decode_body(hdr.byte, body, hdr.len)?;
+        // A CONNECT names its own level: at 5.0 its Remaining Length too must be minimal.
+        if !hdr.is_minimal() && matches!(&packet, Packet::Connect(c) if c.protocol.is_v5()) {
+            return Err(DecodeError::NonMinimalVarInt { offset: 1 });
+        }
         Ok(Decoded::Complete(packet, total))
     }
 
@@ -763,6 +767,15 @@ mod tests {
             decoder(V3_1_1).decode(&hex("c0 80 00")),
             Ok(Decoded::Complete(Packet::PingReq, 3))
         );
+        // A 5.0 CONNECT is held to it whatever level the decoder was set to.
+        let connect = hex("10 8d 00 00044d51545405020000000000");
+        assert_eq!(
+            decoder(V3_1_1).decode(&connect),
+            Err(DecodeError::NonMinimalVarInt { offset: 1 })
+        );
+        assert!(decoder(V3_1_1)
+            .decode(&hex("10 8f 00 00044d5154540402003c000163"))
+            .is_ok());
     }
 
     #[test]

@@ -104,7 +104,11 @@ pub(crate) fn read_topic<'a>(
         return if allow_empty {
             Ok(TopicName::from_checked(""))
         } else {
-            Err(DecodeError::EmptyTopicWithoutAlias)
+            Err(DecodeError::Invalid {
+                packet: r.packet(),
+                offset: at as u32,
+                error: crate::ValueError::EmptyTopic,
+            })
         };
     }
     let invalid = |error| DecodeError::Invalid {
@@ -403,7 +407,11 @@ mod tests {
     fn mqtt_4_7_3_1_empty_topic_name_is_refused_at_3_1_1() {
         assert_eq!(
             error(V3_1_1, "30 04 0000 6869"),
-            DecodeError::EmptyTopicWithoutAlias
+            DecodeError::Invalid {
+                packet: PacketType::Publish,
+                offset: 4,
+                error: ValueError::EmptyTopic
+            }
         );
         let p = Publish::new(TopicName::empty(), &b"x"[..]);
         assert_eq!(
