@@ -288,8 +288,8 @@ pub enum DecodeError {
         /// The code.
         code: u8,
     },
-    /// A zero-length topic name without a Topic Alias (MQTT 5.0 §3.3.2.1), or at 3.x
-    /// ([MQTT-4.7.3-1]).
+    /// A zero-length PUBLISH topic name without a Topic Alias (MQTT 5.0 §3.3.2.1). At 3.x,
+    /// and for a Will Topic, an empty topic is [`ValueError::EmptyTopic`] ([MQTT-4.7.3-1]).
     #[error("empty topic name without a topic alias")]
     EmptyTopicWithoutAlias,
     /// Payload Format Indicator 1 with a payload that is not UTF-8 (MQTT 5.0 §3.3.2.3.2).

@@ -79,8 +79,9 @@ mod wire;
 pub use error::{DecodeError, EncodeError, ValueError};
 pub use packet::properties::{
     AckProperties, AuthProperties, ConnAckProperties, ConnectProperties, DisconnectProperties,
-    MaximumQos, PayloadFormat, PropertyId, PublishProperties, SubscribeProperties,
-    UnsubscribeProperties, UserProperties, UserProperty, WillProperties,
+    MaximumQos, PayloadFormat, Properties, Property, PropertyId, PublishProperties,
+    SubscribeProperties, SubscriptionIds, UnsubscribeProperties, UserProperties, UserProperty,
+    WillProperties,
 };
 pub use packet::reason::{
     AuthReason, ConnectReason, DisconnectReason, PubAckReason, PubCompReason, PubRecReason,

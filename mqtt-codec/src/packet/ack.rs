@@ -148,7 +148,7 @@ mod tests {
             panic!()
         };
         assert_eq!(a.reason, PubAckReason::NoMatchingSubscribers);
-        assert_eq!(a.properties.reason_string.as_deref(), Some("none"));
+        assert_eq!(a.properties.reason_string().as_deref(), Some("none"));
         let Packet::PubRec(r) = golden(V5, "50 03 00 01 97") else {
             panic!()
         };
@@ -242,7 +242,8 @@ mod tests {
             })
         );
         a.reason = PubAckReason::Success;
-        a.properties.reason_string = Some(crate::Str::new("x").unwrap());
+        a.properties
+            .set_reason_string(Some(crate::Str::new("x").unwrap()));
         assert_eq!(
             Packet::PubAck(a).encoded_len(V3_1_1),
             Err(EncodeError::NotInProtocol {

@@ -70,12 +70,15 @@ mod tests {
         let Packet::Auth(a) = golden(V5, "f0141812150005534352414d16000201021f0002676f") else {
             panic!()
         };
-        assert_eq!(a.properties.authentication_method.as_deref(), Some("SCRAM"));
         assert_eq!(
-            a.properties.authentication_data.as_deref(),
+            a.properties.authentication_method().as_deref(),
+            Some("SCRAM")
+        );
+        assert_eq!(
+            a.properties.authentication_data().as_deref(),
             Some(&[1u8, 2][..])
         );
-        assert_eq!(a.properties.reason_string.as_deref(), Some("go"));
+        assert_eq!(a.properties.reason_string().as_deref(), Some("go"));
     }
 
     #[test]

@@ -223,23 +223,23 @@ mod tests {
             "205000004d110000003c2100142401250027000010001200066175746f2d3122000a1f00026f6b280129002a0113001e1a0004726573701c00056f74686572150005534352414d160001ff2600016b000176",
         ));
         let p = &c.properties;
-        assert_eq!(p.session_expiry_interval, Some(60));
-        assert_eq!(p.receive_maximum.map(|v| v.get()), Some(20));
-        assert_eq!(p.maximum_qos, Some(crate::MaximumQos::AtLeastOnce));
-        assert_eq!(p.retain_available, Some(false));
-        assert_eq!(p.maximum_packet_size.map(|v| v.get()), Some(4096));
-        assert_eq!(p.assigned_client_identifier.as_deref(), Some("auto-1"));
-        assert_eq!(p.topic_alias_maximum, Some(10));
-        assert_eq!(p.reason_string.as_deref(), Some("ok"));
-        assert_eq!(p.wildcard_subscription_available, Some(true));
-        assert_eq!(p.subscription_identifiers_available, Some(false));
-        assert_eq!(p.shared_subscription_available, Some(true));
-        assert_eq!(p.server_keep_alive, Some(30));
-        assert_eq!(p.response_information.as_deref(), Some("resp"));
-        assert_eq!(p.server_reference.as_deref(), Some("other"));
-        assert_eq!(p.authentication_method.as_deref(), Some("SCRAM"));
-        assert_eq!(p.authentication_data.as_deref(), Some(&[0xffu8][..]));
-        assert_eq!(p.user_properties.len(), 1);
+        assert_eq!(p.session_expiry_interval(), Some(60));
+        assert_eq!(p.receive_maximum().map(|v| v.get()), Some(20));
+        assert_eq!(p.maximum_qos(), Some(crate::MaximumQos::AtLeastOnce));
+        assert_eq!(p.retain_available(), Some(false));
+        assert_eq!(p.maximum_packet_size().map(|v| v.get()), Some(4096));
+        assert_eq!(p.assigned_client_identifier().as_deref(), Some("auto-1"));
+        assert_eq!(p.topic_alias_maximum(), Some(10));
+        assert_eq!(p.reason_string().as_deref(), Some("ok"));
+        assert_eq!(p.wildcard_subscription_available(), Some(true));
+        assert_eq!(p.subscription_identifiers_available(), Some(false));
+        assert_eq!(p.shared_subscription_available(), Some(true));
+        assert_eq!(p.server_keep_alive(), Some(30));
+        assert_eq!(p.response_information().as_deref(), Some("resp"));
+        assert_eq!(p.server_reference().as_deref(), Some("other"));
+        assert_eq!(p.authentication_method().as_deref(), Some("SCRAM"));
+        assert_eq!(p.authentication_data().as_deref(), Some(&[0xffu8][..]));
+        assert_eq!(p.user_properties().count(), 1);
     }
 
     #[test]

@@ -139,7 +139,7 @@ impl<'a> Connect<'a> {
             let topic = read_topic(r, strict, false)?;
             let payload = r.binary()?;
             if d.payload_format_checked()
-                && properties.payload_format_indicator == Some(PayloadFormat::Utf8)
+                && properties.payload_format_indicator() == Some(PayloadFormat::Utf8)
                 && core::str::from_utf8(payload).is_err()
             {
                 return Err(DecodeError::PayloadFormatInvalid {
@@ -337,7 +337,7 @@ mod tests {
             "101900044d51545405c2000a05110000000a000163000175000170",
         ));
         assert_eq!(c.protocol, V5);
-        assert_eq!(c.properties.session_expiry_interval, Some(10));
+        assert_eq!(c.properties.session_expiry_interval(), Some(10));
     }
 
     #[test]
@@ -353,22 +353,22 @@ mod tests {
             "105000044d51545405ee003c2321001427000003e822000a19011700150005534352414d16000201022600016100016200036369640b180000000501010300016a0003772f74000362796500017500027077",
         ));
         let p = &c.properties;
-        assert_eq!(p.receive_maximum.map(|v| v.get()), Some(20));
-        assert_eq!(p.maximum_packet_size.map(|v| v.get()), Some(1000));
-        assert_eq!(p.topic_alias_maximum, Some(10));
-        assert_eq!(p.request_response_information, Some(true));
-        assert_eq!(p.request_problem_information, Some(false));
-        assert_eq!(p.authentication_method.as_deref(), Some("SCRAM"));
-        assert_eq!(p.authentication_data.as_deref(), Some(&[1u8, 2][..]));
-        assert_eq!(p.user_properties.len(), 1);
+        assert_eq!(p.receive_maximum().map(|v| v.get()), Some(20));
+        assert_eq!(p.maximum_packet_size().map(|v| v.get()), Some(1000));
+        assert_eq!(p.topic_alias_maximum(), Some(10));
+        assert_eq!(p.request_response_information(), Some(true));
+        assert_eq!(p.request_problem_information(), Some(false));
+        assert_eq!(p.authentication_method().as_deref(), Some("SCRAM"));
+        assert_eq!(p.authentication_data().as_deref(), Some(&[1u8, 2][..]));
+        assert_eq!(p.user_properties().count(), 1);
         let w = c.will.as_ref().unwrap();
         assert_eq!((w.qos, w.retain), (QoS::AtLeastOnce, true));
-        assert_eq!(w.properties.will_delay_interval, Some(5));
+        assert_eq!(w.properties.will_delay_interval(), Some(5));
         assert_eq!(
-            w.properties.payload_format_indicator,
+            w.properties.payload_format_indicator(),
             Some(PayloadFormat::Utf8)
         );
-        assert_eq!(w.properties.content_type.as_deref(), Some("j"));
+        assert_eq!(w.properties.content_type().as_deref(), Some("j"));
     }
 
     #[test]
@@ -578,7 +578,7 @@ mod tests {
     #[test]
     fn properties_refused_at_3_1_1() {
         let mut c = Connect::new(V3_1_1, Str::new("c").unwrap(), 60);
-        c.properties.session_expiry_interval = Some(1);
+        c.properties.set_session_expiry_interval(Some(1));
         assert_eq!(
             Packet::Connect(c).encoded_len(V3_1_1),
             Err(EncodeError::NotInProtocol {

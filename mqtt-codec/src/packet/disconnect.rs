@@ -102,9 +102,9 @@ mod tests {
             panic!()
         };
         assert_eq!(d.reason, DisconnectReason::SessionTakenOver);
-        assert_eq!(d.properties.session_expiry_interval, Some(60));
-        assert_eq!(d.properties.reason_string.as_deref(), Some("bye"));
-        assert_eq!(d.properties.server_reference.as_deref(), Some("srv"));
+        assert_eq!(d.properties.session_expiry_interval(), Some(60));
+        assert_eq!(d.properties.reason_string().as_deref(), Some("bye"));
+        assert_eq!(d.properties.server_reference().as_deref(), Some("srv"));
         assert_eq!(
             error(V5, "e00700051800000001"),
             DecodeError::PropertyNotAllowed {

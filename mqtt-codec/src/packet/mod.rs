@@ -328,6 +328,10 @@ impl Decoder {
             }
         };
         let packet = self.decode_body(hdr.byte, body, hdr.len)?;
+        // A CONNECT names its own level: at 5.0 its Remaining Length too must be minimal.
+        if !hdr.is_minimal() && matches!(&packet, Packet::Connect(c) if c.protocol.is_v5()) {
+            return Err(DecodeError::NonMinimalVarInt { offset: 1 });
+        }
         Ok(Decoded::Complete(packet, total))
     }
 
@@ -763,6 +767,15 @@ mod tests {
             decoder(V3_1_1).decode(&hex("c0 80 00")),
             Ok(Decoded::Complete(Packet::PingReq, 3))
         );
+        // A 5.0 CONNECT is held to it whatever level the decoder was set to.
+        let connect = hex("10 8d 00 00044d51545405020000000000");
+        assert_eq!(
+            decoder(V3_1_1).decode(&connect),
+            Err(DecodeError::NonMinimalVarInt { offset: 1 })
+        );
+        assert!(decoder(V3_1_1)
+            .decode(&hex("10 8f 00 00044d5154540402003c000163"))
+            .is_ok());
     }
 
     #[test]
@@ -908,19 +921,21 @@ mod tests {
 
     #[test]
     fn trim_to_fit_drops_reason_string_then_user_properties() {
-        use crate::{PubAck, Str, UserProperty};
+        use crate::{PubAck, Str};
         let mut ack = PubAck::new(crate::PacketId::new(1).unwrap());
         ack.reason = crate::PubAckReason::QuotaExceeded;
-        ack.properties.reason_string = Some(Str::new("x".repeat(40)).unwrap());
-        ack.properties.user_properties = alloc::vec![UserProperty::new("k", "v").unwrap()].into();
+        ack.properties
+            .set_reason_string(Some(Str::new("x".repeat(40)).unwrap()));
+        ack.properties
+            .add_user_property(Str::new("k").unwrap(), Str::new("v").unwrap());
         let mut p = Packet::PubAck(ack);
         let full = p.encoded_len(V5).unwrap();
         assert_eq!(full, 2 + 2 + 1 + 1 + 43 + 7);
         // Room for the user property but not the reason string.
         assert_eq!(p.trim_to_fit(V5, 20), Ok(13));
         let Packet::PubAck(a) = &p else { panic!() };
-        assert!(a.properties.reason_string.is_none());
-        assert_eq!(a.properties.user_properties.len(), 1);
+        assert!(a.properties.reason_string().is_none());
+        assert_eq!(a.properties.user_properties().count(), 1);
         // No room for either: both go; the reason code stays.
         assert_eq!(p.trim_to_fit(V5, 5), Ok(5));
         // Nothing left to drop.

@@ -1,17 +1,24 @@
 //! MQTT 5.0 properties (§2.2.2): every property, typed, on the packets that may carry it.
 //!
-//! Each packet has its own property struct holding only the properties that packet allows;
-//! decoding refuses any other ([`DecodeError::PropertyNotAllowed`]), a second copy of a
-//! property that may appear once ([`DecodeError::DuplicateProperty`]), and out-of-range
-//! values ([`DecodeError::InvalidPropertyValue`]). User Properties keep their order,
-//! repeated keys and empty values.
+//! Each packet has its own property type with a getter and a setter for each property that
+//! packet allows, and no others. Decoding refuses any other property
+//! ([`DecodeError::PropertyNotAllowed`]), a second copy of one that may appear once
+//! ([`DecodeError::DuplicateProperty`]), and out-of-range values
+//! ([`DecodeError::InvalidPropertyValue`]).
+//!
+//! The properties are kept as their validated wire bytes: decoding borrows them (no copy,
+//! no allocation, and a packet stays small), getters read them when asked, and encoding
+//! writes them back verbatim, in the order they came. Setters rewrite the bytes into an
+//! owned buffer. User Properties keep their order, repeated keys and empty values.
 
+use alloc::borrow::Cow;
+use alloc::vec::Vec;
 use bytes::BufMut;
+use core::fmt;
 use core::num::{NonZeroU16, NonZeroU32};
 
 use crate::error::{DecodeError, EncodeError, ValueError};
 use crate::packet::PacketType;
-use crate::seq::{Sealed, Seq, SeqItem};
 use crate::topic::TopicName;
 use crate::types::{Bin, InvalidByte, Str, SubscriptionId};
 use crate::wire::reader::Reader;
@@ -50,51 +57,6 @@ pub enum PropertyId {
     WildcardSubscriptionAvailable = 0x28,
     SubscriptionIdentifierAvailable = 0x29,
     SharedSubscriptionAvailable = 0x2A,
-}
-
-/// How a property's value is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum WireType {
-    Byte,
-    U16,
-    U32,
-    VarInt,
-    Str,
-    Bin,
-    Pair,
-}
-
-impl PropertyId {
-    fn wire_type(self) -> WireType {
-        use PropertyId as P;
-        match self {
-            P::PayloadFormatIndicator
-            | P::RequestProblemInformation
-            | P::RequestResponseInformation
-            | P::MaximumQos
-            | P::RetainAvailable
-            | P::WildcardSubscriptionAvailable
-            | P::SubscriptionIdentifierAvailable
-            | P::SharedSubscriptionAvailable => WireType::Byte,
-            P::ServerKeepAlive | P::ReceiveMaximum | P::TopicAliasMaximum | P::TopicAlias => {
-                WireType::U16
-            }
-            P::MessageExpiryInterval
-            | P::SessionExpiryInterval
-            | P::WillDelayInterval
-            | P::MaximumPacketSize => WireType::U32,
-            P::SubscriptionIdentifier => WireType::VarInt,
-            P::ContentType
-            | P::ResponseTopic
-            | P::AssignedClientIdentifier
-            | P::AuthenticationMethod
-            | P::ResponseInformation
-            | P::ServerReference
-            | P::ReasonString => WireType::Str,
-            P::CorrelationData | P::AuthenticationData => WireType::Bin,
-            P::UserProperty => WireType::Pair,
-        }
-    }
 }
 
 impl TryFrom<u8> for PropertyId {
@@ -139,16 +101,166 @@ impl TryFrom<u8> for PropertyId {
     }
 }
 
-/// A property value as it stands on the wire, strings already checked.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Raw<'a> {
-    Byte(u8),
-    U16(u16),
-    U32(u32),
-    VarInt(u32),
-    Str(&'a str),
-    Bin(&'a [u8]),
-    Pair(&'a str, &'a str),
+/// Payload Format Indicator (MQTT 5.0 §3.3.2.3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum PayloadFormat {
+    /// 0: unspecified bytes.
+    #[default]
+    Unspecified = 0,
+    /// 1: UTF-8 encoded character data.
+    Utf8 = 1,
+}
+
+/// Maximum QoS a server supports (MQTT 5.0 §3.2.2.3.4): only 0 or 1 may be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MaximumQos {
+    /// 0.
+    AtMostOnce = 0,
+    /// 1.
+    AtLeastOnce = 1,
+}
+
+/// One property with its typed value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum Property<'a> {
+    PayloadFormatIndicator(PayloadFormat),
+    MessageExpiryInterval(u32),
+    ContentType(Str<'a>),
+    /// A topic name: no wildcards ([MQTT-3.3.2-13], [MQTT-3.3.2-14]).
+    ResponseTopic(TopicName<'a>),
+    CorrelationData(Bin<'a>),
+    SubscriptionIdentifier(SubscriptionId),
+    SessionExpiryInterval(u32),
+    AssignedClientIdentifier(Str<'a>),
+    ServerKeepAlive(u16),
+    AuthenticationMethod(Str<'a>),
+    AuthenticationData(Bin<'a>),
+    RequestProblemInformation(bool),
+    WillDelayInterval(u32),
+    RequestResponseInformation(bool),
+    ResponseInformation(Str<'a>),
+    ServerReference(Str<'a>),
+    ReasonString(Str<'a>),
+    /// Not 0.
+    ReceiveMaximum(NonZeroU16),
+    TopicAliasMaximum(u16),
+    /// Not 0 ([MQTT-3.3.2-8]).
+    TopicAlias(NonZeroU16),
+    MaximumQos(MaximumQos),
+    RetainAvailable(bool),
+    /// A name and a value ([MQTT-1.5.7-1]).
+    UserProperty(Str<'a>, Str<'a>),
+    /// Not 0.
+    MaximumPacketSize(NonZeroU32),
+    WildcardSubscriptionAvailable(bool),
+    SubscriptionIdentifierAvailable(bool),
+    SharedSubscriptionAvailable(bool),
+}
+
+impl<'a> Property<'a> {
+    /// The identifier.
+    pub fn id(&self) -> PropertyId {
+        use Property as V;
+        use PropertyId as P;
+        match self {
+            V::PayloadFormatIndicator(_) => P::PayloadFormatIndicator,
+            V::MessageExpiryInterval(_) => P::MessageExpiryInterval,
+            V::ContentType(_) => P::ContentType,
+            V::ResponseTopic(_) => P::ResponseTopic,
+            V::CorrelationData(_) => P::CorrelationData,
+            V::SubscriptionIdentifier(_) => P::SubscriptionIdentifier,
+            V::SessionExpiryInterval(_) => P::SessionExpiryInterval,
+            V::AssignedClientIdentifier(_) => P::AssignedClientIdentifier,
+            V::ServerKeepAlive(_) => P::ServerKeepAlive,
+            V::AuthenticationMethod(_) => P::AuthenticationMethod,
+            V::AuthenticationData(_) => P::AuthenticationData,
+            V::RequestProblemInformation(_) => P::RequestProblemInformation,
+            V::WillDelayInterval(_) => P::WillDelayInterval,
+            V::RequestResponseInformation(_) => P::RequestResponseInformation,
+            V::ResponseInformation(_) => P::ResponseInformation,
+            V::ServerReference(_) => P::ServerReference,
+            V::ReasonString(_) => P::ReasonString,
+            V::ReceiveMaximum(_) => P::ReceiveMaximum,
+            V::TopicAliasMaximum(_) => P::TopicAliasMaximum,
+            V::TopicAlias(_) => P::TopicAlias,
+            V::MaximumQos(_) => P::MaximumQos,
+            V::RetainAvailable(_) => P::RetainAvailable,
+            V::UserProperty(..) => P::UserProperty,
+            V::MaximumPacketSize(_) => P::MaximumPacketSize,
+            V::WildcardSubscriptionAvailable(_) => P::WildcardSubscriptionAvailable,
+            V::SubscriptionIdentifierAvailable(_) => P::SubscriptionIdentifierAvailable,
+            V::SharedSubscriptionAvailable(_) => P::SharedSubscriptionAvailable,
+        }
+    }
+
+    /// Bytes on the wire, identifier included.
+    pub fn wire_len(&self) -> usize {
+        use Property as V;
+        1 + match self {
+            V::PayloadFormatIndicator(_)
+            | V::RequestProblemInformation(_)
+            | V::RequestResponseInformation(_)
+            | V::MaximumQos(_)
+            | V::RetainAvailable(_)
+            | V::WildcardSubscriptionAvailable(_)
+            | V::SubscriptionIdentifierAvailable(_)
+            | V::SharedSubscriptionAvailable(_) => 1,
+            V::ServerKeepAlive(_)
+            | V::ReceiveMaximum(_)
+            | V::TopicAliasMaximum(_)
+            | V::TopicAlias(_) => 2,
+            V::MessageExpiryInterval(_)
+            | V::SessionExpiryInterval(_)
+            | V::WillDelayInterval(_)
+            | V::MaximumPacketSize(_) => 4,
+            V::SubscriptionIdentifier(v) => varint::len(v.get()),
+            V::ContentType(s)
+            | V::AssignedClientIdentifier(s)
+            | V::AuthenticationMethod(s)
+            | V::ResponseInformation(s)
+            | V::ServerReference(s)
+            | V::ReasonString(s) => bin_len(s.as_bytes()),
+            V::ResponseTopic(t) => bin_len(t.as_bytes()),
+            V::CorrelationData(b) | V::AuthenticationData(b) => bin_len(b.as_bytes()),
+            V::UserProperty(k, v) => bin_len(k.as_bytes()) + bin_len(v.as_bytes()),
+        }
+    }
+
+    /// Writes the identifier and the value.
+    pub fn write(&self, buf: &mut impl BufMut) {
+        use Property as V;
+        buf.put_u8(self.id() as u8);
+        match self {
+            V::PayloadFormatIndicator(v) => buf.put_u8(*v as u8),
+            V::MaximumQos(v) => buf.put_u8(*v as u8),
+            V::RequestProblemInformation(b)
+            | V::RequestResponseInformation(b)
+            | V::RetainAvailable(b)
+            | V::WildcardSubscriptionAvailable(b)
+            | V::SubscriptionIdentifierAvailable(b)
+            | V::SharedSubscriptionAvailable(b) => buf.put_u8(u8::from(*b)),
+            V::ServerKeepAlive(v) | V::TopicAliasMaximum(v) => buf.put_u16(*v),
+            V::ReceiveMaximum(v) | V::TopicAlias(v) => buf.put_u16(v.get()),
+            V::MessageExpiryInterval(v) | V::SessionExpiryInterval(v) | V::WillDelayInterval(v) => {
+                buf.put_u32(*v)
+            }
+            V::MaximumPacketSize(v) => buf.put_u32(v.get()),
+            V::SubscriptionIdentifier(v) => varint::put(buf, v.get()),
+            V::ContentType(s)
+            | V::AssignedClientIdentifier(s)
+            | V::AuthenticationMethod(s)
+            | V::ResponseInformation(s)
+            | V::ServerReference(s)
+            | V::ReasonString(s) => put_bin(buf, s.as_bytes()),
+            V::ResponseTopic(t) => put_bin(buf, t.as_bytes()),
+            V::CorrelationData(b) | V::AuthenticationData(b) => put_bin(buf, b.as_bytes()),
+            V::UserProperty(k, v) => {
+                put_bin(buf, k.as_bytes());
+                put_bin(buf, v.as_bytes());
+            }
+        }
+    }
 }
 
 /// Reads one string field, checking the UTF-8 rules.
@@ -163,252 +275,115 @@ pub(crate) fn read_str<'a>(r: &mut Reader<'a>, strict: bool) -> Result<&'a str, 
     })
 }
 
-/// Reads the next property: its identifier and its value.
-fn read_property<'a>(
-    r: &mut Reader<'a>,
-    strict: bool,
-) -> Result<(PropertyId, Raw<'a>), DecodeError> {
+/// Reads the next property, checking its identifier, its encoding and its value's range.
+fn read_property<'a>(r: &mut Reader<'a>, strict: bool) -> Result<Property<'a>, DecodeError> {
+    use Property as V;
+    use PropertyId as P;
+    let packet = r.packet();
     let idv = r.varint(true)?;
     let id = u8::try_from(idv)
         .ok()
         .and_then(|b| PropertyId::try_from(b).ok())
-        .ok_or(DecodeError::UnknownProperty {
-            packet: r.packet(),
-            id: idv,
-        })?;
-    let raw = match id.wire_type() {
-        WireType::Byte => Raw::Byte(r.u8()?),
-        WireType::U16 => Raw::U16(r.u16()?),
-        WireType::U32 => Raw::U32(r.u32()?),
-        WireType::VarInt => Raw::VarInt(r.varint(true)?),
-        WireType::Str => Raw::Str(read_str(r, strict)?),
-        WireType::Bin => Raw::Bin(r.binary()?),
-        WireType::Pair => {
+        .ok_or(DecodeError::UnknownProperty { packet, id: idv })?;
+    let bad = |value: u32| DecodeError::InvalidPropertyValue {
+        packet,
+        property: id,
+        value,
+    };
+    let flag = |b: u8| match b {
+        0 => Ok(false),
+        1 => Ok(true),
+        v => Err(bad(v.into())),
+    };
+    Ok(match id {
+        P::PayloadFormatIndicator => V::PayloadFormatIndicator(match r.u8()? {
+            0 => PayloadFormat::Unspecified,
+            1 => PayloadFormat::Utf8,
+            v => return Err(bad(v.into())),
+        }),
+        P::MaximumQos => V::MaximumQos(match r.u8()? {
+            0 => MaximumQos::AtMostOnce,
+            1 => MaximumQos::AtLeastOnce,
+            v => return Err(bad(v.into())),
+        }),
+        P::RequestProblemInformation => V::RequestProblemInformation(flag(r.u8()?)?),
+        P::RequestResponseInformation => V::RequestResponseInformation(flag(r.u8()?)?),
+        P::RetainAvailable => V::RetainAvailable(flag(r.u8()?)?),
+        P::WildcardSubscriptionAvailable => V::WildcardSubscriptionAvailable(flag(r.u8()?)?),
+        P::SubscriptionIdentifierAvailable => V::SubscriptionIdentifierAvailable(flag(r.u8()?)?),
+        P::SharedSubscriptionAvailable => V::SharedSubscriptionAvailable(flag(r.u8()?)?),
+        P::ServerKeepAlive => V::ServerKeepAlive(r.u16()?),
+        P::TopicAliasMaximum => V::TopicAliasMaximum(r.u16()?),
+        P::ReceiveMaximum => V::ReceiveMaximum(NonZeroU16::new(r.u16()?).ok_or(bad(0))?),
+        P::TopicAlias => V::TopicAlias(NonZeroU16::new(r.u16()?).ok_or(bad(0))?),
+        P::MessageExpiryInterval => V::MessageExpiryInterval(r.u32()?),
+        P::SessionExpiryInterval => V::SessionExpiryInterval(r.u32()?),
+        P::WillDelayInterval => V::WillDelayInterval(r.u32()?),
+        P::MaximumPacketSize => V::MaximumPacketSize(NonZeroU32::new(r.u32()?).ok_or(bad(0))?),
+        P::SubscriptionIdentifier => {
+            let v = r.varint(true)?;
+            V::SubscriptionIdentifier(SubscriptionId::new(v).ok_or(bad(v))?)
+        }
+        P::ContentType => V::ContentType(Str::from_checked(read_str(r, strict)?)),
+        P::AssignedClientIdentifier => {
+            V::AssignedClientIdentifier(Str::from_checked(read_str(r, strict)?))
+        }
+        P::AuthenticationMethod => V::AuthenticationMethod(Str::from_checked(read_str(r, strict)?)),
+        P::ResponseInformation => V::ResponseInformation(Str::from_checked(read_str(r, strict)?)),
+        P::ServerReference => V::ServerReference(Str::from_checked(read_str(r, strict)?)),
+        P::ReasonString => V::ReasonString(Str::from_checked(read_str(r, strict)?)),
+        P::ResponseTopic => {
+            let at = r.offset() + 2;
+            let s = read_str(r, strict)?;
+            crate::topic::check_name(s).map_err(|error| DecodeError::Invalid {
+                packet,
+                offset: at as u32,
+                error,
+            })?;
+            V::ResponseTopic(TopicName::from_checked(s))
+        }
+        P::CorrelationData => V::CorrelationData(Bin::from_checked(r.binary()?)),
+        P::AuthenticationData => V::AuthenticationData(Bin::from_checked(r.binary()?)),
+        P::UserProperty => {
             let k = read_str(r, strict)?;
             let v = read_str(r, strict)?;
-            Raw::Pair(k, v)
+            V::UserProperty(Str::from_checked(k), Str::from_checked(v))
         }
-    };
-    Ok((id, raw))
+    })
 }
 
-/// Why a raw value does not fit its typed field.
-pub(crate) enum FieldError {
-    Value(u32),
-    Str(ValueError),
+/// Iterator over the properties of a validated block, in wire order.
+#[derive(Debug, Clone)]
+pub struct Properties<'s> {
+    rest: &'s [u8],
 }
 
-/// A typed property value.
-pub(crate) trait Field<'a>: Sized {
-    type Static;
-    fn from_raw(raw: Raw<'a>) -> Result<Self, FieldError>;
-    /// Bytes of the value (identifier excluded).
-    fn value_len(&self) -> usize;
-    fn put(&self, buf: &mut impl BufMut);
-    fn into_static(self) -> Self::Static;
-}
-
-fn wrong_type<T>() -> Result<T, FieldError> {
-    Err(FieldError::Value(u32::MAX))
-}
-
-impl Field<'_> for bool {
-    type Static = bool;
-    fn from_raw(raw: Raw<'_>) -> Result<Self, FieldError> {
-        match raw {
-            Raw::Byte(0) => Ok(false),
-            Raw::Byte(1) => Ok(true),
-            Raw::Byte(b) => Err(FieldError::Value(b.into())),
-            _ => wrong_type(),
+impl<'s> Iterator for Properties<'s> {
+    type Item = Property<'s>;
+    #[inline]
+    fn next(&mut self) -> Option<Property<'s>> {
+        if self.rest.is_empty() {
+            return None;
         }
-    }
-    fn value_len(&self) -> usize {
-        1
-    }
-    fn put(&self, buf: &mut impl BufMut) {
-        buf.put_u8(u8::from(*self));
-    }
-    fn into_static(self) -> bool {
-        self
-    }
-}
-
-/// Payload Format Indicator (MQTT 5.0 §3.3.2.3.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum PayloadFormat {
-    /// 0: unspecified bytes.
-    #[default]
-    Unspecified = 0,
-    /// 1: UTF-8 encoded character data.
-    Utf8 = 1,
-}
-
-impl Field<'_> for PayloadFormat {
-    type Static = PayloadFormat;
-    fn from_raw(raw: Raw<'_>) -> Result<Self, FieldError> {
-        match raw {
-            Raw::Byte(0) => Ok(PayloadFormat::Unspecified),
-            Raw::Byte(1) => Ok(PayloadFormat::Utf8),
-            Raw::Byte(b) => Err(FieldError::Value(b.into())),
-            _ => wrong_type(),
-        }
-    }
-    fn value_len(&self) -> usize {
-        1
-    }
-    fn put(&self, buf: &mut impl BufMut) {
-        buf.put_u8(*self as u8);
-    }
-    fn into_static(self) -> Self {
-        self
-    }
-}
-
-/// Maximum QoS a server supports (MQTT 5.0 §3.2.2.3.4): only 0 or 1 may be sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MaximumQos {
-    /// 0.
-    AtMostOnce = 0,
-    /// 1.
-    AtLeastOnce = 1,
-}
-
-impl Field<'_> for MaximumQos {
-    type Static = MaximumQos;
-    fn from_raw(raw: Raw<'_>) -> Result<Self, FieldError> {
-        match raw {
-            Raw::Byte(0) => Ok(MaximumQos::AtMostOnce),
-            Raw::Byte(1) => Ok(MaximumQos::AtLeastOnce),
-            Raw::Byte(b) => Err(FieldError::Value(b.into())),
-            _ => wrong_type(),
-        }
-    }
-    fn value_len(&self) -> usize {
-        1
-    }
-    fn put(&self, buf: &mut impl BufMut) {
-        buf.put_u8(*self as u8);
-    }
-    fn into_static(self) -> Self {
-        self
-    }
-}
-
-/// Integer properties: the wire type, and whether 0 is refused.
-macro_rules! int_field {
-    ($($ty:ty: $raw:ident, $len:literal, $put:ident, $get:expr, $make:expr;)*) => {$(
-        impl Field<'_> for $ty {
-            type Static = $ty;
-            fn from_raw(raw: Raw<'_>) -> Result<Self, FieldError> {
-                match raw {
-                    Raw::$raw(v) => $make(v).ok_or(FieldError::Value(v.into())),
-                    _ => wrong_type(),
-                }
+        let mut r = Reader::new(self.rest, 0, PacketType::Publish);
+        match read_property(&mut r, false) {
+            Ok(p) => {
+                self.rest = r.unread();
+                Some(p)
             }
-            fn value_len(&self) -> usize {
-                $len
-            }
-            fn put(&self, buf: &mut impl BufMut) {
-                buf.$put($get(*self));
-            }
-            fn into_static(self) -> Self {
-                self
+            // Unreachable for blocks this crate validated; stop rather than loop.
+            Err(_) => {
+                self.rest = &[];
+                None
             }
         }
-    )*};
-}
-
-int_field! {
-    u16: U16, 2, put_u16, |v: u16| v, Some;
-    NonZeroU16: U16, 2, put_u16, NonZeroU16::get, NonZeroU16::new;
-    u32: U32, 4, put_u32, |v: u32| v, Some;
-    NonZeroU32: U32, 4, put_u32, NonZeroU32::get, NonZeroU32::new;
-}
-
-impl Field<'_> for SubscriptionId {
-    type Static = SubscriptionId;
-    fn from_raw(raw: Raw<'_>) -> Result<Self, FieldError> {
-        match raw {
-            Raw::VarInt(v) => SubscriptionId::new(v).ok_or(FieldError::Value(v)),
-            _ => wrong_type(),
-        }
-    }
-    fn value_len(&self) -> usize {
-        varint::len(self.get())
-    }
-    fn put(&self, buf: &mut impl BufMut) {
-        varint::put(buf, self.get());
-    }
-    fn into_static(self) -> Self {
-        self
-    }
-}
-
-impl<'a> Field<'a> for Str<'a> {
-    type Static = Str<'static>;
-    fn from_raw(raw: Raw<'a>) -> Result<Self, FieldError> {
-        match raw {
-            Raw::Str(s) => Ok(Str::from_checked(s)),
-            _ => wrong_type(),
-        }
-    }
-    fn value_len(&self) -> usize {
-        bin_len(self.as_bytes())
-    }
-    fn put(&self, buf: &mut impl BufMut) {
-        put_bin(buf, self.as_bytes());
-    }
-    fn into_static(self) -> Str<'static> {
-        self.into_owned()
-    }
-}
-
-impl<'a> Field<'a> for Bin<'a> {
-    type Static = Bin<'static>;
-    fn from_raw(raw: Raw<'a>) -> Result<Self, FieldError> {
-        match raw {
-            Raw::Bin(b) => Ok(Bin::from_checked(b)),
-            _ => wrong_type(),
-        }
-    }
-    fn value_len(&self) -> usize {
-        bin_len(self.as_bytes())
-    }
-    fn put(&self, buf: &mut impl BufMut) {
-        put_bin(buf, self.as_bytes());
-    }
-    fn into_static(self) -> Bin<'static> {
-        self.into_owned()
-    }
-}
-
-/// Response Topic: a topic name, no wildcards ([MQTT-3.3.2-13], [MQTT-3.3.2-14]).
-impl<'a> Field<'a> for TopicName<'a> {
-    type Static = TopicName<'static>;
-    fn from_raw(raw: Raw<'a>) -> Result<Self, FieldError> {
-        match raw {
-            Raw::Str(s) => {
-                crate::topic::check_name(s).map_err(FieldError::Str)?;
-                Ok(TopicName::from_checked(s))
-            }
-            _ => wrong_type(),
-        }
-    }
-    fn value_len(&self) -> usize {
-        bin_len(self.as_bytes())
-    }
-    fn put(&self, buf: &mut impl BufMut) {
-        put_bin(buf, self.as_bytes());
-    }
-    fn into_static(self) -> TopicName<'static> {
-        self.into_owned()
     }
 }
 
 /// A User Property: a name and a value, both UTF-8 strings ([MQTT-1.5.7-1]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct UserProperty<'a> {
-    /// The name (keys may repeat).
+    /// The name (names may repeat).
     pub key: Str<'a>,
     /// The value (may be empty).
     pub value: Str<'a>,
@@ -422,240 +397,254 @@ impl<'a> UserProperty<'a> {
             value: Str::new(value)?,
         })
     }
-
-    fn wire_len(&self) -> usize {
-        1 + bin_len(self.key.as_bytes()) + bin_len(self.value.as_bytes())
-    }
 }
 
-/// Skips properties until one with identifier `want`, returning its value.
-fn next_of<'s>(buf: &mut &'s [u8], want: PropertyId) -> Option<Raw<'s>> {
-    let mut r = Reader::new(buf, 0, PacketType::Publish);
-    let found = loop {
-        if r.is_empty() {
-            break None;
-        }
-        match read_property(&mut r, false) {
-            Ok((id, raw)) if id == want => break Some(raw),
-            Ok(_) => {}
-            Err(_) => break None,
-        }
-    };
-    *buf = r.unread();
-    found
-}
+/// Iterator over the User Properties of a block, in order.
+#[derive(Debug, Clone)]
+pub struct UserProperties<'s>(Properties<'s>);
 
-impl Sealed for UserProperty<'_> {}
-impl<'a> SeqItem for UserProperty<'a> {
-    type View<'s>
-        = UserProperty<'s>
-    where
-        Self: 's;
-    type Static = UserProperty<'static>;
-    fn view(&self) -> UserProperty<'_> {
-        UserProperty {
-            key: self.key.reborrow(),
-            value: self.value.reborrow(),
-        }
-    }
-    fn read<'s>(buf: &mut &'s [u8]) -> Option<UserProperty<'s>>
-    where
-        Self: 's,
-    {
-        match next_of(buf, PropertyId::UserProperty)? {
-            Raw::Pair(k, v) => Some(UserProperty {
-                key: Str::from_checked(k),
-                value: Str::from_checked(v),
-            }),
+impl<'s> Iterator for UserProperties<'s> {
+    type Item = UserProperty<'s>;
+    #[inline]
+    fn next(&mut self) -> Option<UserProperty<'s>> {
+        self.0.find_map(|p| match p {
+            Property::UserProperty(key, value) => Some(UserProperty { key, value }),
             _ => None,
-        }
-    }
-    fn to_static(v: UserProperty<'_>) -> UserProperty<'static> {
-        UserProperty {
-            key: v.key.into_owned(),
-            value: v.value.into_owned(),
-        }
+        })
     }
 }
 
-impl Sealed for SubscriptionId {}
-impl SeqItem for SubscriptionId {
-    type View<'s> = SubscriptionId;
-    type Static = SubscriptionId;
-    fn view(&self) -> SubscriptionId {
-        *self
-    }
-    fn read<'s>(buf: &mut &'s [u8]) -> Option<SubscriptionId>
-    where
-        Self: 's,
-    {
-        match next_of(buf, PropertyId::SubscriptionIdentifier)? {
-            Raw::VarInt(v) => SubscriptionId::new(v),
+/// Iterator over the Subscription Identifiers of a PUBLISH, in order.
+#[derive(Debug, Clone)]
+pub struct SubscriptionIds<'s>(Properties<'s>);
+
+impl Iterator for SubscriptionIds<'_> {
+    type Item = SubscriptionId;
+    #[inline]
+    fn next(&mut self) -> Option<SubscriptionId> {
+        self.0.find_map(|p| match p {
+            Property::SubscriptionIdentifier(v) => Some(v),
             _ => None,
+        })
+    }
+}
+
+/// The validated bytes of a property block (after the Property Length).
+#[derive(Clone, Default)]
+struct Block<'a>(Cow<'a, [u8]>);
+
+impl<'a> Block<'a> {
+    #[inline]
+    fn iter(&self) -> Properties<'_> {
+        Properties { rest: &self.0 }
+    }
+
+    /// Reads the Property Length and the properties, checking each against the packet's
+    /// `allowed` set and the once-only rule (`repeatable` are exempt).
+    #[inline]
+    fn decode(
+        r: &mut Reader<'a>,
+        strict: bool,
+        allowed: u64,
+        repeatable: u64,
+    ) -> Result<Self, DecodeError> {
+        let len = r.varint(true)? as usize;
+        if len == 0 {
+            return Ok(Block(Cow::Borrowed(&[])));
         }
+        let mut pr = r.sub(len)?;
+        let block = pr.unread();
+        let packet = pr.packet();
+        let mut seen: u64 = 0;
+        while !pr.is_empty() {
+            let property = read_property(&mut pr, strict)?.id();
+            let bit = 1u64 << (property as u8);
+            if allowed & bit == 0 {
+                return Err(DecodeError::PropertyNotAllowed { packet, property });
+            }
+            if seen & bit != 0 && repeatable & bit == 0 {
+                return Err(DecodeError::DuplicateProperty { packet, property });
+            }
+            seen |= bit;
+        }
+        Ok(Block(Cow::Borrowed(block)))
     }
-    fn to_static(v: SubscriptionId) -> SubscriptionId {
-        v
+
+    /// Replaces every property with identifier `id` by `value` (appended last), or removes
+    /// them.
+    fn set(&mut self, id: PropertyId, value: Option<Property<'_>>) {
+        let mut out =
+            Vec::with_capacity(self.0.len() + value.as_ref().map_or(0, Property::wire_len));
+        for p in self.iter() {
+            if p.id() != id {
+                p.write(&mut out);
+            }
+        }
+        if let Some(v) = value {
+            v.write(&mut out);
+        }
+        self.0 = Cow::Owned(out);
     }
-}
 
-/// User Properties in wire order.
-pub type UserProperties<'a> = Seq<'a, UserProperty<'a>>;
-
-fn user_properties_len(list: &UserProperties<'_>) -> usize {
-    list.iter().map(|p| p.wire_len()).sum()
-}
-
-fn put_user_properties(list: &UserProperties<'_>, buf: &mut impl BufMut) {
-    for p in list.iter() {
-        buf.put_u8(PropertyId::UserProperty as u8);
-        put_bin(buf, p.key.as_bytes());
-        put_bin(buf, p.value.as_bytes());
+    /// Appends a property.
+    fn push(&mut self, value: Property<'_>) {
+        value.write(self.0.to_mut());
     }
-}
 
-/// Bytes of a property block with `content` bytes, Property Length included.
-#[inline]
-pub(crate) fn block_len(content: usize) -> usize {
-    varint::len(content as u32) + content
-}
-
-fn field_error(
-    packet: PacketType,
-    property: PropertyId,
-    offset: usize,
-    e: FieldError,
-) -> DecodeError {
-    match e {
-        FieldError::Value(value) => DecodeError::InvalidPropertyValue {
-            packet,
-            property,
-            value,
-        },
-        FieldError::Str(error) => DecodeError::Invalid {
-            packet,
-            offset: offset as u32,
-            error,
-        },
+    fn into_owned(self) -> Block<'static> {
+        Block(Cow::Owned(self.0.into_owned()))
     }
 }
 
-/// Defines a packet's property struct: its fields, decoding, size and writing.
+/// The set of `ids` as a bit mask (identifiers are below 64).
+const fn mask(mut ids: &[PropertyId]) -> u64 {
+    let mut m = 0u64;
+    while let [first, rest @ ..] = ids {
+        m |= 1u64 << (*first as u8);
+        ids = rest;
+    }
+    m
+}
+
+/// Defines a packet's property type: a getter and a setter for each property it allows.
 macro_rules! properties {
     (
         $(#[$m:meta])*
         $name:ident {
-            $( $(#[$fm:meta])* $field:ident : $ty:ty = $pid:ident, )*
+            $( $(#[$fm:meta])* $getter:ident / $setter:ident : $ty:ty = $pid:ident, )*
         }
-        $( repeated $(#[$rm:meta])* $rfield:ident = $rid:ident; )?
+        $( repeated $(#[$rm:meta])* $rgetter:ident / $radd:ident = $rid:ident; )?
     ) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        ///
+        /// Decoded properties borrow the packet's bytes and are read when a getter is called;
+        /// setters rewrite them into an owned buffer. Equality compares the properties, not
+        /// the order they were written in.
+        #[derive(Clone, Default)]
         pub struct $name<'a> {
-            $( $(#[$fm])* pub $field: Option<$ty>, )*
-            $( $(#[$rm])* pub $rfield: Seq<'a, SubscriptionId>, )?
-            /// User Properties, in order, repeated names kept.
-            pub user_properties: UserProperties<'a>,
+            block: Block<'a>,
         }
 
         impl<'a> $name<'a> {
+            const ALLOWED: u64 = mask(&[
+                $( PropertyId::$pid, )*
+                $( PropertyId::$rid, )?
+                PropertyId::UserProperty,
+            ]);
+            const REPEATABLE: u64 = mask(&[$( PropertyId::$rid, )? PropertyId::UserProperty]);
+
+            /// No properties.
+            pub const fn new() -> Self {
+                $name { block: Block(Cow::Borrowed(&[])) }
+            }
+
+            $(
+                $(#[$fm])*
+                #[inline]
+                pub fn $getter(&self) -> Option<$ty> {
+                    self.block.iter().find_map(|p| match p {
+                        Property::$pid(v) => Some(v),
+                        _ => None,
+                    })
+                }
+
+                #[doc = concat!("Sets or (with `None`) removes `", stringify!($pid), "`.")]
+                pub fn $setter(&mut self, value: Option<$ty>) -> &mut Self {
+                    self.block.set(PropertyId::$pid, value.map(Property::$pid));
+                    self
+                }
+            )*
+
+            $(
+                $(#[$rm])*
+                pub fn $rgetter(&self) -> SubscriptionIds<'_> {
+                    SubscriptionIds(self.block.iter())
+                }
+
+                #[doc = concat!("Appends a `", stringify!($rid), "`.")]
+                pub fn $radd(&mut self, value: SubscriptionId) -> &mut Self {
+                    self.block.push(Property::$rid(value));
+                    self
+                }
+            )?
+
+            /// User Properties, in order, repeated names kept.
+            #[inline]
+            pub fn user_properties(&self) -> UserProperties<'_> {
+                UserProperties(self.block.iter())
+            }
+
+            /// Appends a User Property.
+            pub fn add_user_property(&mut self, key: Str<'_>, value: Str<'_>) -> &mut Self {
+                self.block.push(Property::UserProperty(key, value));
+                self
+            }
+
+            /// Removes every User Property.
+            pub fn clear_user_properties(&mut self) -> &mut Self {
+                self.block.set(PropertyId::UserProperty, None);
+                self
+            }
+
+            /// Every property, typed, in wire order.
+            pub fn iter(&self) -> Properties<'_> {
+                self.block.iter()
+            }
+
             /// Whether no property is set.
+            #[inline]
             pub fn is_empty(&self) -> bool {
-                true $( && self.$field.is_none() )*
-                    $( && self.$rfield.is_empty() )?
-                    && self.user_properties.is_empty()
+                self.block.0.is_empty()
+            }
+
+            /// The properties as they are written (after the Property Length).
+            pub fn as_bytes(&self) -> &[u8] {
+                &self.block.0
             }
 
             /// Copies borrowed contents so that the value no longer borrows.
             pub fn into_owned(self) -> $name<'static> {
-                $name {
-                    $( $field: self.$field.map(Field::into_static), )*
-                    $( $rfield: self.$rfield.into_owned(), )?
-                    user_properties: self.user_properties.into_owned(),
-                }
+                $name { block: self.block.into_owned() }
             }
 
             /// Reads the Property Length and the properties.
-            #[allow(unused_mut, unused_variables)]
+            #[inline]
             pub(crate) fn decode(r: &mut Reader<'a>, strict: bool) -> Result<Self, DecodeError> {
-                let len = r.varint(true)? as usize;
-                let mut pr = r.sub(len)?;
-                let mut out = Self::default();
-                if len == 0 {
-                    return Ok(out);
-                }
-                let block = pr.unread();
-                let packet = pr.packet();
-                let mut seen: u64 = 0;
-                let mut users = false;
-                $( let mut $rfield = false; )?
-                while !pr.is_empty() {
-                    let at = pr.offset();
-                    let (id, raw) = read_property(&mut pr, strict)?;
-                    match id {
-                        $(
-                            PropertyId::$pid => {
-                                let bit = 1u64 << (id as u8);
-                                if seen & bit != 0 {
-                                    return Err(DecodeError::DuplicateProperty { packet, property: id });
-                                }
-                                seen |= bit;
-                                out.$field = Some(
-                                    <$ty as Field<'a>>::from_raw(raw)
-                                        .map_err(|e| field_error(packet, id, at, e))?,
-                                );
-                            }
-                        )*
-                        PropertyId::UserProperty => users = true,
-                        $(
-                            PropertyId::$rid => {
-                                <SubscriptionId as Field<'a>>::from_raw(raw)
-                                    .map_err(|e| field_error(packet, id, at, e))?;
-                                $rfield = true;
-                            }
-                        )?
-                        #[allow(unreachable_patterns)]
-                        _ => return Err(DecodeError::PropertyNotAllowed { packet, property: id }),
-                    }
-                }
-                if users {
-                    out.user_properties = Seq::wire(block);
-                }
-                $( if $rfield { out.$rfield = Seq::wire(block); } )?
-                Ok(out)
-            }
-
-            /// Bytes of the properties, Property Length excluded.
-            #[allow(unused_mut)]
-            pub(crate) fn content_len(&self) -> usize {
-                let mut n = 0;
-                $( if let Some(v) = &self.$field { n += 1 + v.value_len(); } )*
-                $( n += self.$rfield.iter().map(|s| 1 + s.value_len()).sum::<usize>(); )?
-                n + user_properties_len(&self.user_properties)
+                Ok($name {
+                    block: Block::decode(r, strict, Self::ALLOWED, Self::REPEATABLE)?,
+                })
             }
 
             /// Bytes of the property block, Property Length included.
             #[inline]
             pub(crate) fn wire_len(&self) -> usize {
-                block_len(self.content_len())
+                block_len(self.block.0.len())
             }
 
             /// Writes the Property Length and the properties.
+            #[inline]
             pub(crate) fn write(&self, buf: &mut impl BufMut) {
-                varint::put(buf, self.content_len() as u32);
-                $(
-                    if let Some(v) = &self.$field {
-                        buf.put_u8(PropertyId::$pid as u8);
-                        v.put(buf);
-                    }
-                )*
-                $(
-                    for s in self.$rfield.iter() {
-                        buf.put_u8(PropertyId::$rid as u8);
-                        s.put(buf);
-                    }
-                )?
-                put_user_properties(&self.user_properties, buf);
+                varint::put(buf, self.block.0.len() as u32);
+                buf.put_slice(&self.block.0);
+            }
+        }
+
+        impl PartialEq for $name<'_> {
+            fn eq(&self, other: &Self) -> bool {
+                if self.block.0 == other.block.0 {
+                    return true;
+                }
+                true $( && self.$getter() == other.$getter() )*
+                    $( && self.$rgetter().eq(other.$rgetter()) )?
+                    && self.user_properties().eq(other.user_properties())
+            }
+        }
+
+        impl Eq for $name<'_> {}
+
+        impl fmt::Debug for $name<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_list().entries(self.iter()).finish()
             }
         }
 
@@ -676,6 +665,12 @@ macro_rules! properties {
     };
 }
 
+/// Bytes of a property block with `content` bytes, Property Length included.
+#[inline]
+pub(crate) fn block_len(content: usize) -> usize {
+    varint::len(content as u32) + content
+}
+
 /// Reads a property block at MQTT 5.0; at 3.x there is none and the default is returned.
 #[inline]
 pub(crate) fn read_v5<'a, P: PropBlock<'a> + Default>(
@@ -689,7 +684,7 @@ pub(crate) fn read_v5<'a, P: PropBlock<'a> + Default>(
     }
 }
 
-/// What the packet code needs of any property struct.
+/// What the packet code needs of any property type.
 pub(crate) trait PropBlock<'a>: Sized {
     fn decode_block(r: &mut Reader<'a>, strict: bool) -> Result<Self, DecodeError>;
     fn block_wire_len(&self) -> usize;
@@ -722,21 +717,21 @@ properties! {
     /// CONNECT properties (MQTT 5.0 §3.1.2.11).
     ConnectProperties {
         /// Session Expiry Interval, seconds.
-        session_expiry_interval: u32 = SessionExpiryInterval,
+        session_expiry_interval / set_session_expiry_interval: u32 = SessionExpiryInterval,
         /// Receive Maximum (not 0).
-        receive_maximum: NonZeroU16 = ReceiveMaximum,
+        receive_maximum / set_receive_maximum: NonZeroU16 = ReceiveMaximum,
         /// Maximum Packet Size the client accepts (not 0).
-        maximum_packet_size: NonZeroU32 = MaximumPacketSize,
+        maximum_packet_size / set_maximum_packet_size: NonZeroU32 = MaximumPacketSize,
         /// Topic Alias Maximum.
-        topic_alias_maximum: u16 = TopicAliasMaximum,
+        topic_alias_maximum / set_topic_alias_maximum: u16 = TopicAliasMaximum,
         /// Request Response Information.
-        request_response_information: bool = RequestResponseInformation,
+        request_response_information / set_request_response_information: bool = RequestResponseInformation,
         /// Request Problem Information.
-        request_problem_information: bool = RequestProblemInformation,
+        request_problem_information / set_request_problem_information: bool = RequestProblemInformation,
         /// Authentication Method.
-        authentication_method: Str<'a> = AuthenticationMethod,
+        authentication_method / set_authentication_method: Str<'_> = AuthenticationMethod,
         /// Authentication Data.
-        authentication_data: Bin<'a> = AuthenticationData,
+        authentication_data / set_authentication_data: Bin<'_> = AuthenticationData,
     }
 }
 
@@ -744,17 +739,17 @@ properties! {
     /// Will properties (MQTT 5.0 §3.1.3.2).
     WillProperties {
         /// Will Delay Interval, seconds.
-        will_delay_interval: u32 = WillDelayInterval,
+        will_delay_interval / set_will_delay_interval: u32 = WillDelayInterval,
         /// Payload Format Indicator.
-        payload_format_indicator: PayloadFormat = PayloadFormatIndicator,
+        payload_format_indicator / set_payload_format_indicator: PayloadFormat = PayloadFormatIndicator,
         /// Message Expiry Interval, seconds.
-        message_expiry_interval: u32 = MessageExpiryInterval,
+        message_expiry_interval / set_message_expiry_interval: u32 = MessageExpiryInterval,
         /// Content Type.
-        content_type: Str<'a> = ContentType,
+        content_type / set_content_type: Str<'_> = ContentType,
         /// Response Topic.
-        response_topic: TopicName<'a> = ResponseTopic,
+        response_topic / set_response_topic: TopicName<'_> = ResponseTopic,
         /// Correlation Data.
-        correlation_data: Bin<'a> = CorrelationData,
+        correlation_data / set_correlation_data: Bin<'_> = CorrelationData,
     }
 }
 
@@ -762,37 +757,37 @@ properties! {
     /// CONNACK properties (MQTT 5.0 §3.2.2.3).
     ConnAckProperties {
         /// Session Expiry Interval, seconds.
-        session_expiry_interval: u32 = SessionExpiryInterval,
+        session_expiry_interval / set_session_expiry_interval: u32 = SessionExpiryInterval,
         /// Receive Maximum (not 0).
-        receive_maximum: NonZeroU16 = ReceiveMaximum,
+        receive_maximum / set_receive_maximum: NonZeroU16 = ReceiveMaximum,
         /// Maximum QoS (0 or 1).
-        maximum_qos: MaximumQos = MaximumQos,
+        maximum_qos / set_maximum_qos: MaximumQos = MaximumQos,
         /// Retain Available.
-        retain_available: bool = RetainAvailable,
+        retain_available / set_retain_available: bool = RetainAvailable,
         /// Maximum Packet Size the server accepts (not 0).
-        maximum_packet_size: NonZeroU32 = MaximumPacketSize,
+        maximum_packet_size / set_maximum_packet_size: NonZeroU32 = MaximumPacketSize,
         /// Assigned Client Identifier.
-        assigned_client_identifier: Str<'a> = AssignedClientIdentifier,
+        assigned_client_identifier / set_assigned_client_identifier: Str<'_> = AssignedClientIdentifier,
         /// Topic Alias Maximum.
-        topic_alias_maximum: u16 = TopicAliasMaximum,
+        topic_alias_maximum / set_topic_alias_maximum: u16 = TopicAliasMaximum,
         /// Reason String.
-        reason_string: Str<'a> = ReasonString,
+        reason_string / set_reason_string: Str<'_> = ReasonString,
         /// Wildcard Subscription Available.
-        wildcard_subscription_available: bool = WildcardSubscriptionAvailable,
+        wildcard_subscription_available / set_wildcard_subscription_available: bool = WildcardSubscriptionAvailable,
         /// Subscription Identifiers Available.
-        subscription_identifiers_available: bool = SubscriptionIdentifierAvailable,
+        subscription_identifiers_available / set_subscription_identifiers_available: bool = SubscriptionIdentifierAvailable,
         /// Shared Subscription Available.
-        shared_subscription_available: bool = SharedSubscriptionAvailable,
+        shared_subscription_available / set_shared_subscription_available: bool = SharedSubscriptionAvailable,
         /// Server Keep Alive, seconds.
-        server_keep_alive: u16 = ServerKeepAlive,
+        server_keep_alive / set_server_keep_alive: u16 = ServerKeepAlive,
         /// Response Information.
-        response_information: Str<'a> = ResponseInformation,
+        response_information / set_response_information: Str<'_> = ResponseInformation,
         /// Server Reference.
-        server_reference: Str<'a> = ServerReference,
+        server_reference / set_server_reference: Str<'_> = ServerReference,
         /// Authentication Method.
-        authentication_method: Str<'a> = AuthenticationMethod,
+        authentication_method / set_authentication_method: Str<'_> = AuthenticationMethod,
         /// Authentication Data.
-        authentication_data: Bin<'a> = AuthenticationData,
+        authentication_data / set_authentication_data: Bin<'_> = AuthenticationData,
     }
 }
 
@@ -800,21 +795,21 @@ properties! {
     /// PUBLISH properties (MQTT 5.0 §3.3.2.3).
     PublishProperties {
         /// Payload Format Indicator.
-        payload_format_indicator: PayloadFormat = PayloadFormatIndicator,
+        payload_format_indicator / set_payload_format_indicator: PayloadFormat = PayloadFormatIndicator,
         /// Message Expiry Interval, seconds.
-        message_expiry_interval: u32 = MessageExpiryInterval,
+        message_expiry_interval / set_message_expiry_interval: u32 = MessageExpiryInterval,
         /// Topic Alias (not 0, [MQTT-3.3.2-8]).
-        topic_alias: NonZeroU16 = TopicAlias,
+        topic_alias / set_topic_alias: NonZeroU16 = TopicAlias,
         /// Response Topic.
-        response_topic: TopicName<'a> = ResponseTopic,
+        response_topic / set_response_topic: TopicName<'_> = ResponseTopic,
         /// Correlation Data.
-        correlation_data: Bin<'a> = CorrelationData,
+        correlation_data / set_correlation_data: Bin<'_> = CorrelationData,
         /// Content Type.
-        content_type: Str<'a> = ContentType,
+        content_type / set_content_type: Str<'_> = ContentType,
     }
     repeated
-    /// Subscription Identifiers (server to client only; may repeat).
-    subscription_identifiers = SubscriptionIdentifier;
+    /// Subscription Identifiers (server to client only; may repeat), in order.
+    subscription_identifiers / add_subscription_identifier = SubscriptionIdentifier;
 }
 
 properties! {
@@ -822,7 +817,7 @@ properties! {
     /// and User Properties (MQTT 5.0 §3.4.2.2 and the like).
     AckProperties {
         /// Reason String.
-        reason_string: Str<'a> = ReasonString,
+        reason_string / set_reason_string: Str<'_> = ReasonString,
     }
 }
 
@@ -830,7 +825,7 @@ properties! {
     /// SUBSCRIBE properties (MQTT 5.0 §3.8.2.1).
     SubscribeProperties {
         /// Subscription Identifier (once at most).
-        subscription_identifier: SubscriptionId = SubscriptionIdentifier,
+        subscription_identifier / set_subscription_identifier: SubscriptionId = SubscriptionIdentifier,
     }
 }
 
@@ -844,11 +839,11 @@ properties! {
     /// DISCONNECT properties (MQTT 5.0 §3.14.2.2).
     DisconnectProperties {
         /// Session Expiry Interval, seconds (client to server only, [MQTT-3.14.2-2]).
-        session_expiry_interval: u32 = SessionExpiryInterval,
+        session_expiry_interval / set_session_expiry_interval: u32 = SessionExpiryInterval,
         /// Reason String.
-        reason_string: Str<'a> = ReasonString,
+        reason_string / set_reason_string: Str<'_> = ReasonString,
         /// Server Reference.
-        server_reference: Str<'a> = ServerReference,
+        server_reference / set_server_reference: Str<'_> = ServerReference,
     }
 }
 
@@ -856,33 +851,31 @@ properties! {
     /// AUTH properties (MQTT 5.0 §3.15.2.2).
     AuthProperties {
         /// Authentication Method.
-        authentication_method: Str<'a> = AuthenticationMethod,
+        authentication_method / set_authentication_method: Str<'_> = AuthenticationMethod,
         /// Authentication Data.
-        authentication_data: Bin<'a> = AuthenticationData,
+        authentication_data / set_authentication_data: Bin<'_> = AuthenticationData,
         /// Reason String.
-        reason_string: Str<'a> = ReasonString,
+        reason_string / set_reason_string: Str<'_> = ReasonString,
     }
 }
 
-/// Property structs that hold what a sender may drop to fit the peer's Maximum Packet
-/// Size: the Reason String and the User Properties (MQTT 5.0 §3.4.2.2.2 and the like).
+/// Property types that hold what a sender may drop to fit the peer's Maximum Packet Size:
+/// the Reason String and the User Properties (MQTT 5.0 §3.4.2.2.2 and the like).
 pub(crate) trait Trimmable {
-    /// Drops the Reason String; whether there was one.
-    fn drop_reason_string(&mut self) -> bool;
-    /// Drops the User Properties; whether there were any.
-    fn drop_user_properties(&mut self) -> bool;
+    /// Drops the Reason String.
+    fn drop_reason_string(&mut self);
+    /// Drops the User Properties.
+    fn drop_user_properties(&mut self);
 }
 
 macro_rules! trimmable {
     ($($name:ident),*) => {$(
         impl Trimmable for $name<'_> {
-            fn drop_reason_string(&mut self) -> bool {
-                self.reason_string.take().is_some()
+            fn drop_reason_string(&mut self) {
+                self.set_reason_string(None);
             }
-            fn drop_user_properties(&mut self) -> bool {
-                let had = !self.user_properties.is_empty();
-                self.user_properties = Seq::new();
-                had
+            fn drop_user_properties(&mut self) {
+                self.clear_user_properties();
             }
         }
     )*};
@@ -893,3 +886,89 @@ trimmable!(
     DisconnectProperties,
     AuthProperties
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    fn s(x: &str) -> Str<'_> {
+        Str::new(x).unwrap()
+    }
+
+    #[test]
+    fn setters_replace_and_remove() {
+        let mut p = PublishProperties::new();
+        assert!(p.is_empty());
+        p.set_content_type(Some(s("a")))
+            .set_message_expiry_interval(Some(5));
+        p.set_content_type(Some(s("b")));
+        assert_eq!(p.content_type(), Some(s("b")));
+        assert_eq!(p.message_expiry_interval(), Some(5));
+        assert_eq!(p.iter().count(), 2);
+        p.set_content_type(None);
+        assert_eq!(p.content_type(), None);
+        assert_eq!(p.iter().count(), 1);
+    }
+
+    #[test]
+    fn user_properties_keep_order_and_repeats() {
+        let mut p = AckProperties::new();
+        p.add_user_property(s("k"), s("1"))
+            .set_reason_string(Some(s("r")))
+            .add_user_property(s("k"), s("2"))
+            .add_user_property(s(""), s(""));
+        let pairs: Vec<alloc::string::String> = p
+            .user_properties()
+            .map(|u| alloc::format!("{}={}", u.key, u.value))
+            .collect();
+        assert_eq!(pairs, ["k=1", "k=2", "="]);
+        p.clear_user_properties();
+        assert_eq!(p.user_properties().count(), 0);
+        assert_eq!(p.reason_string(), Some(s("r")));
+    }
+
+    #[test]
+    fn equality_ignores_order_of_different_properties() {
+        let mut a = ConnAckProperties::new();
+        a.set_receive_maximum(NonZeroU16::new(5))
+            .set_retain_available(Some(false));
+        let mut b = ConnAckProperties::new();
+        b.set_retain_available(Some(false))
+            .set_receive_maximum(NonZeroU16::new(5));
+        assert_ne!(a.as_bytes(), b.as_bytes());
+        assert_eq!(a, b);
+        b.set_retain_available(Some(true));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn debug_lists_typed_properties() {
+        let mut p = SubscribeProperties::new();
+        p.set_subscription_identifier(SubscriptionId::new(9));
+        assert_eq!(
+            alloc::format!("{p:?}"),
+            "[SubscriptionIdentifier(SubscriptionId(9))]"
+        );
+    }
+
+    #[test]
+    fn wire_len_matches_written_bytes() {
+        let props = [
+            Property::PayloadFormatIndicator(PayloadFormat::Utf8),
+            Property::MessageExpiryInterval(7),
+            Property::ContentType(s("json")),
+            Property::SubscriptionIdentifier(SubscriptionId::new(300_000).unwrap()),
+            Property::ReceiveMaximum(NonZeroU16::new(1).unwrap()),
+            Property::UserProperty(s("a"), s("bc")),
+            Property::MaximumQos(MaximumQos::AtMostOnce),
+        ];
+        for p in props {
+            let mut out = Vec::new();
+            p.write(&mut out);
+            assert_eq!(out.len(), p.wire_len(), "{p:?}");
+            let parsed = Properties { rest: &out }.next();
+            assert_eq!(parsed, Some(p));
+        }
+    }
+}

@@ -104,7 +104,11 @@ pub(crate) fn read_topic<'a>(
         return if allow_empty {
             Ok(TopicName::from_checked(""))
         } else {
-            Err(DecodeError::EmptyTopicWithoutAlias)
+            Err(DecodeError::Invalid {
+                packet: r.packet(),
+                offset: at as u32,
+                error: crate::ValueError::EmptyTopic,
+            })
         };
     }
     let invalid = |error| DecodeError::Invalid {
@@ -173,12 +177,12 @@ impl<'a> Publish<'a> {
             },
         };
         let properties: PublishProperties<'a> = read_v5(r, d)?;
-        if topic.is_empty() && properties.topic_alias.is_none() {
+        if topic.is_empty() && properties.topic_alias().is_none() {
             return Err(DecodeError::EmptyTopicWithoutAlias);
         }
         let payload = r.rest();
         if d.payload_format_checked()
-            && properties.payload_format_indicator == Some(PayloadFormat::Utf8)
+            && properties.payload_format_indicator() == Some(PayloadFormat::Utf8)
             && core::str::from_utf8(payload).is_err()
         {
             return Err(DecodeError::PayloadFormatInvalid {
@@ -197,7 +201,7 @@ impl<'a> Publish<'a> {
 
     pub(crate) fn body_len(&self, protocol: Protocol) -> Result<usize, EncodeError> {
         let v5 = protocol.is_v5();
-        if self.topic.is_empty() && (!v5 || self.properties.topic_alias.is_none()) {
+        if self.topic.is_empty() && (!v5 || self.properties.topic_alias().is_none()) {
             return Err(EncodeError::EmptyTopicWithoutAlias);
         }
         let mut n = bin_len(self.topic.as_bytes()) + self.payload.len();
@@ -304,27 +308,22 @@ mod tests {
     #[test]
     fn v5_properties_golden() {
         // Payload Format 1, Content Type "t", User Property k=v, Message Expiry 60,
-        // Correlation Data 01 02, Response Topic "r", two Subscription Identifiers, in the
-        // order the encoder writes them (struct order; user properties last).
+        // Correlation Data 01 02, Response Topic "r", two Subscription Identifiers; the
+        // encoder writes received properties back in the order they came.
         let p = publish(&golden(
             V5,
             "30 25 0001 61 20 0101 02 0000003c 08 0001 72 09 0002 0102 0300 0174 0b 05 0b 81 01 26 0001 6b 0001 76 78",
         ));
         let pr = &p.properties;
-        assert_eq!(pr.payload_format_indicator, Some(PayloadFormat::Utf8));
-        assert_eq!(pr.content_type.as_deref(), Some("t"));
-        assert_eq!(pr.message_expiry_interval, Some(60));
-        assert_eq!(pr.correlation_data.as_deref(), Some(&[1u8, 2][..]));
-        assert_eq!(pr.response_topic.as_deref(), Some("r"));
-        let ids: Vec<u32> = pr
-            .subscription_identifiers
-            .iter()
-            .map(|s| s.get())
-            .collect();
+        assert_eq!(pr.payload_format_indicator(), Some(PayloadFormat::Utf8));
+        assert_eq!(pr.content_type().as_deref(), Some("t"));
+        assert_eq!(pr.message_expiry_interval(), Some(60));
+        assert_eq!(pr.correlation_data().as_deref(), Some(&[1u8, 2][..]));
+        assert_eq!(pr.response_topic().as_deref(), Some("r"));
+        let ids: Vec<u32> = pr.subscription_identifiers().map(|s| s.get()).collect();
         assert_eq!(ids, [5, 129]);
         let users: Vec<alloc::string::String> = pr
-            .user_properties
-            .iter()
+            .user_properties()
             .map(|u| alloc::format!("{}={}", u.key, u.value))
             .collect();
         assert_eq!(users, ["k=v"]);
@@ -338,8 +337,7 @@ mod tests {
         let p = publish(&decode(V5, &bytes).unwrap());
         let got: Vec<(alloc::string::String, alloc::string::String)> = p
             .properties
-            .user_properties
-            .iter()
+            .user_properties()
             .map(|u| (u.key.as_str().into(), u.value.as_str().into()))
             .collect();
         let want: Vec<(alloc::string::String, alloc::string::String)> =
@@ -348,7 +346,7 @@ mod tests {
                 .map(|(k, v)| ((*k).into(), (*v).into()))
                 .collect();
         assert_eq!(got, want);
-        assert_eq!(p.properties.user_properties.len(), 4);
+        assert_eq!(p.properties.user_properties().count(), 4);
         assert_eq!(encode(V5, &Packet::Publish(p)).unwrap(), bytes);
     }
 
@@ -409,7 +407,11 @@ mod tests {
     fn mqtt_4_7_3_1_empty_topic_name_is_refused_at_3_1_1() {
         assert_eq!(
             error(V3_1_1, "30 04 0000 6869"),
-            DecodeError::EmptyTopicWithoutAlias
+            DecodeError::Invalid {
+                packet: PacketType::Publish,
+                offset: 4,
+                error: ValueError::EmptyTopic
+            }
         );
         let p = Publish::new(TopicName::empty(), &b"x"[..]);
         assert_eq!(
@@ -425,7 +427,7 @@ mod tests {
             DecodeError::EmptyTopicWithoutAlias
         );
         let p = publish(&golden(V5, "30 08 0000 03 230001 6869"));
-        assert_eq!(p.properties.topic_alias.map(|a| a.get()), Some(1));
+        assert_eq!(p.properties.topic_alias().map(|a| a.get()), Some(1));
         assert!(p.topic.is_empty());
     }
 
@@ -612,7 +614,7 @@ mod tests {
     #[test]
     fn properties_cannot_be_encoded_at_3_1_1() {
         let mut p = Publish::new(TopicName::new("a").unwrap(), &b"x"[..]);
-        p.properties.message_expiry_interval = Some(5);
+        p.properties.set_message_expiry_interval(Some(5));
         assert_eq!(
             Packet::Publish(p).encoded_len(V3_1_1),
             Err(EncodeError::NotInProtocol {

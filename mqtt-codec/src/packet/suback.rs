@@ -295,7 +295,7 @@ mod tests {
         let Packet::SubAck(s) = golden(V5, "900f0001061f000377687900018f9ea1a2") else {
             panic!()
         };
-        assert_eq!(s.properties.reason_string.as_deref(), Some("why"));
+        assert_eq!(s.properties.reason_string().as_deref(), Some("why"));
         assert_eq!(s.reasons.len(), 6);
         assert_eq!(
             error(V5, "900400010003"),

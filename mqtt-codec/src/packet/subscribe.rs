@@ -323,10 +323,10 @@ mod tests {
             "82210001090b072600016b0001760003612f622d000c2473686172652f672f782f2b0a",
         ));
         assert_eq!(
-            s.properties.subscription_identifier.map(|i| i.get()),
+            s.properties.subscription_identifier().map(|i| i.get()),
             Some(7)
         );
-        assert_eq!(s.properties.user_properties.len(), 1);
+        assert_eq!(s.properties.user_properties().count(), 1);
         let subs: Vec<Subscription<'_>> = s.subscriptions.iter().collect();
         assert_eq!(
             subs[0].options,

@@ -113,7 +113,7 @@ mod tests {
         ) else {
             panic!()
         };
-        assert_eq!(u.properties.user_properties.len(), 1);
+        assert_eq!(u.properties.user_properties().count(), 1);
         assert_eq!(u.filters.len(), 2);
     }
 

@@ -14,6 +14,14 @@ pub(crate) struct FixedHeader {
 }
 
 impl FixedHeader {
+    /// Whether the Remaining Length was written in the fewest bytes ([MQTT-1.5.5-1]).
+    #[inline]
+    pub(crate) fn is_minimal(&self) -> bool {
+        self.len == 1 + crate::wire::varint::len(self.remaining)
+    }
+}
+
+impl FixedHeader {
     /// The whole packet's size, fixed header included.
     #[inline]
     pub(crate) fn packet_len(&self) -> usize {
