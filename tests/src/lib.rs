@@ -104,8 +104,8 @@ pub mod strategies {
         Protocol, PubAckReason, PubCompReason, PubRecReason, PubRelReason, Publish, PublishAck,
         PublishProperties, QoS, RetainHandling, Seq, Str, SubAck, SubAckReason, Subscribe,
         SubscribeProperties, Subscription, SubscriptionId, SubscriptionOptions, TopicFilter,
-        TopicName, UnsubAck, UnsubAckReason, Unsubscribe, UnsubscribeProperties, UserProperties,
-        UserProperty, Will, WillProperties, VARINT_MAX,
+        TopicName, UnsubAck, UnsubAckReason, Unsubscribe, UnsubscribeProperties, UserProperty,
+        Will, WillProperties, VARINT_MAX,
     };
     use proptest::collection::vec;
     use proptest::option;
@@ -331,27 +331,36 @@ pub mod strategies {
     }
 
     /// User properties: 0 to 5 pairs, keys often repeated, values often empty.
-    pub fn user_properties() -> impl Strategy<Value = UserProperties<'static>> + Clone {
+    pub fn user_properties() -> impl Strategy<Value = Vec<UserProperty<'static>>> + Clone {
         let key = prop_oneof![
             3 => select(vec!["k", "key", "ключ", ""]).prop_map(String::from),
             1 => any_text(),
         ];
         vec((key, any_text()), 0..=5).prop_map(|pairs| {
-            Seq::from(
-                pairs
-                    .into_iter()
-                    .map(|(k, v)| UserProperty {
-                        key: Str::new(k).expect("valid key"),
-                        value: Str::new(v).expect("valid value"),
-                    })
-                    .collect::<Vec<_>>(),
-            )
+            pairs
+                .into_iter()
+                .map(|(k, v)| UserProperty {
+                    key: Str::new(k).expect("valid key"),
+                    value: Str::new(v).expect("valid value"),
+                })
+                .collect::<Vec<_>>()
         })
     }
 
     /// A boolean property value.
     fn flag() -> impl Strategy<Value = Option<bool>> + Clone {
         option::of(any::<bool>())
+    }
+
+    /// Appends `up` to a property set through its `add_user_property`.
+    macro_rules! with_users {
+        ($p:expr, $up:expr) => {{
+            let mut p = $p;
+            for u in $up {
+                p.add_user_property(u.key, u.value);
+            }
+            p
+        }};
     }
 
     /// CONNECT properties, every one of them.
@@ -367,19 +376,18 @@ pub mod strategies {
             option::of(bin_field()),
             user_properties(),
         )
-            .prop_map(
-                |(sei, rm, mps, tam, rri, rpi, am, ad, up)| ConnectProperties {
-                    session_expiry_interval: sei,
-                    receive_maximum: rm,
-                    maximum_packet_size: mps,
-                    topic_alias_maximum: tam,
-                    request_response_information: rri,
-                    request_problem_information: rpi,
-                    authentication_method: am,
-                    authentication_data: ad,
-                    user_properties: up,
-                },
-            )
+            .prop_map(|(sei, rm, mps, tam, rri, rpi, am, ad, up)| {
+                let mut p = ConnectProperties::new();
+                p.set_session_expiry_interval(sei)
+                    .set_receive_maximum(rm)
+                    .set_maximum_packet_size(mps)
+                    .set_topic_alias_maximum(tam)
+                    .set_request_response_information(rri)
+                    .set_request_problem_information(rpi)
+                    .set_authentication_method(am)
+                    .set_authentication_data(ad);
+                with_users!(p, up)
+            })
     }
 
     /// A Payload Format Indicator.
@@ -398,14 +406,15 @@ pub mod strategies {
             option::of(bin_field()),
             user_properties(),
         )
-            .prop_map(|(wdi, pfi, mei, ct, rt, cd, up)| WillProperties {
-                will_delay_interval: wdi,
-                payload_format_indicator: pfi,
-                message_expiry_interval: mei,
-                content_type: ct,
-                response_topic: rt,
-                correlation_data: cd,
-                user_properties: up,
+            .prop_map(|(wdi, pfi, mei, ct, rt, cd, up)| {
+                let mut p = WillProperties::new();
+                p.set_will_delay_interval(wdi)
+                    .set_payload_format_indicator(pfi)
+                    .set_message_expiry_interval(mei)
+                    .set_content_type(ct)
+                    .set_response_topic(rt)
+                    .set_correlation_data(cd);
+                with_users!(p, up)
             })
     }
 
@@ -437,25 +446,24 @@ pub mod strategies {
         );
         (a, b).prop_map(
             |((sei, rm, mq, ra, mps, aci, tam, rs), (wsa, sia, ssa, ska, ri, sr, am, ad, up))| {
-                ConnAckProperties {
-                    session_expiry_interval: sei,
-                    receive_maximum: rm,
-                    maximum_qos: mq,
-                    retain_available: ra,
-                    maximum_packet_size: mps,
-                    assigned_client_identifier: aci,
-                    topic_alias_maximum: tam,
-                    reason_string: rs,
-                    wildcard_subscription_available: wsa,
-                    subscription_identifiers_available: sia,
-                    shared_subscription_available: ssa,
-                    server_keep_alive: ska,
-                    response_information: ri,
-                    server_reference: sr,
-                    authentication_method: am,
-                    authentication_data: ad,
-                    user_properties: up,
-                }
+                let mut p = ConnAckProperties::new();
+                p.set_session_expiry_interval(sei)
+                    .set_receive_maximum(rm)
+                    .set_maximum_qos(mq)
+                    .set_retain_available(ra)
+                    .set_maximum_packet_size(mps)
+                    .set_assigned_client_identifier(aci)
+                    .set_topic_alias_maximum(tam)
+                    .set_reason_string(rs)
+                    .set_wildcard_subscription_available(wsa)
+                    .set_subscription_identifiers_available(sia)
+                    .set_shared_subscription_available(ssa)
+                    .set_server_keep_alive(ska)
+                    .set_response_information(ri)
+                    .set_server_reference(sr)
+                    .set_authentication_method(am)
+                    .set_authentication_data(ad);
+                with_users!(p, up)
             },
         )
     }
@@ -472,41 +480,42 @@ pub mod strategies {
             vec(subscription_id(), 0..=4),
             user_properties(),
         )
-            .prop_map(|(pfi, mei, ta, rt, cd, ct, sids, up)| PublishProperties {
-                payload_format_indicator: pfi,
-                message_expiry_interval: mei,
-                topic_alias: ta,
-                response_topic: rt,
-                correlation_data: cd,
-                content_type: ct,
-                subscription_identifiers: Seq::from(sids),
-                user_properties: up,
+            .prop_map(|(pfi, mei, ta, rt, cd, ct, sids, up)| {
+                let mut p = PublishProperties::new();
+                p.set_payload_format_indicator(pfi)
+                    .set_message_expiry_interval(mei)
+                    .set_topic_alias(ta)
+                    .set_response_topic(rt)
+                    .set_correlation_data(cd)
+                    .set_content_type(ct);
+                for id in sids {
+                    p.add_subscription_identifier(id);
+                }
+                with_users!(p, up)
             })
     }
 
     /// Acknowledgement properties (PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK).
     pub fn ack_properties() -> impl Strategy<Value = AckProperties<'static>> {
-        (option::of(str_field()), user_properties()).prop_map(|(rs, up)| AckProperties {
-            reason_string: rs,
-            user_properties: up,
+        (option::of(str_field()), user_properties()).prop_map(|(rs, up)| {
+            let mut p = AckProperties::new();
+            p.set_reason_string(rs);
+            with_users!(p, up)
         })
     }
 
     /// SUBSCRIBE properties.
     pub fn subscribe_properties() -> impl Strategy<Value = SubscribeProperties<'static>> {
         (option::of(subscription_id()), user_properties()).prop_map(|(sid, up)| {
-            SubscribeProperties {
-                subscription_identifier: sid,
-                user_properties: up,
-            }
+            let mut p = SubscribeProperties::new();
+            p.set_subscription_identifier(sid);
+            with_users!(p, up)
         })
     }
 
     /// UNSUBSCRIBE properties.
     pub fn unsubscribe_properties() -> impl Strategy<Value = UnsubscribeProperties<'static>> {
-        user_properties().prop_map(|up| UnsubscribeProperties {
-            user_properties: up,
-        })
+        user_properties().prop_map(|up| with_users!(UnsubscribeProperties::new(), up))
     }
 
     /// DISCONNECT properties, every one of them.
@@ -517,11 +526,12 @@ pub mod strategies {
             option::of(str_field()),
             user_properties(),
         )
-            .prop_map(|(sei, rs, sr, up)| DisconnectProperties {
-                session_expiry_interval: sei,
-                reason_string: rs,
-                server_reference: sr,
-                user_properties: up,
+            .prop_map(|(sei, rs, sr, up)| {
+                let mut p = DisconnectProperties::new();
+                p.set_session_expiry_interval(sei)
+                    .set_reason_string(rs)
+                    .set_server_reference(sr);
+                with_users!(p, up)
             })
     }
 
@@ -533,11 +543,12 @@ pub mod strategies {
             option::of(str_field()),
             user_properties(),
         )
-            .prop_map(|(am, ad, rs, up)| AuthProperties {
-                authentication_method: am,
-                authentication_data: ad,
-                reason_string: rs,
-                user_properties: up,
+            .prop_map(|(am, ad, rs, up)| {
+                let mut p = AuthProperties::new();
+                p.set_authentication_method(am)
+                    .set_authentication_data(ad)
+                    .set_reason_string(rs);
+                with_users!(p, up)
             })
     }
 
@@ -671,7 +682,9 @@ pub mod strategies {
             .prop_map(
                 |(delivery, retain, topic, empty, alias, payload, mut properties)| {
                     let topic = if empty {
-                        properties.topic_alias.get_or_insert(alias);
+                        if properties.topic_alias().is_none() {
+                            properties.set_topic_alias(Some(alias));
+                        }
                         TopicName::empty()
                     } else {
                         topic

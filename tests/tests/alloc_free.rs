@@ -19,9 +19,8 @@ use std::hint::black_box;
 use std::num::NonZeroU16;
 
 use mqtt_codec::{
-    Bin, Connect, Decoded, Decoder, Delivery, Packet, PacketId, PayloadFormat, Protocol, QoS, Seq,
-    Str, SubAck, SubAckReason, Subscribe, Subscription, SubscriptionId, TopicFilter, TopicName,
-    UserProperty, Will,
+    Bin, Connect, Decoded, Decoder, Delivery, Packet, PacketId, PayloadFormat, Protocol, QoS, Str,
+    SubAck, SubAckReason, Subscribe, Subscription, SubscriptionId, TopicFilter, TopicName, Will,
 };
 
 /// The system allocator, counting allocations (and reallocations) made by each thread.
@@ -119,19 +118,21 @@ fn publish_v5() -> Packet<'static> {
         packet_id: pid(7),
         dup: false,
     };
-    p.properties.content_type = Some(Str::new("application/json").unwrap());
-    p.properties.payload_format_indicator = Some(PayloadFormat::Utf8);
-    p.properties.topic_alias = NonZeroU16::new(3);
-    p.properties.subscription_identifiers = Seq::from(vec![
-        SubscriptionId::new(1).unwrap(),
-        SubscriptionId::new(200_000).unwrap(),
-    ]);
-    p.properties.user_properties = Seq::from(vec![
-        UserProperty::new("trace", "abc").unwrap(),
-        UserProperty::new("trace", "").unwrap(),
-        UserProperty::new("région", "Île-de-France").unwrap(),
-    ]);
+    p.properties
+        .set_content_type(Some(Str::new("application/json").unwrap()))
+        .set_payload_format_indicator(Some(PayloadFormat::Utf8))
+        .set_topic_alias(NonZeroU16::new(3))
+        .add_subscription_identifier(SubscriptionId::new(1).unwrap())
+        .add_subscription_identifier(SubscriptionId::new(200_000).unwrap())
+        .add_user_property(s("trace"), s("abc"))
+        .add_user_property(s("trace"), s(""))
+        .add_user_property(s("région"), s("Île-de-France"));
     Packet::Publish(p)
+}
+
+/// A checked string.
+fn s(x: &str) -> Str<'_> {
+    Str::new(x).unwrap()
 }
 
 fn subscribe(level: Protocol) -> Packet<'static> {
@@ -157,8 +158,9 @@ fn subscribe(level: Protocol) -> Packet<'static> {
         .collect();
     let mut s = Subscribe::new(pid(9), subs);
     if level.is_v5() {
-        s.properties.subscription_identifier = SubscriptionId::new(5);
-        s.properties.user_properties = Seq::from(vec![UserProperty::new("k", "v").unwrap()]);
+        s.properties
+            .set_subscription_identifier(SubscriptionId::new(5))
+            .add_user_property(self::s("k"), self::s("v"));
     }
     Packet::Subscribe(s)
 }
@@ -174,15 +176,14 @@ fn connect(level: Protocol) -> Packet<'static> {
         properties: Default::default(),
     };
     if level.is_v5() {
-        will.properties.will_delay_interval = Some(30);
-        will.properties.user_properties =
-            Seq::from(vec![UserProperty::new("why", "gone").unwrap()]);
-        c.properties.session_expiry_interval = Some(3600);
-        c.properties.authentication_method = Some(Str::new("SCRAM-SHA-1").unwrap());
-        c.properties.user_properties = Seq::from(vec![
-            UserProperty::new("a", "1").unwrap(),
-            UserProperty::new("a", "2").unwrap(),
-        ]);
+        will.properties
+            .set_will_delay_interval(Some(30))
+            .add_user_property(s("why"), s("gone"));
+        c.properties
+            .set_session_expiry_interval(Some(3600))
+            .set_authentication_method(Some(s("SCRAM-SHA-1")))
+            .add_user_property(s("a"), s("1"))
+            .add_user_property(s("a"), s("2"));
     }
     c.will = Some(will);
     c.username = Some(Str::new("user").unwrap());
@@ -201,8 +202,9 @@ fn suback(level: Protocol) -> Packet<'static> {
         ],
     );
     if level.is_v5() {
-        s.properties.reason_string = Some(Str::new("partly").unwrap());
-        s.properties.user_properties = Seq::from(vec![UserProperty::new("x", "y").unwrap()]);
+        s.properties
+            .set_reason_string(Some(self::s("partly")))
+            .add_user_property(self::s("x"), self::s("y"));
     }
     Packet::SubAck(s)
 }
@@ -218,14 +220,15 @@ fn decode_and_walk(d: &Decoder, bytes: &[u8]) -> Option<usize> {
         Packet::Publish(p) => {
             sum += p.topic.len() + p.payload.len() + usize::from(p.retain);
             sum += p.packet_id().map_or(0, |id| usize::from(id.get()));
-            sum += p.properties.content_type.as_ref().map_or(0, |s| s.len());
-            for u in p.properties.user_properties.iter() {
+            sum += p.properties.content_type().map_or(0, |s| s.len());
+            for u in p.properties.user_properties() {
                 sum += u.key.as_str().len() + u.value.as_str().len();
             }
-            for id in &p.properties.subscription_identifiers {
+            for id in p.properties.subscription_identifiers() {
                 sum += id.get() as usize;
             }
-            sum += p.properties.user_properties.len();
+            sum += p.properties.user_properties().count();
+            sum += p.properties.iter().count();
         }
         Packet::Subscribe(s) => {
             for sub in s.subscriptions.iter() {
@@ -234,7 +237,7 @@ fn decode_and_walk(d: &Decoder, bytes: &[u8]) -> Option<usize> {
                 sum += sub.filter.shared().map_or(0, |sh| sh.group.len());
             }
             sum += s.subscriptions.len();
-            for u in &s.properties.user_properties {
+            for u in s.properties.user_properties() {
                 sum += u.key.len() + u.value.len();
             }
         }
@@ -242,13 +245,13 @@ fn decode_and_walk(d: &Decoder, bytes: &[u8]) -> Option<usize> {
             sum += c.client_id.len() + usize::from(c.keep_alive);
             if let Some(w) = &c.will {
                 sum += w.topic.len() + w.payload.len() + w.qos as usize;
-                for u in w.properties.user_properties.iter() {
+                for u in w.properties.user_properties() {
                     sum += u.key.len() + u.value.len();
                 }
             }
             sum += c.username.as_ref().map_or(0, |u| u.len());
             sum += c.password.as_ref().map_or(0, |p| p.len());
-            for u in c.properties.user_properties.iter() {
+            for u in c.properties.user_properties() {
                 sum += u.key.len() + u.value.len();
             }
         }
@@ -257,7 +260,7 @@ fn decode_and_walk(d: &Decoder, bytes: &[u8]) -> Option<usize> {
                 sum += usize::from(r.code()) + r.granted_qos().map_or(0, |q| q as usize);
             }
             sum += s.reasons.len();
-            for u in s.properties.user_properties.iter() {
+            for u in s.properties.user_properties() {
                 sum += u.key.len() + u.value.len();
             }
         }

@@ -48,11 +48,11 @@ use std::process::Command;
 use mqtt_codec::{
     AckProperties, Auth, AuthProperties, AuthReason, Bin, ConnAck, ConnAckProperties, Connect,
     ConnectProperties, ConnectReason, Delivery, Disconnect, DisconnectProperties, DisconnectReason,
-    MaximumQos, Packet, PacketId, PayloadFormat, Protocol, PubAck, PubAckReason, PubComp,
-    PubCompReason, PubRec, PubRecReason, PubRel, PubRelReason, Publish, PublishProperties, QoS,
-    RetainHandling, Str, SubAck, SubAckReason, Subscribe, SubscribeProperties, Subscription,
-    SubscriptionId, SubscriptionOptions, TopicFilter, TopicName, UnsubAck, UnsubAckReason,
-    Unsubscribe, UnsubscribeProperties, UserProperties, UserProperty, Will, WillProperties,
+    MaximumQos, Packet, PacketId, PayloadFormat, Properties, Property, Protocol, PubAck,
+    PubAckReason, PubComp, PubCompReason, PubRec, PubRecReason, PubRel, PubRelReason, Publish,
+    PublishProperties, QoS, RetainHandling, Str, SubAck, SubAckReason, Subscribe,
+    SubscribeProperties, Subscription, SubscriptionId, SubscriptionOptions, TopicFilter, TopicName,
+    UnsubAck, UnsubAckReason, Unsubscribe, UnsubscribeProperties, Will, WillProperties,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -628,123 +628,78 @@ fn varint_bytes(mut v: u32) -> Vec<u8> {
     }
 }
 
-fn users(list: &UserProperties<'_>) -> Vec<Prop> {
-    list.iter()
-        .map(|p| Prop {
-            id: 0x26,
-            val: Val::Pair(p.key.to_string(), p.value.to_string()),
-            wire: 4 + p.key.len() + p.value.len(),
-        })
-        .collect()
-}
-
-macro_rules! props {
-    ($p:expr; $( $field:ident => $id:literal $kind:ident ),* $(,)?) => {{
-        let p = $p;
-        let mut v: Vec<Prop> = Vec::new();
-        $( if let Some(x) = &p.$field { v.push(props!(@ $kind $id x)); } )*
-        v.extend(users(&p.user_properties));
-        v
-    }};
-    (@ u8 $id:literal $x:ident) => { num($id, *$x as u8, 1) };
-    (@ bool $id:literal $x:ident) => { num($id, u8::from(*$x), 1) };
-    (@ u16 $id:literal $x:ident) => { num($id, *$x, 2) };
-    (@ nz16 $id:literal $x:ident) => { num($id, $x.get(), 2) };
-    (@ u32 $id:literal $x:ident) => { num($id, *$x, 4) };
-    (@ nz32 $id:literal $x:ident) => { num($id, $x.get(), 4) };
-    (@ str $id:literal $x:ident) => { string($id, $x.as_str()) };
-    (@ bin $id:literal $x:ident) => { binary($id, $x) };
-    (@ sid $id:literal $x:ident) => { num($id, $x.get(), varint_len($x.get())) };
+/// Our properties, typed, in the order we write them.
+fn prop_list(it: Properties<'_>) -> Vec<Prop> {
+    it.map(|p| {
+        let id = p.id() as u8;
+        match p {
+            Property::PayloadFormatIndicator(v) => num(id, v as u8, 1),
+            Property::MaximumQos(v) => num(id, v as u8, 1),
+            Property::RequestProblemInformation(b)
+            | Property::RequestResponseInformation(b)
+            | Property::RetainAvailable(b)
+            | Property::WildcardSubscriptionAvailable(b)
+            | Property::SubscriptionIdentifierAvailable(b)
+            | Property::SharedSubscriptionAvailable(b) => num(id, u8::from(b), 1),
+            Property::ServerKeepAlive(v) | Property::TopicAliasMaximum(v) => num(id, v, 2),
+            Property::ReceiveMaximum(v) | Property::TopicAlias(v) => num(id, v.get(), 2),
+            Property::MessageExpiryInterval(v)
+            | Property::SessionExpiryInterval(v)
+            | Property::WillDelayInterval(v) => num(id, v, 4),
+            Property::MaximumPacketSize(v) => num(id, v.get(), 4),
+            Property::SubscriptionIdentifier(v) => num(id, v.get(), varint_len(v.get())),
+            Property::ContentType(x)
+            | Property::AssignedClientIdentifier(x)
+            | Property::AuthenticationMethod(x)
+            | Property::ResponseInformation(x)
+            | Property::ServerReference(x)
+            | Property::ReasonString(x) => string(id, x.as_str()),
+            Property::ResponseTopic(t) => string(id, t.as_str()),
+            Property::CorrelationData(b) | Property::AuthenticationData(b) => binary(id, &b),
+            Property::UserProperty(k, v) => Prop {
+                id,
+                val: Val::Pair(k.to_string(), v.to_string()),
+                wire: 4 + k.len() + v.len(),
+            },
+        }
+    })
+    .collect()
 }
 
 fn connect_props(p: &ConnectProperties<'_>) -> Vec<Prop> {
-    props!(p;
-        session_expiry_interval => 0x11 u32,
-        receive_maximum => 0x21 nz16,
-        maximum_packet_size => 0x27 nz32,
-        topic_alias_maximum => 0x22 u16,
-        request_response_information => 0x19 bool,
-        request_problem_information => 0x17 bool,
-        authentication_method => 0x15 str,
-        authentication_data => 0x16 bin,
-    )
+    prop_list(p.iter())
 }
 
 fn will_props(p: &WillProperties<'_>) -> Vec<Prop> {
-    props!(p;
-        will_delay_interval => 0x18 u32,
-        payload_format_indicator => 0x01 u8,
-        message_expiry_interval => 0x02 u32,
-        content_type => 0x03 str,
-        response_topic => 0x08 str,
-        correlation_data => 0x09 bin,
-    )
+    prop_list(p.iter())
 }
 
 fn connack_props(p: &ConnAckProperties<'_>) -> Vec<Prop> {
-    props!(p;
-        session_expiry_interval => 0x11 u32,
-        receive_maximum => 0x21 nz16,
-        maximum_qos => 0x24 u8,
-        retain_available => 0x25 bool,
-        maximum_packet_size => 0x27 nz32,
-        assigned_client_identifier => 0x12 str,
-        topic_alias_maximum => 0x22 u16,
-        reason_string => 0x1f str,
-        wildcard_subscription_available => 0x28 bool,
-        subscription_identifiers_available => 0x29 bool,
-        shared_subscription_available => 0x2a bool,
-        server_keep_alive => 0x13 u16,
-        response_information => 0x1a str,
-        server_reference => 0x1c str,
-        authentication_method => 0x15 str,
-        authentication_data => 0x16 bin,
-    )
+    prop_list(p.iter())
 }
 
 fn publish_props(p: &PublishProperties<'_>) -> Vec<Prop> {
-    let mut v = props!(p;
-        payload_format_indicator => 0x01 u8,
-        message_expiry_interval => 0x02 u32,
-        topic_alias => 0x23 nz16,
-        response_topic => 0x08 str,
-        correlation_data => 0x09 bin,
-        content_type => 0x03 str,
-    );
-    v.extend(
-        p.subscription_identifiers
-            .iter()
-            .map(|s| num(0x0b, s.get(), varint_len(s.get()))),
-    );
-    v
+    prop_list(p.iter())
 }
 
 fn ack_props(p: &AckProperties<'_>) -> Vec<Prop> {
-    props!(p; reason_string => 0x1f str)
+    prop_list(p.iter())
 }
 
 fn subscribe_props(p: &SubscribeProperties<'_>) -> Vec<Prop> {
-    props!(p; subscription_identifier => 0x0b sid)
+    prop_list(p.iter())
 }
 
 fn unsubscribe_props(p: &UnsubscribeProperties<'_>) -> Vec<Prop> {
-    users(&p.user_properties)
+    prop_list(p.iter())
 }
 
 fn disconnect_props(p: &DisconnectProperties<'_>) -> Vec<Prop> {
-    props!(p;
-        session_expiry_interval => 0x11 u32,
-        reason_string => 0x1f str,
-        server_reference => 0x1c str,
-    )
+    prop_list(p.iter())
 }
 
 fn auth_props(p: &AuthProperties<'_>) -> Vec<Prop> {
-    props!(p;
-        authentication_method => 0x15 str,
-        authentication_data => 0x16 bin,
-        reason_string => 0x1f str,
-    )
+    prop_list(p.iter())
 }
 
 /// Colon-separated hex, as tshark shows bytes.
@@ -1143,11 +1098,18 @@ fn filter(v: &'static str) -> TopicFilter<'static> {
     TopicFilter::new(v).unwrap()
 }
 
-fn user(pairs: &[(&'static str, &'static str)]) -> UserProperties<'static> {
-    pairs
-        .iter()
-        .map(|&(k, v)| UserProperty::new(k, v).unwrap())
-        .collect()
+/// A property set built with its setters: `props!(Type { set_x(v), .. } [sids [..];] users &[..])`.
+macro_rules! props {
+    ($ty:ident { $($set:ident($v:expr)),* $(,)? } $(sids $sids:expr;)? users $u:expr) => {{
+        let mut p = $ty::new();
+        $( p.$set($v); )*
+        $( for i in $sids { p.add_subscription_identifier(SubscriptionId::new(i).unwrap()); } )?
+        let users: &[(&'static str, &'static str)] = $u;
+        for &(k, v) in users {
+            p.add_user_property(s(k), s(v));
+        }
+        p
+    }};
 }
 
 fn publish(
@@ -1331,31 +1293,13 @@ fn cases_v5() -> Vec<(&'static str, Packet<'static>)> {
     full.clean_start = false;
     full.username = Some(s("carol"));
     full.password = Some(b(b"pw-123"));
-    full.properties = ConnectProperties {
-        session_expiry_interval: Some(3600),
-        receive_maximum: NonZeroU16::new(20),
-        maximum_packet_size: NonZeroU32::new(1 << 20),
-        topic_alias_maximum: Some(10),
-        request_response_information: Some(true),
-        request_problem_information: Some(false),
-        authentication_method: Some(s("SCRAM-SHA-256")),
-        authentication_data: Some(b(b"client-first")),
-        user_properties: user(&[("a", "1"), ("a", "2"), ("empty", "")]),
-    };
+    full.properties = props!(ConnectProperties { set_session_expiry_interval(Some(3600)), set_receive_maximum(NonZeroU16::new(20)), set_maximum_packet_size(NonZeroU32::new(1 << 20)), set_topic_alias_maximum(Some(10)), set_request_response_information(Some(true)), set_request_problem_information(Some(false)), set_authentication_method(Some(s("SCRAM-SHA-256"))), set_authentication_data(Some(b(b"client-first"))) } users &[("a", "1"), ("a", "2"), ("empty", "")]);
     full.will = Some(Will {
         topic: topic("will/v5"),
         payload: b(b"bye"),
         qos: QoS::AtLeastOnce,
         retain: true,
-        properties: WillProperties {
-            will_delay_interval: Some(5),
-            payload_format_indicator: Some(PayloadFormat::Utf8),
-            message_expiry_interval: Some(120),
-            content_type: Some(s("text/plain")),
-            response_topic: Some(topic("will/reply")),
-            correlation_data: Some(b(b"corr-9")),
-            user_properties: user(&[("wk", "wv")]),
-        },
+        properties: props!(WillProperties { set_will_delay_interval(Some(5)), set_payload_format_indicator(Some(PayloadFormat::Utf8)), set_message_expiry_interval(Some(120)), set_content_type(Some(s("text/plain"))), set_response_topic(Some(topic("will/reply"))), set_correlation_data(Some(b(b"corr-9"))) } users &[("wk", "wv")]),
     });
     let mut will_no_props = Connect::new(l, s("v5-will"), 10);
     will_no_props.will = Some(Will {
@@ -1369,28 +1313,12 @@ fn cases_v5() -> Vec<(&'static str, Packet<'static>)> {
     let connack_full = ConnAck {
         session_present: true,
         reason: ConnectReason::Success,
-        properties: ConnAckProperties {
-            session_expiry_interval: Some(600),
-            receive_maximum: NonZeroU16::new(100),
-            maximum_qos: Some(MaximumQos::AtLeastOnce),
-            retain_available: Some(false),
-            maximum_packet_size: NonZeroU32::new(268_435_460),
-            assigned_client_identifier: Some(s("auto-1234")),
-            topic_alias_maximum: Some(0),
-            reason_string: Some(s("welcome")),
-            wildcard_subscription_available: Some(true),
-            subscription_identifiers_available: Some(false),
-            shared_subscription_available: Some(true),
-            server_keep_alive: Some(120),
-            response_information: Some(s("resp/base")),
-            server_reference: Some(s("other:1883")),
-            authentication_method: Some(s("SCRAM-SHA-256")),
-            authentication_data: Some(b(b"server-final")),
-            user_properties: user(&[("server", "mqtt-codec")]),
-        },
+        properties: props!(ConnAckProperties { set_session_expiry_interval(Some(600)), set_receive_maximum(NonZeroU16::new(100)), set_maximum_qos(Some(MaximumQos::AtLeastOnce)), set_retain_available(Some(false)), set_maximum_packet_size(NonZeroU32::new(268_435_460)), set_assigned_client_identifier(Some(s("auto-1234"))), set_topic_alias_maximum(Some(0)), set_reason_string(Some(s("welcome"))), set_wildcard_subscription_available(Some(true)), set_subscription_identifiers_available(Some(false)), set_shared_subscription_available(Some(true)), set_server_keep_alive(Some(120)), set_response_information(Some(s("resp/base"))), set_server_reference(Some(s("other:1883"))), set_authentication_method(Some(s("SCRAM-SHA-256"))), set_authentication_data(Some(b(b"server-final"))) } users &[("server", "mqtt-codec")]),
     };
     let mut connack_refused = ConnAck::new(ConnectReason::BadAuthenticationMethod, false);
-    connack_refused.properties.reason_string = Some(s("no such method"));
+    connack_refused
+        .properties
+        .set_reason_string(Some(s("no such method")));
 
     let mut pub_props = publish(
         "v5/props",
@@ -1401,39 +1329,29 @@ fn cases_v5() -> Vec<(&'static str, Packet<'static>)> {
         },
         false,
     );
-    pub_props.properties = PublishProperties {
-        payload_format_indicator: Some(PayloadFormat::Utf8),
-        message_expiry_interval: Some(3600),
-        topic_alias: NonZeroU16::new(3),
-        response_topic: Some(topic("v5/reply")),
-        correlation_data: Some(b(b"corr-123")),
-        content_type: Some(s("application/json")),
-        subscription_identifiers: [1, 300, 268_435_455]
-            .into_iter()
-            .map(|i| SubscriptionId::new(i).unwrap())
-            .collect(),
-        user_properties: user(&[("a", "b"), ("a", "c"), ("x", "y")]),
-    };
+    pub_props.properties = props!(PublishProperties { set_payload_format_indicator(Some(PayloadFormat::Utf8)), set_message_expiry_interval(Some(3600)), set_topic_alias(NonZeroU16::new(3)), set_response_topic(Some(topic("v5/reply"))), set_correlation_data(Some(b(b"corr-123"))), set_content_type(Some(s("application/json"))) } sids [1, 300, 268_435_455]; users &[("a", "b"), ("a", "c"), ("x", "y")]);
     let mut pub_alias = Publish::new(TopicName::empty(), &b"via alias"[..]);
-    pub_alias.properties.topic_alias = NonZeroU16::new(3);
+    pub_alias.properties.set_topic_alias(NonZeroU16::new(3));
 
     let mut puback_props = PubAck::new(pid(14));
     puback_props.reason = PubAckReason::NoMatchingSubscribers;
-    puback_props.properties = AckProperties {
-        reason_string: Some(s("nobody listens")),
-        user_properties: user(&[("k", "v")]),
-    };
+    puback_props.properties =
+        props!(AckProperties { set_reason_string(Some(s("nobody listens"))) } users &[("k", "v")]);
     let mut puback_reason = PubAck::new(pid(15));
     puback_reason.reason = PubAckReason::PayloadFormatInvalid;
     let mut puback_success_props = PubAck::new(pid(16));
-    puback_success_props.properties.user_properties = user(&[("only", "users")]);
+    for (k, v) in &[("only", "users")] {
+        puback_success_props
+            .properties
+            .add_user_property(s(k), s(v));
+    }
     let mut pubrec = PubRec::new(pid(300));
     pubrec.reason = PubRecReason::QuotaExceeded;
-    pubrec.properties.reason_string = Some(s("quota"));
+    pubrec.properties.set_reason_string(Some(s("quota")));
     let mut pubrel = PubRel::new(pid(300));
     pubrel.reason = PubRelReason::PacketIdentifierNotFound;
     let mut pubcomp = PubComp::new(pid(300));
-    pubcomp.properties.reason_string = Some(s("done"));
+    pubcomp.properties.set_reason_string(Some(s("done")));
 
     let mut subscribe = Subscribe::new(
         pid(20),
@@ -1467,10 +1385,7 @@ fn cases_v5() -> Vec<(&'static str, Packet<'static>)> {
             },
         ],
     );
-    subscribe.properties = SubscribeProperties {
-        subscription_identifier: SubscriptionId::new(16_384),
-        user_properties: user(&[("sk", "sv")]),
-    };
+    subscribe.properties = props!(SubscribeProperties { set_subscription_identifier(SubscriptionId::new(16_384)) } users &[("sk", "sv")]);
     let plain_subscribe = Subscribe::new(
         pid(21),
         vec![Subscription::new(filter("#"), QoS::AtMostOnce)],
@@ -1485,9 +1400,11 @@ fn cases_v5() -> Vec<(&'static str, Packet<'static>)> {
             SubAckReason::WildcardSubscriptionsNotSupported,
         ],
     );
-    suback.properties.reason_string = Some(s("partly"));
+    suback.properties.set_reason_string(Some(s("partly")));
     let mut unsubscribe = Unsubscribe::new(pid(22), vec![filter("a/+"), filter("b/#")]);
-    unsubscribe.properties.user_properties = user(&[("uk", "uv")]);
+    for (k, v) in &[("uk", "uv")] {
+        unsubscribe.properties.add_user_property(s(k), s(v));
+    }
     let mut unsuback = UnsubAck::new(
         pid(22),
         vec![
@@ -1496,25 +1413,17 @@ fn cases_v5() -> Vec<(&'static str, Packet<'static>)> {
             UnsubAckReason::NotAuthorized,
         ],
     );
-    unsuback.properties.user_properties = user(&[("why", "policy")]);
+    for (k, v) in &[("why", "policy")] {
+        unsuback.properties.add_user_property(s(k), s(v));
+    }
 
     let disconnect_full = Disconnect {
         reason: DisconnectReason::ServerMoved,
-        properties: DisconnectProperties {
-            session_expiry_interval: Some(0),
-            reason_string: Some(s("moving")),
-            server_reference: Some(s("new-host:1883")),
-            user_properties: user(&[("dk", "dv")]),
-        },
+        properties: props!(DisconnectProperties { set_session_expiry_interval(Some(0)), set_reason_string(Some(s("moving"))), set_server_reference(Some(s("new-host:1883"))) } users &[("dk", "dv")]),
     };
     let auth = Auth {
         reason: AuthReason::ContinueAuthentication,
-        properties: AuthProperties {
-            authentication_method: Some(s("SCRAM-SHA-256")),
-            authentication_data: Some(b(b"server-first")),
-            reason_string: Some(s("continue")),
-            user_properties: user(&[("ak", "av")]),
-        },
+        properties: props!(AuthProperties { set_authentication_method(Some(s("SCRAM-SHA-256"))), set_authentication_data(Some(b(b"server-first"))), set_reason_string(Some(s("continue"))) } users &[("ak", "av")]),
     };
     let reauth = Auth {
         reason: AuthReason::ReAuthenticate,
