@@ -207,9 +207,9 @@ pub enum DecodeError {
     /// Password flag without user name flag at MQTT 3.x ([MQTT-3.1.2-22]).
     #[error("password without user name")]
     PasswordWithoutUsername,
-    /// Zero-length client identifier with clean session 0 at MQTT 3.x ([MQTT-3.1.3-7]);
-    /// a 3.1 client identifier shorter than 1 or longer than 23 characters; or one longer
-    /// than the configured limit.
+    /// Zero-length client identifier with clean session 0 at MQTT 3.1.1 ([MQTT-3.1.3-7]);
+    /// a 3.1 client identifier shorter than 1 or (without a configured limit) longer than
+    /// 23 characters; or one longer, in bytes, than the configured limit.
     #[error("client identifier of {len} bytes rejected")]
     ClientIdRejected {
         /// Its length in bytes.
@@ -391,8 +391,8 @@ pub enum EncodeError {
     /// A password without a user name at MQTT 3.x ([MQTT-3.1.2-22]).
     #[error("password without user name")]
     PasswordWithoutUsername,
-    /// An empty client identifier with clean session 0 at MQTT 3.x ([MQTT-3.1.3-7]), or a
-    /// 3.1 client identifier outside 1 to 23 bytes.
+    /// An empty client identifier with clean session 0 at MQTT 3.1.1 ([MQTT-3.1.3-7]), or an
+    /// empty one at 3.1. (The 3.1 limit of 23 characters is left to receivers.)
     #[error("client identifier of {len} bytes not allowed")]
     ClientIdRejected {
         /// Its length in bytes.

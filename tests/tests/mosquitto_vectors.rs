@@ -19,13 +19,6 @@ use mqtt_codec::{Decoded, Decoder, Packet, PacketType, Protocol, MAX_PACKET_SIZE
 /// specification allows and our encoder chooses deliberately.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Difference {
-    /// The same properties in another order. Our encoder writes each packet's properties in
-    /// one fixed order (its property struct's field order, repeated Subscription Identifiers
-    /// and then User Properties last); MQTT 5.0 §2.2.2 gives properties no order, except that
-    /// User Properties keep theirs ([MQTT-3.3.2-18]). The check sorts the properties of each
-    /// block by identifier with a stable sort, so reordered User Properties (or repeated
-    /// Subscription Identifiers) are still a failure.
-    PropertyOrder,
     /// The shortest form of the reason-code tail: a 5.0 acknowledgement, DISCONNECT or AUTH
     /// whose Property Length is 0 is written without it, and a reason code 0x00 with no
     /// properties is left out as well (MQTT 5.0 §3.4.2.1, §3.14.2.1, §3.15.2.1), e.g. a
@@ -35,20 +28,6 @@ enum Difference {
 
 /// The allowlist: at which level, on which packet, which difference, and why.
 const ALLOWED: &[(Protocol, PacketType, Difference)] = &[
-    // mosquitto writes CONNECT properties in its own order (e.g. User Property before
-    // Request Problem Information, Authentication Method before Receive Maximum).
-    (Protocol::V5, PacketType::Connect, Difference::PropertyOrder),
-    // mosquitto's CONNACK: Topic Alias Maximum, Maximum Packet Size, Receive Maximum; ours:
-    // Receive Maximum, Maximum Packet Size, Topic Alias Maximum.
-    (Protocol::V5, PacketType::ConnAck, Difference::PropertyOrder),
-    // PUBLISH properties as the client gave them / as the broker forwards them.
-    (Protocol::V5, PacketType::Publish, Difference::PropertyOrder),
-    // SUBSCRIBE: mosquitto writes User Properties before the Subscription Identifier.
-    (
-        Protocol::V5,
-        PacketType::Subscribe,
-        Difference::PropertyOrder,
-    ),
     // Shortest tails (none in the 2.0.11 capture; mosquitto already writes the short forms,
     // but other regenerations or peers may not).
     (Protocol::V5, PacketType::PubAck, Difference::ShortestTail),
@@ -137,103 +116,6 @@ fn frame(first: u8, body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The length of a property's value (after its identifier) at the start of `b`.
-fn property_value_len(id: u8, b: &[u8]) -> Option<usize> {
-    let u16_at = |p: usize| -> Option<usize> {
-        Some(usize::from(u16::from_be_bytes([
-            *b.get(p)?,
-            *b.get(p + 1)?,
-        ])))
-    };
-    Some(match id {
-        0x01 | 0x17 | 0x19 | 0x24 | 0x25 | 0x28 | 0x29 | 0x2a => 1,
-        0x13 | 0x21 | 0x22 | 0x23 => 2,
-        0x02 | 0x11 | 0x18 | 0x27 => 4,
-        0x0b => varint(b, 0)?.1,
-        0x03 | 0x08 | 0x09 | 0x12 | 0x15 | 0x16 | 0x1a | 0x1c | 0x1f => 2 + u16_at(0)?,
-        0x26 => {
-            let k = 2 + u16_at(0)?;
-            k + 2 + u16_at(k)?
-        }
-        _ => return None,
-    })
-}
-
-/// Where the MQTT 5.0 property blocks of a packet body are: (start, end) of each block's
-/// contents, after its Property Length.
-fn property_blocks(first: u8, body: &[u8]) -> Option<Vec<(usize, usize)>> {
-    let u16_at = |p: usize| -> Option<usize> {
-        Some(usize::from(u16::from_be_bytes([
-            *body.get(p)?,
-            *body.get(p + 1)?,
-        ])))
-    };
-    let block_at = |p: usize| -> Option<(usize, usize, usize)> {
-        let (len, n) = varint(body, p)?;
-        let end = p + n + len;
-        (end <= body.len()).then_some((p + n, end, end))
-    };
-    let mut blocks = Vec::new();
-    match first >> 4 {
-        1 => {
-            let mut p = 2 + u16_at(0)?; // protocol name
-            let flags = *body.get(p + 1)?;
-            p += 4; // level, flags, keep alive
-            let (s, e, next) = block_at(p)?;
-            blocks.push((s, e));
-            p = next;
-            p += 2 + u16_at(p)?; // client identifier
-            if flags & 0x04 != 0 {
-                let (s, e, _) = block_at(p)?;
-                blocks.push((s, e));
-            }
-        }
-        2 | 8 | 9 | 10 | 11 => {
-            let (s, e, _) = block_at(2)?;
-            blocks.push((s, e));
-        }
-        3 => {
-            let mut p = 2 + u16_at(0)?;
-            if (first >> 1) & 3 != 0 {
-                p += 2;
-            }
-            let (s, e, _) = block_at(p)?;
-            blocks.push((s, e));
-        }
-        4..=7 if body.len() > 3 => {
-            let (s, e, _) = block_at(3)?;
-            blocks.push((s, e));
-        }
-        14 | 15 if body.len() > 1 => {
-            let (s, e, _) = block_at(1)?;
-            blocks.push((s, e));
-        }
-        _ => {}
-    }
-    Some(blocks)
-}
-
-/// The packet with the properties of each block sorted by identifier (stable: properties
-/// with the same identifier keep their order). `None` if it cannot be read.
-fn with_sorted_properties(packet: &[u8]) -> Option<Vec<u8>> {
-    let (first, body) = split_packet(packet)?;
-    let mut out = body.to_vec();
-    for (start, end) in property_blocks(first, body)? {
-        let block = &body[start..end];
-        let mut props: Vec<&[u8]> = Vec::new();
-        let mut p = 0;
-        while p < block.len() {
-            let id = block[p];
-            let n = 1 + property_value_len(id, block.get(p + 1..)?)?;
-            props.push(block.get(p..p + n)?);
-            p += n;
-        }
-        props.sort_by_key(|prop| prop[0]);
-        out.splice(start..end, props.concat());
-    }
-    Some(frame(first, &out))
-}
-
 /// The packet with its reason-code tail in the shortest form: an empty property block
 /// dropped, then a reason code 0x00 that ends the packet dropped.
 fn with_shortest_tail(packet: &[u8]) -> Option<Vec<u8>> {
@@ -256,7 +138,6 @@ fn with_shortest_tail(packet: &[u8]) -> Option<Vec<u8>> {
 /// Whether `theirs` re-encoded as `ours` is explained by `kind`.
 fn explains(kind: Difference, theirs: &[u8], ours: &[u8]) -> bool {
     let normal = match kind {
-        Difference::PropertyOrder => with_sorted_properties,
         Difference::ShortestTail => with_shortest_tail,
     };
     match (normal(theirs), normal(ours)) {
@@ -460,12 +341,15 @@ fn v311_server() {
 
 #[test]
 fn v5_client() {
-    check("v5-client.hex", Protocol::V5, CLIENT);
+    let s = check("v5-client.hex", Protocol::V5, CLIENT);
+    // Properties are written back verbatim, in mosquitto's order.
+    assert!(s.allowed.is_empty(), "5.0 re-encodes byte for byte");
 }
 
 #[test]
 fn v5_server() {
-    check("v5-server.hex", Protocol::V5, SERVER_V5);
+    let s = check("v5-server.hex", Protocol::V5, SERVER_V5);
+    assert!(s.allowed.is_empty(), "5.0 re-encodes byte for byte");
 }
 
 /// Every `*.hex` file in the directory is one of the six checked above.
@@ -504,29 +388,4 @@ fn allowlist_checks_are_precise() {
     assert!(!explains(ShortestTail, &h("4003000110"), &h("40020001")));
     // A different packet identifier is not a tail difference.
     assert!(!explains(ShortestTail, &h("4003000100"), &h("40020002")));
-    // CONNACK properties in mosquitto's order and in ours.
-    assert!(explains(
-        PropertyOrder,
-        &h("200e00000b22000a27000186a0210014"),
-        &h("200e00000b21001427000186a022000a")
-    ));
-    // A changed value is not an ordering difference.
-    assert!(!explains(
-        PropertyOrder,
-        &h("200e00000b22000a27000186a0210014"),
-        &h("200e00000b21001527000186a022000a")
-    ));
-    // Two User Properties swapped are not allowed ([MQTT-3.3.2-18]).
-    assert!(with_sorted_properties(&h("30130001740e260001610001622600016100016378")).is_some());
-    assert!(!explains(
-        PropertyOrder,
-        &h("30130001740e260001610001622600016100016378"),
-        &h("30130001740e260001610001632600016100016278")
-    ));
-    // A Payload Format Indicator moved between two User Properties is allowed.
-    assert!(explains(
-        PropertyOrder,
-        &h("3015000174102600016100016201012600016100016378"),
-        &h("3015000174100101260001610001622600016100016378")
-    ));
 }

@@ -1340,11 +1340,9 @@ fn cases_v5() -> Vec<(&'static str, Packet<'static>)> {
     let mut puback_reason = PubAck::new(pid(15));
     puback_reason.reason = PubAckReason::PayloadFormatInvalid;
     let mut puback_success_props = PubAck::new(pid(16));
-    for (k, v) in &[("only", "users")] {
-        puback_success_props
-            .properties
-            .add_user_property(s(k), s(v));
-    }
+    puback_success_props
+        .properties
+        .add_user_property(s("only"), s("users"));
     let mut pubrec = PubRec::new(pid(300));
     pubrec.reason = PubRecReason::QuotaExceeded;
     pubrec.properties.set_reason_string(Some(s("quota")));
@@ -1402,9 +1400,7 @@ fn cases_v5() -> Vec<(&'static str, Packet<'static>)> {
     );
     suback.properties.set_reason_string(Some(s("partly")));
     let mut unsubscribe = Unsubscribe::new(pid(22), vec![filter("a/+"), filter("b/#")]);
-    for (k, v) in &[("uk", "uv")] {
-        unsubscribe.properties.add_user_property(s(k), s(v));
-    }
+    unsubscribe.properties.add_user_property(s("uk"), s("uv"));
     let mut unsuback = UnsubAck::new(
         pid(22),
         vec![
@@ -1413,9 +1409,7 @@ fn cases_v5() -> Vec<(&'static str, Packet<'static>)> {
             UnsubAckReason::NotAuthorized,
         ],
     );
-    for (k, v) in &[("why", "policy")] {
-        unsuback.properties.add_user_property(s(k), s(v));
-    }
+    unsuback.properties.add_user_property(s("why"), s("policy"));
 
     let disconnect_full = Disconnect {
         reason: DisconnectReason::ServerMoved,

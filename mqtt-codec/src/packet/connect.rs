@@ -128,7 +128,11 @@ impl<'a> Connect<'a> {
             ConnectProperties::default()
         };
         let client_id = read_str(r, strict)?;
-        check_client_id(protocol, client_id.len(), clean_start, d.client_id_max())
+        let v31_max = match d.client_id_max() {
+            Some(_) => None,
+            None => Some(V31_CLIENT_ID_MAX),
+        };
+        check_client_id(protocol, client_id, clean_start, v31_max, d.client_id_max())
             .map_err(|len| DecodeError::ClientIdRejected { len: len as u32 })?;
         let will = if has_will {
             let properties = if v5 {
@@ -205,7 +209,7 @@ impl<'a> Connect<'a> {
         if !v5 && self.password.is_some() && self.username.is_none() {
             return Err(EncodeError::PasswordWithoutUsername);
         }
-        check_client_id(p, self.client_id.len(), self.clean_start, None)
+        check_client_id(p, &self.client_id, self.clean_start, None, None)
             .map_err(|len| EncodeError::ClientIdRejected { len })?;
         let packet = PacketType::Connect;
         let mut n = bin_len(p.name().as_bytes())
@@ -271,16 +275,22 @@ impl<'a> Connect<'a> {
     }
 }
 
-/// Client identifier rules: 3.1.1 [MQTT-3.1.3-7] (empty needs clean session), 3.1's 1 to 23
-/// characters, and an optional configured limit. `Err` carries the length.
+/// Client identifier rules: 3.1.1 [MQTT-3.1.3-7] (empty needs clean session); 3.1 needs at
+/// least one character and, where `v31_max` is given, at most that many characters; and an
+/// optional limit in bytes. `Err` carries the length in bytes.
+///
+/// The encoder passes no 3.1 maximum: the 23-character rule is enforced by receivers that
+/// choose to (the decoder does unless given a limit), and brokers commonly accept longer.
 fn check_client_id(
     protocol: Protocol,
-    len: usize,
+    id: &str,
     clean: bool,
+    v31_max: Option<usize>,
     limit: Option<u16>,
 ) -> Result<(), usize> {
+    let len = id.len();
     let ok = match protocol {
-        Protocol::V3_1 => len >= 1 && (limit.is_some() || len <= V31_CLIENT_ID_MAX),
+        Protocol::V3_1 => !id.is_empty() && v31_max.is_none_or(|m| id.chars().count() <= m),
         Protocol::V3_1_1 => len > 0 || clean,
         Protocol::V5 => true,
     };
@@ -483,6 +493,19 @@ mod tests {
         assert_eq!(
             error(V3_1, "100e00064d51497364700302003c0000"),
             DecodeError::ClientIdRejected { len: 0 }
+        );
+        // Characters, not bytes: 23 two-byte characters pass.
+        let id = "é".repeat(23);
+        let c = Connect::new(V3_1, Str::new(id.as_str()).unwrap(), 60);
+        let bytes = encode(V3_1, &Packet::Connect(c.clone())).unwrap();
+        assert_eq!(decode(V3_1, &bytes).unwrap(), Packet::Connect(c));
+        // The encoder leaves the 23-character rule to receivers; it refuses only empty.
+        let long = Connect::new(V3_1, Str::new("a".repeat(30)).unwrap(), 60);
+        assert!(encode(V3_1, &Packet::Connect(long)).is_ok());
+        let empty = Connect::new(V3_1, Str::new("").unwrap(), 60);
+        assert_eq!(
+            Packet::Connect(empty).encoded_len(V3_1),
+            Err(EncodeError::ClientIdRejected { len: 0 })
         );
         // A configured limit replaces the 23 (real brokers accept longer).
         let long =
