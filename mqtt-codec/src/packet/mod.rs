@@ -280,10 +280,11 @@ impl Decoder {
     /// Reads and checks the fixed header: `Ok(None)` while it is incomplete. The first byte
     /// is checked as soon as it is there, and the size as soon as the Remaining Length is.
     #[inline]
-    fn header(&self, buf: &[u8]) -> Result<Option<FixedHeader>, DecodeError> {
-        if let Some(&b) = buf.first() {
-            check_first_byte(b, self.protocol)?;
-        }
+    fn header(&self, buf: &[u8]) -> Result<Option<(PacketType, FixedHeader)>, DecodeError> {
+        let ty = match buf.first() {
+            Some(&b) => check_first_byte(b, self.protocol)?,
+            None => return Ok(None),
+        };
         let hdr = match header::parse(buf, self.protocol.is_v5())? {
             Some(h) => h,
             None => return Ok(None),
@@ -295,14 +296,14 @@ impl Decoder {
                 max: self.max_packet_size,
             });
         }
-        Ok(Some(hdr))
+        Ok(Some((ty, hdr)))
     }
 
     /// How many bytes the packet at the start of `buf` takes, once its fixed header is
     /// complete (`Ok(None)` before), after the same checks of the fixed header as
     /// [`Decoder::decode`]. For a caller that buffers: it knows what to wait for.
     pub fn packet_len(&self, buf: &[u8]) -> Result<Option<usize>, DecodeError> {
-        Ok(self.header(buf)?.map(|h| h.packet_len()))
+        Ok(self.header(buf)?.map(|(_, h)| h.packet_len()))
     }
 
     /// Decodes the packet at the start of `buf`.
@@ -314,7 +315,7 @@ impl Decoder {
     /// `buf`.
     #[inline(always)]
     pub fn decode<'a>(&self, buf: &'a [u8]) -> Result<Decoded<'a>, DecodeError> {
-        let hdr = match self.header(buf)? {
+        let (ty, hdr) = match self.header(buf)? {
             Some(h) => h,
             None => return Ok(Decoded::Partial(None)),
         };
@@ -327,7 +328,7 @@ impl Decoder {
                 )))
             }
         };
-        let packet = self.decode_body(hdr.byte, body, hdr.len)?;
+        let packet = self.decode_body(ty, hdr.byte, body, hdr.len)?;
         // A CONNECT names its own level: at 5.0 its Remaining Length too must be minimal.
         if !hdr.is_minimal() && matches!(&packet, Packet::Connect(c) if c.protocol.is_v5()) {
             return Err(DecodeError::NonMinimalVarInt { offset: 1 });
@@ -338,11 +339,11 @@ impl Decoder {
     #[inline(always)]
     fn decode_body<'a>(
         &self,
+        ty: PacketType,
         byte: u8,
         body: &'a [u8],
         base: usize,
     ) -> Result<Packet<'a>, DecodeError> {
-        let ty = check_first_byte(byte, self.protocol)?;
         let mut r = Reader::new(body, base, ty);
         let p = self.protocol;
         let packet = match ty {

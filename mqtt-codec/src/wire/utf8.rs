@@ -21,7 +21,9 @@ pub(crate) fn check(bytes: &[u8], strict: bool) -> Result<&str, Utf8Problem> {
     let s = core::str::from_utf8(bytes).map_err(|e| Utf8Problem::IllFormed {
         at: e.valid_up_to(),
     })?;
-    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+    // `contains` on bytes is a word-at-a-time search; the position only on the error path.
+    if bytes.contains(&0) {
+        let at = bytes.iter().position(|&b| b == 0).unwrap_or(0);
         return Err(Utf8Problem::Null { at });
     }
     if strict {
@@ -38,6 +40,34 @@ pub(crate) fn check_strict(s: &str) -> Result<(), Utf8Problem> {
         }
     }
     Ok(())
+}
+
+/// The index of the first byte of `b` that is U+0000, `+` or `#`: what a topic name may not
+/// hold. Eight bytes at a time.
+#[inline]
+pub(crate) fn find_null_or_wildcard(b: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const PLUS: u64 = LO * b'+' as u64;
+    const HASH: u64 = LO * b'#' as u64;
+    // Non-zero exactly when some byte of `v` is zero.
+    #[inline(always)]
+    fn has_zero(v: u64) -> u64 {
+        v.wrapping_sub(LO) & !v & HI
+    }
+    let hit = |y: &u8| matches!(*y, 0 | b'+' | b'#');
+    let mut chunks = b.chunks_exact(8);
+    let mut base = 0;
+    for c in &mut chunks {
+        if let Ok(arr) = <[u8; 8]>::try_from(c) {
+            let x = u64::from_le_bytes(arr);
+            if has_zero(x) | has_zero(x ^ PLUS) | has_zero(x ^ HASH) != 0 {
+                return c.iter().position(hit).map(|i| base + i);
+            }
+        }
+        base += 8;
+    }
+    chunks.remainder().iter().position(hit).map(|i| base + i)
 }
 
 /// Control characters and Unicode non-characters (MQTT 5.0 §1.5.4: "SHOULD NOT" include;
@@ -80,6 +110,29 @@ mod tests {
     #[test]
     fn mqtt_1_5_4_3_bom_is_kept() {
         assert_eq!(check(b"\xef\xbb\xbfx", false), Ok("\u{feff}x"));
+    }
+
+    #[test]
+    fn finds_null_and_wildcards_at_every_position() {
+        for len in 0..40 {
+            let clean = alloc::vec![b'a'; len];
+            assert_eq!(find_null_or_wildcard(&clean), None, "{len}");
+            for at in 0..len {
+                for bad in [0u8, b'+', b'#'] {
+                    let mut v = clean.clone();
+                    v[at] = bad;
+                    if at + 1 < len {
+                        v[len - 1] = b'#';
+                    }
+                    assert_eq!(find_null_or_wildcard(&v), Some(at), "{len} {at} {bad}");
+                }
+            }
+        }
+        // Bytes that differ from the targets by one bit are not matches.
+        assert_eq!(
+            find_null_or_wildcard(b"*,\"\x01\x80\xff\xaa\xabxyz*,"),
+            None
+        );
     }
 
     #[test]
