@@ -1,0 +1,249 @@
+//! Heap allocations per decoded packet, for ours and each peer, on every benchmark workload.
+//!
+//! A counting global allocator (per thread: the test harness runs tests on several threads)
+//! counts the allocations and reallocations made while decoding and walking packets: each
+//! implementation decodes 64 back-to-back copies of a per-packet workload (or the whole
+//! 1 MiB mixed stream) from its own input buffer, loaded before counting starts, exactly as
+//! in the decode benchmarks (`shared/peers.rs`), and the count is divided by the packets
+//! decoded. Dropping the decoded packets is counted; freeing is not an allocation.
+//!
+//! Prints a Markdown table (run with `-- --nocapture`; it is also written to
+//! `allocations.md` in Cargo's target tmp directory) and asserts that ours allocates
+//! nothing for every workload.
+//!
+//! The global allocator applies to this whole test binary, so this file holds nothing else.
+#![allow(unsafe_code)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::fmt::Write as _;
+use std::hint::black_box;
+
+use mqtt_benches::{checksum, stream, workloads, STREAM_NAME};
+use mqtt_codec::Protocol;
+
+#[path = "../shared/peers.rs"]
+mod peers;
+
+use peers::peer_mqtt_protocol::MqttProtocol;
+use peers::peer_mqttbytes::MqttBytes;
+use peers::peer_mqttrs::MqttRs;
+use peers::peer_ntex::{NtexV3, NtexV5};
+use peers::{Ours, Peer};
+
+/// The system allocator, counting allocations (and reallocations) made by each thread.
+#[derive(Debug)]
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn bump() {
+    // `try_with`: the slot may be gone while the thread shuts down.
+    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+}
+
+// SAFETY: every call is forwarded unchanged to `System`; the counter is a const-initialised
+// thread-local `Cell` without destructor, so counting never allocates or re-enters.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        bump();
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        bump();
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        bump();
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
+
+/// How many copies of a per-packet workload each implementation decodes.
+const COPIES: usize = 64;
+
+/// One line of the table.
+#[derive(Debug)]
+struct Row {
+    workload: &'static str,
+    implementation: &'static str,
+    /// Allocations per packet, or `None` if the implementation refused the bytes.
+    per_packet: Option<f64>,
+    /// Whether the walk gave the same checksum as ours.
+    agrees: bool,
+}
+
+/// Decodes `copies` copies of `bytes` (which hold `packets_each` packets) with `p`,
+/// counting allocations while decoding and walking.
+fn measure<P: Peer>(
+    p: &P,
+    workload: &'static str,
+    bytes: &[u8],
+    copies: usize,
+    packets: usize,
+    expected: u64,
+) -> Row {
+    let mut buf = p.load(bytes, copies);
+    let before = allocations();
+    let mut n = 0usize;
+    let mut sum = 0u64;
+    while let Some(c) = p.next(black_box(&mut buf)) {
+        n += 1;
+        sum = sum.wrapping_add(c);
+    }
+    let after = allocations();
+    drop(buf);
+    let ok = n == packets;
+    Row {
+        workload,
+        implementation: p.name(),
+        per_packet: ok.then(|| (after - before) as f64 / n as f64),
+        agrees: ok && sum == expected,
+    }
+}
+
+#[test]
+fn allocations_per_decoded_packet() {
+    // The counter works: an allocation on this thread is seen.
+    let before = allocations();
+    let v = black_box(vec![1u8; 16]);
+    assert!(
+        allocations() > before,
+        "the counting allocator saw no allocation"
+    );
+    drop(v);
+
+    let mut rows = Vec::new();
+    for w in workloads() {
+        let expected = checksum(&w.packet).wrapping_mul(COPIES as u64);
+        let b = &w.bytes[..];
+        let name = w.name;
+        if w.is_v5() {
+            rows.push(measure(
+                &Ours::new(Protocol::V5),
+                name,
+                b,
+                COPIES,
+                COPIES,
+                expected,
+            ));
+            rows.push(measure(
+                &MqttBytes { v5: true },
+                name,
+                b,
+                COPIES,
+                COPIES,
+                expected,
+            ));
+            rows.push(measure(
+                &NtexV5::default(),
+                name,
+                b,
+                COPIES,
+                COPIES,
+                expected,
+            ));
+        } else {
+            rows.push(measure(
+                &Ours::new(w.protocol),
+                name,
+                b,
+                COPIES,
+                COPIES,
+                expected,
+            ));
+            rows.push(measure(
+                &MqttBytes { v5: false },
+                name,
+                b,
+                COPIES,
+                COPIES,
+                expected,
+            ));
+            rows.push(measure(&MqttRs, name, b, COPIES, COPIES, expected));
+            rows.push(measure(&MqttProtocol, name, b, COPIES, COPIES, expected));
+            rows.push(measure(
+                &NtexV3::default(),
+                name,
+                b,
+                COPIES,
+                COPIES,
+                expected,
+            ));
+        }
+    }
+    let s = stream();
+    let (b, n, expected) = (&s.bytes[..], s.packets(), s.expected_checksum());
+    rows.push(measure(
+        &Ours::new(Protocol::V3_1_1),
+        STREAM_NAME,
+        b,
+        1,
+        n,
+        expected,
+    ));
+    rows.push(measure(
+        &MqttBytes { v5: false },
+        STREAM_NAME,
+        b,
+        1,
+        n,
+        expected,
+    ));
+    rows.push(measure(&MqttRs, STREAM_NAME, b, 1, n, expected));
+    rows.push(measure(&MqttProtocol, STREAM_NAME, b, 1, n, expected));
+    rows.push(measure(&NtexV3::default(), STREAM_NAME, b, 1, n, expected));
+
+    let mut table = String::new();
+    table.push_str("| workload | implementation | allocations per packet |\n");
+    table.push_str("|---|---|---:|\n");
+    for r in &rows {
+        let cell = match r.per_packet {
+            Some(a) if r.agrees => format!("{a:.2}"),
+            Some(a) => format!("{a:.2} (decodes differently)"),
+            None => "refuses the bytes".to_string(),
+        };
+        writeln!(table, "| {} | {} | {cell} |", r.workload, r.implementation).unwrap();
+    }
+    println!("\n{table}");
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("allocations.md");
+    if std::fs::write(&path, &table).is_ok() {
+        println!("(also written to {})", path.display());
+    }
+
+    for r in rows.iter().filter(|r| r.implementation == "ours") {
+        assert!(r.agrees, "ours did not decode {} as built", r.workload);
+        assert_eq!(
+            r.per_packet,
+            Some(0.0),
+            "ours allocated while decoding {}",
+            r.workload
+        );
+    }
+}
