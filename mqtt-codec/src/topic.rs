@@ -70,13 +70,19 @@ pub(crate) fn check_filter(s: &str, shared: bool) -> Result<(), ValueError> {
 fn check_filter_levels(s: &str, base: usize) -> Result<(), ValueError> {
     let bytes = s.as_bytes();
     let n = bytes.len();
-    for (i, &b) in bytes.iter().enumerate() {
+    let mut from = 0;
+    // Only the wildcards and U+0000 need a look at their neighbours: jump from one to the
+    // next, eight bytes at a time.
+    while let Some(i) = bytes
+        .get(from..)
+        .and_then(crate::wire::utf8::find_null_or_wildcard)
+        .map(|k| from + k)
+    {
         let at = base + i;
         let before = if i == 0 { None } else { bytes.get(i - 1) };
         let after = bytes.get(i + 1);
-        match b {
-            0 => return Err(ValueError::NullCharacter { at }),
-            b'#' => {
+        match bytes.get(i) {
+            Some(b'#') => {
                 if i + 1 != n {
                     return Err(ValueError::MultiLevelNotLast { at });
                 }
@@ -84,11 +90,14 @@ fn check_filter_levels(s: &str, base: usize) -> Result<(), ValueError> {
                     return Err(ValueError::WildcardNotAlone { at });
                 }
             }
-            b'+' if !matches!(before, None | Some(b'/')) || !matches!(after, None | Some(b'/')) => {
-                return Err(ValueError::WildcardNotAlone { at });
+            Some(b'+') => {
+                if !matches!(before, None | Some(b'/')) || !matches!(after, None | Some(b'/')) {
+                    return Err(ValueError::WildcardNotAlone { at });
+                }
             }
-            _ => {}
+            _ => return Err(ValueError::NullCharacter { at }),
         }
+        from = i + 1;
     }
     Ok(())
 }

@@ -178,14 +178,20 @@ pub(crate) fn read_filter<'a>(
     Ok(s)
 }
 
-/// Checks a filter for encoding at `protocol` (shared-subscription syntax only in 5.0).
+/// Checks a filter for encoding at `protocol`. Every `TopicFilter` already satisfies the
+/// rules of a 3.x filter; only the shared-subscription syntax is 5.0's own, and a filter
+/// decoded at 3.x was not held to it.
+#[inline]
 pub(crate) fn check_filter_for(
     f: &TopicFilter<'_>,
     protocol: Protocol,
     packet: PacketType,
 ) -> Result<(), EncodeError> {
-    check_filter(f.as_str(), protocol.is_v5())
-        .map_err(|error: ValueError| EncodeError::Invalid { packet, error })
+    if protocol.is_v5() && f.starts_with("$share/") {
+        check_filter(f.as_str(), true)
+            .map_err(|error: ValueError| EncodeError::Invalid { packet, error })?;
+    }
+    Ok(())
 }
 
 /// SUBSCRIBE: fixed-header flags 0b0010 ([MQTT-3.8.1-1]).
