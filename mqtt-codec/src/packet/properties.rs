@@ -275,8 +275,34 @@ pub(crate) fn read_str<'a>(r: &mut Reader<'a>, strict: bool) -> Result<&'a str, 
     })
 }
 
+/// Reads a string of a block this crate already validated: only the conversion to `&str`.
+#[inline]
+fn read_checked_str<'a>(r: &mut Reader<'a>) -> Result<&'a str, DecodeError> {
+    let at = r.offset();
+    let b = r.binary()?;
+    core::str::from_utf8(b).map_err(|e| DecodeError::Invalid {
+        packet: r.packet(),
+        offset: (at + 2) as u32,
+        error: ValueError::IllFormedUtf8 {
+            at: e.valid_up_to(),
+        },
+    })
+}
+
 /// Reads the next property, checking its identifier, its encoding and its value's range.
-fn read_property<'a>(r: &mut Reader<'a>, strict: bool) -> Result<Property<'a>, DecodeError> {
+/// `trusted`: the block was validated when it was decoded, so strings are only converted.
+fn read_property<'a>(
+    r: &mut Reader<'a>,
+    strict: bool,
+    trusted: bool,
+) -> Result<Property<'a>, DecodeError> {
+    let read_str = |r: &mut Reader<'a>, strict: bool| {
+        if trusted {
+            read_checked_str(r)
+        } else {
+            read_str(r, strict)
+        }
+    };
     use Property as V;
     use PropertyId as P;
     let packet = r.packet();
@@ -366,7 +392,7 @@ impl<'s> Iterator for Properties<'s> {
             return None;
         }
         let mut r = Reader::new(self.rest, 0, PacketType::Publish);
-        match read_property(&mut r, false) {
+        match read_property(&mut r, false, true) {
             Ok(p) => {
                 self.rest = r.unread();
                 Some(p)
@@ -378,6 +404,46 @@ impl<'s> Iterator for Properties<'s> {
             }
         }
     }
+}
+
+impl<'s> Properties<'s> {
+    /// The next property with identifier `id`; the others are skipped by their lengths,
+    /// without reading their values.
+    #[inline]
+    fn next_of(&mut self, id: PropertyId) -> Option<Property<'s>> {
+        loop {
+            let first = *self.rest.first()?;
+            if first == id as u8 {
+                return self.next();
+            }
+            match self.rest.get(1..).and_then(|v| value_len(first, v)) {
+                Some(n) => self.rest = self.rest.get(1 + n..).unwrap_or(&[]),
+                None => {
+                    self.rest = &[];
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// Bytes of the value of property `id` at the start of `v` (a validated block).
+#[inline]
+fn value_len(id: u8, v: &[u8]) -> Option<usize> {
+    let prefixed = |v: &[u8]| -> Option<usize> {
+        Some(2 + usize::from(u16::from_be_bytes([*v.first()?, *v.get(1)?])))
+    };
+    Some(match id {
+        0x01 | 0x17 | 0x19 | 0x24 | 0x25 | 0x28 | 0x29 | 0x2A => 1,
+        0x13 | 0x21 | 0x22 | 0x23 => 2,
+        0x02 | 0x11 | 0x18 | 0x27 => 4,
+        0x0B => 1 + v.iter().take(4).take_while(|&&b| b & 0x80 != 0).count(),
+        0x26 => {
+            let k = prefixed(v)?;
+            k + prefixed(v.get(k..)?)?
+        }
+        _ => prefixed(v)?,
+    })
 }
 
 /// A User Property: a name and a value, both UTF-8 strings ([MQTT-1.5.7-1]).
@@ -407,10 +473,10 @@ impl<'s> Iterator for UserProperties<'s> {
     type Item = UserProperty<'s>;
     #[inline]
     fn next(&mut self) -> Option<UserProperty<'s>> {
-        self.0.find_map(|p| match p {
+        match self.0.next_of(PropertyId::UserProperty)? {
             Property::UserProperty(key, value) => Some(UserProperty { key, value }),
             _ => None,
-        })
+        }
     }
 }
 
@@ -422,10 +488,10 @@ impl Iterator for SubscriptionIds<'_> {
     type Item = SubscriptionId;
     #[inline]
     fn next(&mut self) -> Option<SubscriptionId> {
-        self.0.find_map(|p| match p {
+        match self.0.next_of(PropertyId::SubscriptionIdentifier)? {
             Property::SubscriptionIdentifier(v) => Some(v),
             _ => None,
-        })
+        }
     }
 }
 
@@ -457,7 +523,7 @@ impl<'a> Block<'a> {
         let packet = pr.packet();
         let mut seen: u64 = 0;
         while !pr.is_empty() {
-            let property = read_property(&mut pr, strict)?.id();
+            let property = read_property(&mut pr, strict, false)?.id();
             let bit = 1u64 << (property as u8);
             if allowed & bit == 0 {
                 return Err(DecodeError::PropertyNotAllowed { packet, property });
@@ -542,10 +608,10 @@ macro_rules! properties {
                 $(#[$fm])*
                 #[inline]
                 pub fn $getter(&self) -> Option<$ty> {
-                    self.block.iter().find_map(|p| match p {
+                    match self.block.iter().next_of(PropertyId::$pid)? {
                         Property::$pid(v) => Some(v),
                         _ => None,
-                    })
+                    }
                 }
 
                 #[doc = concat!("Sets or (with `None`) removes `", stringify!($pid), "`.")]
@@ -962,11 +1028,19 @@ mod tests {
             Property::ReceiveMaximum(NonZeroU16::new(1).unwrap()),
             Property::UserProperty(s("a"), s("bc")),
             Property::MaximumQos(MaximumQos::AtMostOnce),
+            Property::CorrelationData(Bin::new(&[1u8, 2, 3][..]).unwrap()),
+            Property::TopicAlias(NonZeroU16::new(9).unwrap()),
+            Property::SessionExpiryInterval(1),
+            Property::RequestProblemInformation(true),
+            Property::SubscriptionIdentifier(SubscriptionId::new(1).unwrap()),
+            Property::SubscriptionIdentifier(SubscriptionId::new(200).unwrap()),
+            Property::SubscriptionIdentifier(SubscriptionId::new(crate::VARINT_MAX).unwrap()),
         ];
         for p in props {
             let mut out = Vec::new();
             p.write(&mut out);
             assert_eq!(out.len(), p.wire_len(), "{p:?}");
+            assert_eq!(value_len(out[0], &out[1..]), Some(out.len() - 1), "{p:?}");
             let parsed = Properties { rest: &out }.next();
             assert_eq!(parsed, Some(p));
         }
