@@ -85,6 +85,22 @@ fn encode(c: &mut Criterion) {
 
         ours(&mut g, std::slice::from_ref(&w.packet), w.protocol, len);
 
+        // A PUBLISH can also be written as header only, its payload left for a vectored
+        // write: no payload copy at all.
+        if let Packet::Publish(p) = &w.packet {
+            let enc = mqtt_codec::Encoder::new(w.protocol);
+            let mut buf: Vec<u8> = Vec::with_capacity(len);
+            let n = enc.encode_publish_header(p, &mut buf).unwrap();
+            assert_eq!(n + p.payload.len(), len);
+            g.bench_function("ours_header_only", |b| {
+                b.iter(|| {
+                    buf.clear();
+                    enc.encode_publish_header(black_box(p), &mut buf).unwrap();
+                    black_box(buf.as_ptr());
+                })
+            });
+        }
+
         if let Some(v) = peer_mqttbytes::build(&w) {
             let mut buf = bytes::BytesMut::with_capacity(len * 2);
             peer_mqttbytes::encode(&v, &mut buf).unwrap();

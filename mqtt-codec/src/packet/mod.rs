@@ -429,6 +429,32 @@ impl Encoder {
         packet.write_body(self.protocol, buf);
         Ok(len)
     }
+
+    /// Writes a PUBLISH without its payload: the fixed header (whose Remaining Length counts
+    /// the payload) and the variable header. Send these bytes and then
+    /// `publish.payload` itself, for instance with one vectored write, and a large payload
+    /// is never copied. All or nothing, like [`Encoder::encode`]; returns the bytes written,
+    /// and the whole packet is that plus `publish.payload.len()`.
+    pub fn encode_publish_header(
+        &self,
+        publish: &Publish<'_>,
+        buf: &mut impl BufMut,
+    ) -> Result<usize, EncodeError> {
+        let body = publish.body_len(self.protocol)?;
+        let len = frame_len(body)?;
+        self.check_size(len)?;
+        let head = len - publish.payload.len();
+        if buf.remaining_mut() < head {
+            return Err(EncodeError::BufferTooSmall {
+                needed: head,
+                available: buf.remaining_mut(),
+            });
+        }
+        buf.put_u8(((PacketType::Publish as u8) << 4) | publish.flags());
+        varint::put(buf, body as u32);
+        publish.write_head(self.protocol, buf);
+        Ok(head)
+    }
 }
 
 /// The whole packet's size for a body of `body` bytes.

@@ -231,6 +231,13 @@ impl<'a> Publish<'a> {
     }
 
     pub(crate) fn write_body(&self, protocol: Protocol, buf: &mut impl BufMut) {
+        self.write_head(protocol, buf);
+        buf.put_slice(self.payload.as_bytes());
+    }
+
+    /// The variable header: topic, packet identifier, properties.
+    #[inline]
+    pub(crate) fn write_head(&self, protocol: Protocol, buf: &mut impl BufMut) {
         put_bin(buf, self.topic.as_bytes());
         if let Some(id) = self.delivery.packet_id() {
             buf.put_u16(id.get());
@@ -238,7 +245,6 @@ impl<'a> Publish<'a> {
         if protocol.is_v5() {
             self.properties.write(buf);
         }
-        buf.put_slice(self.payload.as_bytes());
     }
 
     /// Copies borrowed contents so that the value no longer borrows.
@@ -660,5 +666,40 @@ mod tests {
             (d.qos(), d.packet_id(), d.dup()),
             (QoS::ExactlyOnce, PacketId::new(3), true)
         );
+    }
+
+    #[test]
+    fn header_then_payload_is_the_whole_packet() {
+        let big = alloc::vec![0x5au8; 70_000];
+        for level in [V3_1_1, V5] {
+            let mut p = Publish::new(TopicName::new("a/b").unwrap(), &big[..]);
+            p.delivery = Delivery::AtLeastOnce {
+                packet_id: PacketId::new(9).unwrap(),
+                dup: false,
+            };
+            if level == V5 {
+                p.properties
+                    .set_content_type(Some(crate::Str::new("x").unwrap()));
+            }
+            let enc = crate::Encoder::new(level);
+            let mut head = Vec::new();
+            let n = enc.encode_publish_header(&p, &mut head).unwrap();
+            assert_eq!(n, head.len());
+            let whole = encode(level, &Packet::Publish(p.clone())).unwrap();
+            assert_eq!(n + big.len(), whole.len());
+            head.extend_from_slice(&big);
+            assert_eq!(head, whole);
+            // All or nothing, and the peer's maximum applies to the whole packet.
+            let mut small = [0u8; 4];
+            assert!(matches!(
+                enc.encode_publish_header(&p, &mut &mut small[..]),
+                Err(EncodeError::BufferTooSmall { .. })
+            ));
+            assert!(matches!(
+                enc.max_packet_size(1000)
+                    .encode_publish_header(&p, &mut Vec::new()),
+                Err(EncodeError::PacketTooLarge { .. })
+            ));
+        }
     }
 }
