@@ -12,7 +12,6 @@
 //! nothing for every workload.
 //!
 //! The global allocator applies to this whole test binary, so this file holds nothing else.
-#![allow(unsafe_code)]
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -21,8 +20,7 @@
     clippy::indexing_slicing
 )]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use mqtt_integration_tests::alloc_count::{allocations, Counting};
 use std::fmt::Write as _;
 use std::hint::black_box;
 
@@ -38,52 +36,8 @@ use peers::peer_mqttrs::MqttRs;
 use peers::peer_ntex::{NtexV3, NtexV5};
 use peers::{Ours, Peer};
 
-/// The system allocator, counting allocations (and reallocations) made by each thread.
-#[derive(Debug)]
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn bump() {
-    // `try_with`: the slot may be gone while the thread shuts down.
-    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-}
-
-// SAFETY: every call is forwarded unchanged to `System`; the counter is a const-initialised
-// thread-local `Cell` without destructor, so counting never allocates or re-enters.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        bump();
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        bump();
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        bump();
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-fn allocations() -> usize {
-    ALLOCATIONS.with(Cell::get)
-}
 
 /// How many copies of a per-packet workload each implementation decodes.
 const COPIES: usize = 64;

@@ -90,6 +90,8 @@ pub fn fixed_header_len(encoded: &[u8]) -> Option<usize> {
     None
 }
 
+pub mod alloc_count;
+
 /// Proptest strategies for valid packets and their parts.
 ///
 /// Everything generated is owned (`'static`) and valid for the level it was generated
