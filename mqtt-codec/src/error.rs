@@ -68,6 +68,15 @@ pub enum ValueError {
     /// Zero where the value must not be zero.
     #[error("value must not be zero")]
     Zero,
+    /// A value of fixed size with another size (an MQTT-SN short topic name is exactly two
+    /// octets).
+    #[error("{len} bytes where exactly {expected} are required")]
+    WrongLength {
+        /// The length given.
+        len: usize,
+        /// The length required.
+        expected: usize,
+    },
 }
 
 impl From<Utf8Problem> for ValueError {

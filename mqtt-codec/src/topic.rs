@@ -121,6 +121,33 @@ impl<'a> TopicName<'a> {
         TopicName(Cow::Borrowed(""))
     }
 
+    /// Checks raw bytes (as read off the wire) against the topic name rules and borrows
+    /// them: well-formed UTF-8, non-empty, no wildcards, no U+0000, at most 65,535 bytes.
+    /// One pass finds U+0000 and the wildcards eight bytes at a time before UTF-8 is
+    /// checked. `strict` also refuses control characters and non-characters.
+    #[inline]
+    pub fn from_bytes(b: &'a [u8], strict: bool) -> Result<Self, ValueError> {
+        if b.is_empty() {
+            return Err(ValueError::EmptyTopic);
+        }
+        if b.len() > u16::MAX as usize {
+            return Err(ValueError::TooLong { len: b.len() });
+        }
+        if let Some(at) = crate::wire::utf8::find_null_or_wildcard(b) {
+            return Err(match b.get(at) {
+                Some(&0) | None => ValueError::NullCharacter { at },
+                Some(&c) => ValueError::WildcardInTopicName { at, ch: c as char },
+            });
+        }
+        let s = core::str::from_utf8(b).map_err(|e| ValueError::IllFormedUtf8 {
+            at: e.valid_up_to(),
+        })?;
+        if strict {
+            crate::wire::utf8::check_strict(s).map_err(ValueError::from)?;
+        }
+        Ok(TopicName(Cow::Borrowed(s)))
+    }
+
     #[inline]
     pub(crate) fn from_checked(s: &'a str) -> Self {
         TopicName(Cow::Borrowed(s))
@@ -186,6 +213,15 @@ impl<'a> TopicFilter<'a> {
         let s = s.into();
         check_filter(&s, true)?;
         Ok(TopicFilter(s))
+    }
+
+    /// Checks raw bytes (as read off the wire) against the topic filter rules, shared
+    /// subscriptions included, and borrows them. `strict` also refuses control characters
+    /// and non-characters.
+    pub fn from_bytes(b: &'a [u8], strict: bool) -> Result<Self, ValueError> {
+        let s = check_bytes(b, strict)?;
+        check_filter(s, true)?;
+        Ok(TopicFilter(Cow::Borrowed(s)))
     }
 
     #[inline]

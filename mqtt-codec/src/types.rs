@@ -260,6 +260,17 @@ impl<'a> Str<'a> {
         &self.0
     }
 
+    /// Checks raw bytes (as read off the wire) against the string rules and borrows them:
+    /// well-formed UTF-8, no U+0000, at most 65,535 bytes. `strict` also refuses control
+    /// characters and non-characters.
+    #[inline]
+    pub fn from_bytes(b: &'a [u8], strict: bool) -> Result<Self, ValueError> {
+        check_len(b.len())?;
+        utf8::check(b, strict)
+            .map(Str::from_checked)
+            .map_err(ValueError::from)
+    }
+
     /// For strings the decoder already checked.
     #[inline]
     pub(crate) fn from_checked(s: &'a str) -> Self {

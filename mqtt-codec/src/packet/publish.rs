@@ -2,7 +2,7 @@
 
 use bytes::BufMut;
 
-use crate::error::{DecodeError, EncodeError, ValueError};
+use crate::error::{DecodeError, EncodeError};
 use crate::packet::properties::{read_v5, v5_block_len, PayloadFormat, PublishProperties};
 use crate::packet::{read_packet_id, Decoder, PacketType};
 use crate::topic::TopicName;
@@ -111,28 +111,13 @@ pub(crate) fn read_topic<'a>(
             })
         };
     }
-    let invalid = |error| DecodeError::Invalid {
+    // One pass for U+0000 and the wildcards ([MQTT-4.7.3-2], [MQTT-3.3.2-2]), then UTF-8
+    // ([MQTT-1.5.4-1]); a two-byte length cannot exceed 65,535 ([MQTT-4.7.3-3]).
+    TopicName::from_bytes(b, strict).map_err(|error| DecodeError::Invalid {
         packet: r.packet(),
         offset: at as u32,
         error,
-    };
-    // One pass for U+0000 and the wildcards ([MQTT-4.7.3-2], [MQTT-3.3.2-2]), then UTF-8
-    // ([MQTT-1.5.4-1]); a two-byte length cannot exceed 65,535 ([MQTT-4.7.3-3]).
-    if let Some(at) = crate::wire::utf8::find_null_or_wildcard(b) {
-        return Err(invalid(match b.get(at) {
-            Some(&0) | None => ValueError::NullCharacter { at },
-            Some(&c) => ValueError::WildcardInTopicName { at, ch: c as char },
-        }));
-    }
-    let s = core::str::from_utf8(b).map_err(|e| {
-        invalid(ValueError::IllFormedUtf8 {
-            at: e.valid_up_to(),
-        })
-    })?;
-    if strict {
-        crate::wire::utf8::check_strict(s).map_err(|p| invalid(ValueError::from(p)))?;
-    }
-    Ok(TopicName::from_checked(s))
+    })
 }
 
 impl<'a> Publish<'a> {

@@ -1,0 +1,160 @@
+//! Connection set-up and the will (§5.4.4–5.4.9, §5.4.22–5.4.25): CONNECT, the will
+//! topic and message (first given and updated), and the ClientId checks PINGREQ shares.
+
+use bytes::BufMut;
+use mqtt_codec::{Str, TopicName};
+
+use crate::error::{DecodeError, EncodeError};
+use crate::message::Decoder;
+use crate::types::{Flags, MsgType, QoS};
+use crate::wire::Reader;
+
+/// The ProtocolId of MQTT-SN 1.2 (§5.3.8).
+pub const PROTOCOL_ID: u8 = 0x01;
+
+/// CONNECT (§5.4.4).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Connect<'a> {
+    /// The Will flag: the client wants to give a will topic and message (the gateway asks
+    /// for them with WILLTOPICREQ and WILLMSGREQ).
+    pub will: bool,
+    /// The CleanSession flag.
+    pub clean_session: bool,
+    /// The keep-alive Duration, in seconds.
+    pub duration: u16,
+    /// The ClientId: 1 to 23 characters (§5.3.1); the decoder's limit is configurable.
+    pub client_id: Str<'a>,
+}
+
+impl<'a> Connect<'a> {
+    pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
+        let flags = Flags(r.u8()?);
+        // §5.3.8: the ProtocolId is 0x01.
+        let protocol_id = r.u8()?;
+        if protocol_id != PROTOCOL_ID {
+            return Err(DecodeError::InvalidProtocolId(protocol_id));
+        }
+        let duration = r.u16()?;
+        let client_id = client_id(r.msg(), r.rest(), d)?;
+        Ok(Connect {
+            will: flags.has(Flags::WILL),
+            clean_session: flags.has(Flags::CLEAN_SESSION),
+            duration,
+            client_id,
+        })
+    }
+
+    pub(crate) fn body_len(&self) -> usize {
+        4 + self.client_id.len()
+    }
+
+    pub(crate) fn check(&self) -> Result<(), EncodeError> {
+        check_client_id(MsgType::Connect, &self.client_id)
+    }
+
+    pub(crate) fn put(&self, buf: &mut impl BufMut) {
+        let flags = Flags::bit(self.will, Flags::WILL)
+            | Flags::bit(self.clean_session, Flags::CLEAN_SESSION);
+        buf.put_slice(&[flags, PROTOCOL_ID]);
+        buf.put_u16(self.duration);
+        buf.put_slice(self.client_id.as_str().as_bytes());
+    }
+
+    /// Copies borrowed contents so that the value no longer borrows.
+    pub fn into_owned(self) -> Connect<'static> {
+        Connect {
+            client_id: self.client_id.into_owned(),
+            ..self
+        }
+    }
+}
+
+/// A ClientId (§5.3.1): a string of 1 to the decoder's limit (23 by default) characters.
+pub(crate) fn client_id<'a>(
+    msg: MsgType,
+    b: &'a [u8],
+    d: &Decoder,
+) -> Result<Str<'a>, DecodeError> {
+    let s = Str::from_bytes(b, d.strict_utf8).map_err(|error| DecodeError::Invalid {
+        msg,
+        field: "client id",
+        error,
+    })?;
+    let max = d.client_id_limit;
+    // A character is at least one octet: count characters only when the octets exceed
+    // the limit.
+    let chars = if b.len() <= max {
+        b.len()
+    } else {
+        s.as_str().chars().count()
+    };
+    if b.is_empty() || chars > max {
+        return Err(DecodeError::ClientIdLength { msg, chars, max });
+    }
+    Ok(s)
+}
+
+/// The encoder refuses only an empty ClientId: the upper limit is the receiver's to apply
+/// (gateways are configured with longer ones).
+pub(crate) fn check_client_id(msg: MsgType, id: &Str<'_>) -> Result<(), EncodeError> {
+    if id.as_str().is_empty() {
+        Err(EncodeError::EmptyClientId { msg })
+    } else {
+        Ok(())
+    }
+}
+
+/// The will topic of WILLTOPIC (§5.4.7) and WILLTOPICUPD (§5.4.22). Those messages carry
+/// `Option<WillTopic>`: `None` is their two-octet empty form, which deletes the will.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WillTopic<'a> {
+    /// QoS of the will message.
+    pub qos: QoS,
+    /// Whether the will message is retained.
+    pub retain: bool,
+    /// The will topic.
+    pub topic: TopicName<'a>,
+}
+
+impl<'a> WillTopic<'a> {
+    /// An empty body is the form that deletes the will.
+    pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Option<Self>, DecodeError> {
+        if r.is_empty() {
+            return Ok(None);
+        }
+        let flags = Flags(r.u8()?);
+        let msg = r.msg();
+        let topic = TopicName::from_bytes(r.rest(), d.strict_utf8).map_err(|error| {
+            DecodeError::Invalid {
+                msg,
+                field: "topic name",
+                error,
+            }
+        })?;
+        Ok(Some(WillTopic {
+            qos: flags.qos(),
+            retain: flags.has(Flags::RETAIN),
+            topic,
+        }))
+    }
+
+    pub(crate) fn body_len(this: &Option<Self>) -> usize {
+        this.as_ref().map_or(0, |w| 1 + w.topic.as_str().len())
+    }
+
+    pub(crate) fn put(this: &Option<Self>, buf: &mut impl BufMut) {
+        if let Some(w) = this {
+            buf.put_u8(Flags::qos_bits(w.qos) | Flags::bit(w.retain, Flags::RETAIN));
+            buf.put_slice(w.topic.as_str().as_bytes());
+        }
+    }
+
+    /// Copies borrowed contents so that the value no longer borrows.
+    pub fn into_owned(self) -> WillTopic<'static> {
+        WillTopic {
+            qos: self.qos,
+            retain: self.retain,
+            topic: self.topic.into_owned(),
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! Publishing (§5.4.12–5.4.14, §6.6–6.8): PUBLISH and PUBACK. PUBREC, PUBREL and PUBCOMP
+//! carry only a MsgId and live in the message enum.
+
+use bytes::BufMut;
+use mqtt_codec::Payload;
+
+use crate::error::{DecodeError, EncodeError};
+use crate::message::msg_id;
+use crate::types::{
+    Flags, MsgId, MsgType, QoS, ReturnCode, ShortTopic, TopicId, TopicIdType, TopicRef,
+};
+use crate::wire::Reader;
+
+/// How a PUBLISH is delivered: its QoS, with the MsgId the QoS 1 and 2 flows need
+/// (§5.3.6). QoS 0 and −1 carry MsgId 0x0000; the decoder ignores that field for them,
+/// as the specification makes it relevant only for QoS 1 and 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Delivery {
+    /// QoS 0.
+    #[default]
+    AtMostOnce,
+    /// QoS 1, acknowledged by PUBACK.
+    AtLeastOnce(MsgId),
+    /// QoS 2, the PUBREC / PUBREL / PUBCOMP exchange.
+    ExactlyOnce(MsgId),
+    /// QoS −1: sent without a connection, on a predefined topic id or a short topic name
+    /// (§6.8).
+    MinusOne,
+}
+
+impl Delivery {
+    /// The QoS.
+    pub const fn qos(self) -> QoS {
+        match self {
+            Delivery::AtMostOnce => QoS::AtMostOnce,
+            Delivery::AtLeastOnce(_) => QoS::AtLeastOnce,
+            Delivery::ExactlyOnce(_) => QoS::ExactlyOnce,
+            Delivery::MinusOne => QoS::MinusOne,
+        }
+    }
+
+    /// The MsgId, for QoS 1 and 2.
+    pub const fn msg_id(self) -> Option<MsgId> {
+        match self {
+            Delivery::AtLeastOnce(id) | Delivery::ExactlyOnce(id) => Some(id),
+            Delivery::AtMostOnce | Delivery::MinusOne => None,
+        }
+    }
+}
+
+/// PUBLISH (§5.4.12).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Publish<'a> {
+    /// The DUP flag: a retransmission.
+    pub dup: bool,
+    /// The Retain flag.
+    pub retain: bool,
+    /// QoS and MsgId.
+    pub delivery: Delivery,
+    /// A registered or predefined topic id, or a short topic name; never a topic name in
+    /// full (PUBLISH has no field for one).
+    pub topic: TopicRef<'a>,
+    /// The published data.
+    pub payload: Payload<'a>,
+}
+
+/// The Topic Id field read according to the TopicIdType flag, for PUBLISH (§5.3.11).
+#[inline]
+pub(crate) fn topic_from_field(
+    msg: MsgType,
+    tit: TopicIdType,
+    field: [u8; 2],
+) -> Result<TopicRef<'static>, DecodeError> {
+    Ok(match tit {
+        TopicIdType::Normal => TopicRef::Registered(TopicId(u16::from_be_bytes(field))),
+        TopicIdType::Predefined => TopicRef::Predefined(TopicId(u16::from_be_bytes(field))),
+        TopicIdType::Short => {
+            TopicRef::Short(ShortTopic::from_octets(&field).map_err(|error| {
+                DecodeError::Invalid {
+                    msg,
+                    field: "short topic name",
+                    error,
+                }
+            })?)
+        }
+    })
+}
+
+impl<'a> Publish<'a> {
+    #[inline]
+    pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+        let flags = Flags(r.u8()?);
+        let field = r.pair()?;
+        let id = r.u16()?;
+        let payload = Payload::from(r.rest());
+        let msg = MsgType::Publish;
+        // §5.3.4: TopicIdType 0b11 is reserved.
+        let tit = flags
+            .topic_id_type()
+            .ok_or(DecodeError::ReservedTopicIdType { msg })?;
+        let topic = topic_from_field(msg, tit, field)?;
+        let delivery = match flags.qos() {
+            QoS::AtMostOnce => Delivery::AtMostOnce,
+            QoS::AtLeastOnce => Delivery::AtLeastOnce(msg_id(msg, id)?),
+            QoS::ExactlyOnce => Delivery::ExactlyOnce(msg_id(msg, id)?),
+            // §6.8: QoS -1 only on predefined topic ids and short topic names.
+            QoS::MinusOne if tit == TopicIdType::Normal => {
+                return Err(DecodeError::MinusOneOnNormalTopic)
+            }
+            QoS::MinusOne => Delivery::MinusOne,
+        };
+        Ok(Publish {
+            dup: flags.has(Flags::DUP),
+            retain: flags.has(Flags::RETAIN),
+            delivery,
+            topic,
+            payload,
+        })
+    }
+
+    #[inline]
+    pub(crate) fn body_len(&self) -> usize {
+        5 + self.payload.len()
+    }
+
+    pub(crate) fn check(&self) -> Result<(), EncodeError> {
+        match (&self.topic, self.delivery) {
+            (TopicRef::Name(_), _) => Err(EncodeError::TopicNotCarried {
+                msg: MsgType::Publish,
+                form: "topic name",
+            }),
+            (TopicRef::Registered(_), Delivery::MinusOne) => {
+                Err(EncodeError::MinusOneOnNormalTopic)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn put(&self, buf: &mut impl BufMut) {
+        let flags = Flags::bit(self.dup, Flags::DUP)
+            | Flags::qos_bits(self.delivery.qos())
+            | Flags::bit(self.retain, Flags::RETAIN)
+            | self.topic.id_type() as u8;
+        let [t0, t1] = self.topic.id_field().unwrap_or(0).to_be_bytes();
+        let [m0, m1] = self.delivery.msg_id().map_or(0, MsgId::get).to_be_bytes();
+        buf.put_slice(&[flags, t0, t1, m0, m1]);
+        buf.put_slice(self.payload.as_bytes());
+    }
+
+    /// Copies borrowed contents so that the value no longer borrows.
+    pub fn into_owned(self) -> Publish<'static> {
+        Publish {
+            dup: self.dup,
+            retain: self.retain,
+            delivery: self.delivery,
+            topic: self.topic.into_owned(),
+            payload: self.payload.into_owned(),
+        }
+    }
+}
+
+/// PUBACK (§5.4.13): acknowledges a QoS 1 PUBLISH, or refuses any PUBLISH (for instance
+/// with [`ReturnCode::InvalidTopicId`], after which the client registers again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PubAck {
+    /// The Topic Id field of the PUBLISH, echoed (a short topic name's two octets too).
+    pub topic_id: TopicId,
+    /// The PUBLISH's MsgId; `None` (0x0000 on the wire) when refusing a QoS 0 or −1
+    /// PUBLISH, which has none.
+    pub msg_id: Option<MsgId>,
+    /// Accepted, or why not.
+    pub code: ReturnCode,
+}
+
+impl PubAck {
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let topic_id = TopicId(r.u16()?);
+        let msg_id = MsgId::new(r.u16()?);
+        let code = ReturnCode::from(r.u8()?);
+        r.end()?;
+        Ok(PubAck {
+            topic_id,
+            msg_id,
+            code,
+        })
+    }
+
+    pub(crate) fn put(&self, buf: &mut impl BufMut) {
+        buf.put_u16(self.topic_id.0);
+        buf.put_u16(self.msg_id.map_or(0, MsgId::get));
+        buf.put_u8(self.code.into());
+    }
+}

@@ -1,0 +1,91 @@
+//! Topic registration (§5.4.10–5.4.11, §6.5): REGISTER and REGACK.
+
+use bytes::BufMut;
+use mqtt_codec::TopicName;
+
+use crate::error::DecodeError;
+use crate::message::{msg_id, Decoder};
+use crate::types::{MsgId, ReturnCode, TopicId};
+use crate::wire::Reader;
+
+/// REGISTER (§5.4.10): asks for (client to gateway) or announces (gateway to client) the
+/// topic id of a topic name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Register<'a> {
+    /// The topic id; [`TopicId::NONE`] when a client sends it.
+    pub topic_id: TopicId,
+    /// The MsgId REGACK answers.
+    pub msg_id: MsgId,
+    /// The topic name (no wildcards: it is what a PUBLISH will refer to).
+    pub topic: TopicName<'a>,
+}
+
+impl<'a> Register<'a> {
+    pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
+        let topic_id = TopicId(r.u16()?);
+        let msg = r.msg();
+        let msg_id = msg_id(msg, r.u16()?)?;
+        let topic = TopicName::from_bytes(r.rest(), d.strict_utf8).map_err(|error| {
+            DecodeError::Invalid {
+                msg,
+                field: "topic name",
+                error,
+            }
+        })?;
+        Ok(Register {
+            topic_id,
+            msg_id,
+            topic,
+        })
+    }
+
+    pub(crate) fn body_len(&self) -> usize {
+        4 + self.topic.as_str().len()
+    }
+
+    pub(crate) fn put(&self, buf: &mut impl BufMut) {
+        buf.put_u16(self.topic_id.0);
+        buf.put_u16(self.msg_id.get());
+        buf.put_slice(self.topic.as_str().as_bytes());
+    }
+
+    /// Copies borrowed contents so that the value no longer borrows.
+    pub fn into_owned(self) -> Register<'static> {
+        Register {
+            topic_id: self.topic_id,
+            msg_id: self.msg_id,
+            topic: self.topic.into_owned(),
+        }
+    }
+}
+
+/// REGACK (§5.4.11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RegAck {
+    /// The topic id assigned (when a gateway answers a client).
+    pub topic_id: TopicId,
+    /// The REGISTER's MsgId.
+    pub msg_id: MsgId,
+    /// Accepted, or why not.
+    pub code: ReturnCode,
+}
+
+impl RegAck {
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let topic_id = TopicId(r.u16()?);
+        let msg_id = msg_id(r.msg(), r.u16()?)?;
+        let code = ReturnCode::from(r.u8()?);
+        r.end()?;
+        Ok(RegAck {
+            topic_id,
+            msg_id,
+            code,
+        })
+    }
+
+    pub(crate) fn put(&self, buf: &mut impl BufMut) {
+        buf.put_u16(self.topic_id.0);
+        buf.put_u16(self.msg_id.get());
+        buf.put_u8(self.code.into());
+    }
+}

@@ -1,0 +1,187 @@
+//! Subscriptions (§5.4.15–5.4.18, §6.9–6.10): SUBSCRIBE, SUBACK, UNSUBSCRIBE.
+//! UNSUBACK carries only a MsgId and lives in the message enum.
+
+use bytes::BufMut;
+use mqtt_codec::TopicFilter;
+
+use crate::error::{DecodeError, EncodeError};
+use crate::message::{msg_id, publish::topic_from_field, Decoder};
+use crate::types::{Flags, MsgId, MsgType, QoS, ReturnCode, TopicId, TopicIdType, TopicRef};
+use crate::wire::Reader;
+
+/// SUBSCRIBE (§5.4.15).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Subscribe<'a> {
+    /// The DUP flag: a retransmission.
+    pub dup: bool,
+    /// The QoS asked for.
+    pub qos: QoS,
+    /// The MsgId SUBACK answers.
+    pub msg_id: MsgId,
+    /// A topic name or filter in full, a predefined topic id or a short topic name.
+    pub topic: TopicRef<'a>,
+}
+
+/// UNSUBSCRIBE (§5.4.17).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Unsubscribe<'a> {
+    /// The MsgId UNSUBACK answers.
+    pub msg_id: MsgId,
+    /// A topic name or filter in full, a predefined topic id or a short topic name.
+    pub topic: TopicRef<'a>,
+}
+
+/// Reads Flags and MsgId, then the topic by its TopicIdType: TopicName (the rest of the
+/// message) for `0b00`, else the two-octet Topic Id field and nothing after it.
+fn decode_common<'a>(
+    r: &mut Reader<'a>,
+    d: &Decoder,
+) -> Result<(Flags, MsgId, TopicRef<'a>), DecodeError> {
+    let msg = r.msg();
+    let flags = Flags(r.u8()?);
+    let id = msg_id(msg, r.u16()?)?;
+    // §5.3.4: TopicIdType 0b11 is reserved.
+    let tit = flags
+        .topic_id_type()
+        .ok_or(DecodeError::ReservedTopicIdType { msg })?;
+    let topic = if tit == TopicIdType::Normal {
+        let f = TopicFilter::from_bytes(r.rest(), d.strict_utf8).map_err(|error| {
+            DecodeError::Invalid {
+                msg,
+                field: "topic filter",
+                error,
+            }
+        })?;
+        TopicRef::Name(f)
+    } else {
+        let t = topic_from_field(msg, tit, r.pair()?)?;
+        r.end()?;
+        t
+    };
+    Ok((flags, id, topic))
+}
+
+fn topic_len(topic: &TopicRef<'_>) -> usize {
+    match topic {
+        TopicRef::Name(f) => f.as_str().len(),
+        _ => 2,
+    }
+}
+
+fn check_topic(msg: MsgType, topic: &TopicRef<'_>) -> Result<(), EncodeError> {
+    match topic {
+        TopicRef::Registered(_) => Err(EncodeError::TopicNotCarried {
+            msg,
+            form: "registered topic id",
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn put_common(buf: &mut impl BufMut, flags: u8, id: MsgId, topic: &TopicRef<'_>) {
+    buf.put_u8(flags | topic.id_type() as u8);
+    buf.put_u16(id.get());
+    match topic {
+        TopicRef::Name(f) => buf.put_slice(f.as_str().as_bytes()),
+        t => buf.put_u16(t.id_field().unwrap_or(0)),
+    }
+}
+
+impl<'a> Subscribe<'a> {
+    pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
+        let (flags, msg_id, topic) = decode_common(r, d)?;
+        Ok(Subscribe {
+            dup: flags.has(Flags::DUP),
+            qos: flags.qos(),
+            msg_id,
+            topic,
+        })
+    }
+
+    pub(crate) fn body_len(&self) -> usize {
+        3 + topic_len(&self.topic)
+    }
+
+    pub(crate) fn check(&self) -> Result<(), EncodeError> {
+        check_topic(MsgType::Subscribe, &self.topic)
+    }
+
+    pub(crate) fn put(&self, buf: &mut impl BufMut) {
+        let flags = Flags::bit(self.dup, Flags::DUP) | Flags::qos_bits(self.qos);
+        put_common(buf, flags, self.msg_id, &self.topic);
+    }
+
+    /// Copies borrowed contents so that the value no longer borrows.
+    pub fn into_owned(self) -> Subscribe<'static> {
+        Subscribe {
+            dup: self.dup,
+            qos: self.qos,
+            msg_id: self.msg_id,
+            topic: self.topic.into_owned(),
+        }
+    }
+}
+
+impl<'a> Unsubscribe<'a> {
+    pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
+        let (_, msg_id, topic) = decode_common(r, d)?;
+        Ok(Unsubscribe { msg_id, topic })
+    }
+
+    pub(crate) fn body_len(&self) -> usize {
+        3 + topic_len(&self.topic)
+    }
+
+    pub(crate) fn check(&self) -> Result<(), EncodeError> {
+        check_topic(MsgType::Unsubscribe, &self.topic)
+    }
+
+    pub(crate) fn put(&self, buf: &mut impl BufMut) {
+        put_common(buf, 0, self.msg_id, &self.topic);
+    }
+
+    /// Copies borrowed contents so that the value no longer borrows.
+    pub fn into_owned(self) -> Unsubscribe<'static> {
+        Unsubscribe {
+            msg_id: self.msg_id,
+            topic: self.topic.into_owned(),
+        }
+    }
+}
+
+/// SUBACK (§5.4.16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SubAck {
+    /// The QoS granted.
+    pub qos: QoS,
+    /// The topic id to expect in PUBLISH (for a topic name without wildcards);
+    /// [`TopicId::NONE`] for a wildcard filter or a short topic name.
+    pub topic_id: TopicId,
+    /// The SUBSCRIBE's MsgId.
+    pub msg_id: MsgId,
+    /// Accepted, or why not.
+    pub code: ReturnCode,
+}
+
+impl SubAck {
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let flags = Flags(r.u8()?);
+        let topic_id = TopicId(r.u16()?);
+        let msg_id = msg_id(r.msg(), r.u16()?)?;
+        let code = ReturnCode::from(r.u8()?);
+        r.end()?;
+        Ok(SubAck {
+            qos: flags.qos(),
+            topic_id,
+            msg_id,
+            code,
+        })
+    }
+
+    pub(crate) fn put(&self, buf: &mut impl BufMut) {
+        buf.put_u8(Flags::qos_bits(self.qos));
+        buf.put_u16(self.topic_id.0);
+        buf.put_u16(self.msg_id.get());
+        buf.put_u8(self.code.into());
+    }
+}
