@@ -2,6 +2,7 @@
 //! shared by the fuzz targets.
 
 pub mod differential;
+pub mod sn;
 
 use arbitrary::{Result, Unstructured};
 use core::num::{NonZeroU16, NonZeroU32};

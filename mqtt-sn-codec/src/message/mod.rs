@@ -112,9 +112,9 @@ pub struct Encapsulated<'a> {
 pub enum Decoded<'a> {
     /// A whole message, and how many octets it took from the start of the buffer.
     Complete(Message<'a>, usize),
-    /// Not enough octets yet: once the Length field is complete, exactly how many more the
-    /// message needs; `None` while the Length field (or, for an Encapsulated message, the
-    /// inner message's Length field) is incomplete.
+    /// Not enough octets yet: once the header is complete, exactly how many more the
+    /// message needs; `None` while the header is incomplete (Length and MsgType, and for an
+    /// Encapsulated message also the inner message's Length).
     Partial(Option<NonZeroUsize>),
 }
 
@@ -308,19 +308,24 @@ impl Decoder {
                 max: self.max_message_size,
             });
         }
-        if buf.get(octets) == Some(&MsgType::Encapsulated.code()) && buf.len() >= declared {
-            // The inner message's Length completes the frame.
-            let inner = buf.get(declared..).unwrap_or_default();
-            let Some((inner_len, _)) = read_length(inner)? else {
-                return Ok(Decoded::Partial(None));
-            };
-            total = declared + inner_len;
-            if total > self.max_message_size {
-                return Err(DecodeError::TooLarge {
-                    len: total,
-                    max: self.max_message_size,
-                });
+        match buf.get(octets) {
+            // Until MsgType arrives, the message may be an Encapsulated one, whose size
+            // only the inner Length tells.
+            None => return Ok(Decoded::Partial(None)),
+            Some(&code) if code == MsgType::Encapsulated.code() => {
+                let inner = buf.get(declared..).unwrap_or_default();
+                let Some((inner_len, _)) = read_length(inner)? else {
+                    return Ok(Decoded::Partial(None));
+                };
+                total = declared + inner_len;
+                if total > self.max_message_size {
+                    return Err(DecodeError::TooLarge {
+                        len: total,
+                        max: self.max_message_size,
+                    });
+                }
             }
+            Some(_) => {}
         }
         match buf.get(..total) {
             Some(frame) => Ok(Decoded::Complete(self.decode(frame)?, total)),
