@@ -95,6 +95,49 @@ fn main() {
         write(&dir, "mqtt_roundtrip", &lname, data);
     }
     println!("{} decode seeds, {} round-trip seeds", seeds.len(), found.len());
+    sn_seeds(root, &dir);
+}
+
+/// MQTT-SN: decode seeds from the golden vectors (`NAME HEX` lines), one per message form,
+/// behind a control octet of 0; round-trip seeds are inputs found to build each type.
+fn sn_seeds(root: &str, dir: &str) {
+    let path = format!("{root}/tests/vectors/mqtt-sn/messages.hex");
+    let mut n = 0;
+    for line in fs::read_to_string(path).unwrap().lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, h) = line.split_once(char::is_whitespace).unwrap();
+        let digits: String = h.chars().filter(|c| !c.is_whitespace()).collect();
+        let mut d = vec![0u8];
+        d.extend(hex(&digits));
+        write(dir, "sn_decode", &name.to_lowercase(), &d);
+        n += 1;
+    }
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut found: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for _ in 0..2_000_000 {
+        if found.len() == 29 {
+            break;
+        }
+        let mut data = vec![0u8; 64];
+        for b in data.iter_mut() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            *b = state as u8;
+        }
+        let mut u = arbitrary::Unstructured::new(&data);
+        let Ok(m) = mqtt_fuzz::sn::message(&mut u) else { continue };
+        found
+            .entry(m.msg_type().name().to_lowercase())
+            .or_insert(data);
+    }
+    for (name, data) in &found {
+        write(dir, "sn_roundtrip", name, data);
+    }
+    println!("{n} MQTT-SN decode seeds, {} round-trip seeds", found.len());
 }
 
 fn write(dir: &str, target: &str, name: &str, data: &[u8]) {

@@ -3,6 +3,8 @@
 
 use bytes::BufMut;
 
+use mqtt_codec::{TopicFilter, TopicName, ValueError};
+
 use crate::error::DecodeError;
 use crate::types::MsgType;
 
@@ -110,6 +112,22 @@ impl<'a> Reader<'a> {
         core::mem::take(&mut self.buf)
     }
 
+    /// The rest of the message as a topic name (REGISTER, WILLTOPIC, WILLTOPICUPD).
+    #[inline]
+    pub(crate) fn topic_name(&mut self, strict: bool) -> Result<TopicName<'a>, DecodeError> {
+        let msg = self.msg;
+        TopicName::from_bytes(self.rest(), strict)
+            .map_err(|error| invalid(msg, "topic name", error))
+    }
+
+    /// The rest of the message as a topic filter (SUBSCRIBE, UNSUBSCRIBE).
+    #[inline]
+    pub(crate) fn topic_filter(&mut self, strict: bool) -> Result<TopicFilter<'a>, DecodeError> {
+        let msg = self.msg;
+        TopicFilter::from_bytes(self.rest(), strict)
+            .map_err(|error| invalid(msg, "topic filter", error))
+    }
+
     /// The fixed fields are read; anything left is malformed.
     #[inline]
     pub(crate) fn end(&self) -> Result<(), DecodeError> {
@@ -127,4 +145,10 @@ impl<'a> Reader<'a> {
     fn short(&self) -> DecodeError {
         DecodeError::UnexpectedEnd { msg: self.msg }
     }
+}
+
+/// A field that breaks the string or topic rules.
+#[cold]
+pub(crate) fn invalid(msg: MsgType, field: &'static str, error: ValueError) -> DecodeError {
+    DecodeError::Invalid { msg, field, error }
 }

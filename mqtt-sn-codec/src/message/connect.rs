@@ -7,7 +7,7 @@ use mqtt_codec::{Str, TopicName};
 use crate::error::{DecodeError, EncodeError};
 use crate::message::Decoder;
 use crate::types::{Flags, MsgType, QoS};
-use crate::wire::Reader;
+use crate::wire::{invalid, Reader};
 
 /// The ProtocolId of MQTT-SN 1.2 (§5.3.8).
 pub const PROTOCOL_ID: u8 = 0x01;
@@ -75,11 +75,7 @@ pub(crate) fn client_id<'a>(
     b: &'a [u8],
     d: &Decoder,
 ) -> Result<Str<'a>, DecodeError> {
-    let s = Str::from_bytes(b, d.strict_utf8).map_err(|error| DecodeError::Invalid {
-        msg,
-        field: "client id",
-        error,
-    })?;
+    let s = Str::from_bytes(b, d.strict_utf8).map_err(|e| invalid(msg, "client id", e))?;
     let max = d.client_id_limit;
     // A character is at least one octet: count characters only when the octets exceed
     // the limit.
@@ -123,14 +119,7 @@ impl<'a> WillTopic<'a> {
             return Ok(None);
         }
         let flags = Flags(r.u8()?);
-        let msg = r.msg();
-        let topic = TopicName::from_bytes(r.rest(), d.strict_utf8).map_err(|error| {
-            DecodeError::Invalid {
-                msg,
-                field: "topic name",
-                error,
-            }
-        })?;
+        let topic = r.topic_name(d.strict_utf8)?;
         Ok(Some(WillTopic {
             qos: flags.qos(),
             retain: flags.has(Flags::RETAIN),

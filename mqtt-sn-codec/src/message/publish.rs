@@ -9,7 +9,7 @@ use crate::message::msg_id;
 use crate::types::{
     Flags, MsgId, MsgType, QoS, ReturnCode, ShortTopic, TopicId, TopicIdType, TopicRef,
 };
-use crate::wire::Reader;
+use crate::wire::{invalid, Reader};
 
 /// How a PUBLISH is delivered: its QoS, with the MsgId the QoS 1 and 2 flows need
 /// (§5.3.6). QoS 0 and −1 carry MsgId 0x0000; the decoder ignores that field for them,
@@ -74,15 +74,9 @@ pub(crate) fn topic_from_field(
     Ok(match tit {
         TopicIdType::Normal => TopicRef::Registered(TopicId(u16::from_be_bytes(field))),
         TopicIdType::Predefined => TopicRef::Predefined(TopicId(u16::from_be_bytes(field))),
-        TopicIdType::Short => {
-            TopicRef::Short(ShortTopic::from_octets(&field).map_err(|error| {
-                DecodeError::Invalid {
-                    msg,
-                    field: "short topic name",
-                    error,
-                }
-            })?)
-        }
+        TopicIdType::Short => TopicRef::Short(
+            ShortTopic::from_octets(&field).map_err(|e| invalid(msg, "short topic name", e))?,
+        ),
     })
 }
 

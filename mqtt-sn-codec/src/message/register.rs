@@ -23,15 +23,8 @@ pub struct Register<'a> {
 impl<'a> Register<'a> {
     pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
         let topic_id = TopicId(r.u16()?);
-        let msg = r.msg();
-        let msg_id = msg_id(msg, r.u16()?)?;
-        let topic = TopicName::from_bytes(r.rest(), d.strict_utf8).map_err(|error| {
-            DecodeError::Invalid {
-                msg,
-                field: "topic name",
-                error,
-            }
-        })?;
+        let msg_id = msg_id(r.msg(), r.u16()?)?;
+        let topic = r.topic_name(d.strict_utf8)?;
         Ok(Register {
             topic_id,
             msg_id,

@@ -2,7 +2,6 @@
 //! UNSUBACK carries only a MsgId and lives in the message enum.
 
 use bytes::BufMut;
-use mqtt_codec::TopicFilter;
 
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{msg_id, publish::topic_from_field, Decoder};
@@ -45,13 +44,7 @@ fn decode_common<'a>(
         .topic_id_type()
         .ok_or(DecodeError::ReservedTopicIdType { msg })?;
     let topic = if tit == TopicIdType::Normal {
-        let f = TopicFilter::from_bytes(r.rest(), d.strict_utf8).map_err(|error| {
-            DecodeError::Invalid {
-                msg,
-                field: "topic filter",
-                error,
-            }
-        })?;
+        let f = r.topic_filter(d.strict_utf8)?;
         TopicRef::Name(f)
     } else {
         let t = topic_from_field(msg, tit, r.pair()?)?;
