@@ -9,8 +9,13 @@
 # mean point estimate, and benchmark.json beside it for the ids and throughput) and prints,
 # for decode and for encode: a table of ns per packet (workload x implementation) with ours
 # against the fastest peer, then one row per result with the ratio to the fastest peer and
-# the throughput. When this script ran the benchmarks, results older than the run (from
-# benchmarks that no longer exist or were filtered out) are left out.
+# the throughput. Then, for MQTT-SN (benches/sn.rs: sn_decode/* and sn_encode/*), a table
+# per operation of ns per message for ours, mqtt-sn and memcpy, ours against memcpy and
+# against mqtt-sn, and the targets: ours <= 2 x memcpy + 10 ns, and mqtt-sn at
+# least 2 x slower than ours where it has the message (the targets are set for decode; the
+# encode table shows the same columns for reference). When this script ran the benchmarks,
+# results older than the run (from benchmarks that no longer exist or were filtered out)
+# are left out.
 #
 # CARGO_TARGET_DIR and CRITERION_HOME are honoured. Set CARGO_BUILD_JOBS=1 on a shared
 # machine.
@@ -51,8 +56,14 @@ WORKLOADS = [
     "publish_qos1_16B_v3.1.1", "connect_will_login_v3.1.1", "subscribe_10_v3.1.1",
     "publish_props_v5", "mixed_1MiB_v3.1.1",
 ]
+SN_IMPLS = ["ours", "mqtt-sn", "memcpy"]
+SN_WORKLOADS = [
+    "publish_qos0_short_16B", "publish_qos1_registered_200B",
+    "publish_qos1_registered_1000B_3octet", "connect_clean", "subscribe_topic_name",
+]
 
 results = {}  # (op, workload) -> {impl: (ns_per_packet, throughput_str)}
+sizes = {}  # (op, workload) -> bytes per iteration (per-packet workloads)
 for est_path in glob.glob(os.path.join(root, "*", "*", "new", "estimates.json")):
     if os.path.getmtime(est_path) < since:
         continue
@@ -68,7 +79,7 @@ for est_path in glob.glob(os.path.join(root, "*", "*", "new", "estimates.json"))
     if "/" not in group:
         continue
     op, workload = group.split("/", 1)
-    if op not in ("decode", "encode"):
+    if op not in ("decode", "encode", "sn_decode", "sn_encode"):
         continue
     tp = meta.get("throughput") or {}
     if "Elements" in tp:
@@ -76,6 +87,7 @@ for est_path in glob.glob(os.path.join(root, "*", "*", "new", "estimates.json"))
         per_packet = mean_ns / packets
         thr = f"{packets / mean_ns * 1e3:.2f} M packets/s"
     elif "Bytes" in tp:
+        sizes[(op, workload)] = tp["Bytes"]
         per_packet = mean_ns
         mib = tp["Bytes"] / mean_ns * 1e9 / 2**20
         thr = f"{mib / 1024:,.2f} GiB/s" if mib >= 1024 else f"{mib:,.0f} MiB/s"
@@ -133,7 +145,39 @@ for op in ("decode", "encode"):
             ns, thr = row[i]
             ratio = f"{ns / best:.2f}" if best else "–"
             print(f"| {w} | {i} | {ns:,.1f} | {ratio} | {thr} |")
+
+for op in ("sn_decode", "sn_encode"):
+    workloads = order({w for (o, w) in results if o == op}, SN_WORKLOADS)
+    if not workloads:
+        continue
+    print(f"\n### MQTT-SN {op[3:]}: time per message (mean)\n")
+    print("| workload | bytes | ours | mqtt-sn | memcpy | ours ÷ memcpy | mqtt-sn ÷ ours "
+          "| ≤ 2×memcpy+10 ns | ≥ 2× mqtt-sn |")
+    print("|---|---:|---:|---:|---:|---:|---:|:---:|:---:|")
+    for w in workloads:
+        row = {k: v[0] for k, v in results[(op, w)].items()}
+        ours, peer, floor = (row.get(i) for i in SN_IMPLS)
+        cells = [fmt_ns(v) if v is not None else "–" for v in (ours, peer, floor)]
+        size = sizes.get((op, w))
+        if ours is not None and floor is not None:
+            limit = 2 * floor + 10
+            vs_floor = f"{ours / floor:.2f}×"
+            target = f"{'✓' if ours <= limit else '✗'} ({fmt_ns(limit)})"
+        else:
+            vs_floor = target = "–"
+        if ours is not None and peer is not None:
+            vs_peer = f"{peer / ours:.2f}×"
+            beats = "✓" if peer >= 2 * ours else "✗"
+        else:
+            vs_peer, beats = "–", "– (no peer)"
+        print(f"| {w} | {size if size is not None else '–'} | " + " | ".join(cells)
+              + f" | {vs_floor} | {vs_peer} | {target} | {beats} |")
+    extra = sorted(i for w in workloads for i in results[(op, w)] if i not in SN_IMPLS)
+    if extra:
+        print(f"\n(also measured, not tabled: {', '.join(sorted(set(extra)))})")
+
 print()
 print("Per-packet workloads: one packet per iteration, throughput in bytes of the packet;")
-print("mixed stream: one 1 MiB stream per iteration, divided by its packet count.")
+print("mixed stream: one 1 MiB stream per iteration, divided by its packet count;")
+print("MQTT-SN: one datagram per iteration (its size in the bytes column).")
 PY

@@ -18,6 +18,8 @@
 //! (via `expect`) only if those constants were edited into something invalid.
 #![allow(clippy::expect_used)]
 
+pub mod sn;
+
 use mqtt_codec::{
     Bin, Connect, Decoded, Decoder, Delivery, Packet, PacketId, Protocol, PubAck, Publish, QoS,
     Str, Subscribe, Subscription, TopicFilter, TopicName, Will,

@@ -11,6 +11,11 @@
 //! `allocations.md` in Cargo's target tmp directory) and asserts that ours allocates
 //! nothing for every workload.
 //!
+//! The MQTT-SN workloads (`mqtt_benches::sn`) have their own test and table
+//! (`allocations_sn.md`): allocations per decode (and walk) of one datagram, repeated
+//! [`SN_DECODES`] times, for ours and for the `mqtt-sn` crate where it takes the datagram;
+//! ours must allocate nothing for any of them (PUBLISH, CONNECT and SUBSCRIBE).
+//!
 //! The global allocator applies to this whole test binary, so this file holds nothing else.
 #![allow(
     missing_docs,
@@ -24,11 +29,13 @@ use mqtt_integration_tests::alloc_count::{allocations, Counting};
 use std::fmt::Write as _;
 use std::hint::black_box;
 
-use mqtt_benches::{checksum, stream, workloads, STREAM_NAME};
+use mqtt_benches::{checksum, sn, stream, workloads, STREAM_NAME};
 use mqtt_codec::Protocol;
 
 #[path = "../shared/peers.rs"]
 mod peers;
+#[path = "../shared/sn_peer.rs"]
+mod sn_peer;
 
 use peers::peer_mqtt_protocol::MqttProtocol;
 use peers::peer_mqttbytes::MqttBytes;
@@ -198,6 +205,79 @@ fn allocations_per_decoded_packet() {
             Some(0.0),
             "ours allocated while decoding {}",
             r.workload
+        );
+    }
+}
+
+/// How many times each MQTT-SN datagram is decoded.
+const SN_DECODES: usize = 64;
+
+/// Decodes `datagram` [`SN_DECODES`] times with `decode_walk`, counting allocations:
+/// `(allocations per decode, whether every walk gave expected)`, or `None` if refused.
+fn measure_sn(decode_walk: fn(&[u8]) -> Option<u64>, datagram: &[u8], expected: u64) -> SnCell {
+    let before = allocations();
+    let mut decoded = 0usize;
+    let mut agrees = true;
+    for _ in 0..SN_DECODES {
+        match decode_walk(black_box(datagram)) {
+            Some(c) => {
+                decoded += 1;
+                agrees &= c == expected;
+            }
+            None => break,
+        }
+    }
+    let after = allocations();
+    let ok = decoded == SN_DECODES;
+    (
+        ok.then(|| (after - before) as f64 / SN_DECODES as f64),
+        ok && agrees,
+    )
+}
+
+/// Allocations per decode (or `None` if refused), and whether the walk agreed with ours.
+type SnCell = (Option<f64>, bool);
+
+#[test]
+fn sn_allocations_per_decode() {
+    let mut rows: Vec<(&'static str, &'static str, SnCell)> = Vec::new();
+    for w in sn::workloads() {
+        let expected = sn::checksum(&w.message);
+        rows.push((
+            w.name,
+            "ours",
+            measure_sn(sn::decode_walk, &w.bytes, expected),
+        ));
+        rows.push((
+            w.name,
+            sn_peer::NAME,
+            measure_sn(sn_peer::decode_walk, &w.bytes, expected),
+        ));
+    }
+
+    let mut table = String::new();
+    table.push_str("| MQTT-SN workload | implementation | allocations per decode |\n");
+    table.push_str("|---|---|---:|\n");
+    for (workload, implementation, (per_decode, agrees)) in &rows {
+        let cell = match per_decode {
+            Some(a) if *agrees => format!("{a:.2}"),
+            Some(a) => format!("{a:.2} (decodes differently)"),
+            None => "refuses the bytes".to_string(),
+        };
+        writeln!(table, "| {workload} | {implementation} | {cell} |").unwrap();
+    }
+    println!("\n{table}");
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("allocations_sn.md");
+    if std::fs::write(&path, &table).is_ok() {
+        println!("(also written to {})", path.display());
+    }
+
+    for (workload, _, (per_decode, agrees)) in rows.iter().filter(|r| r.1 == "ours") {
+        assert!(agrees, "ours did not decode {workload} as built");
+        assert_eq!(
+            *per_decode,
+            Some(0.0),
+            "ours allocated while decoding {workload}"
         );
     }
 }

@@ -671,6 +671,24 @@ fn s5_3_11_topic_names_must_be_valid_utf8() {
             error: ValueError::IllFormedUtf8 { at: 0 },
         },
     );
+    // Short topic names are topic names: no wildcards.
+    refused(
+        "07 0c 02 2b 61 00 00",
+        DecodeError::Invalid {
+            msg: MsgType::Publish,
+            field: "short topic name",
+            error: ValueError::WildcardInTopicName { at: 0, ch: '+' },
+        },
+    );
+    refused(
+        "07 12 02 00 01 61 23",
+        DecodeError::Invalid {
+            msg: MsgType::Subscribe,
+            field: "short topic name",
+            error: ValueError::WildcardInTopicName { at: 1, ch: '#' },
+        },
+    );
+    assert!(ShortTopic::new("a+").is_err());
     // A two-octet character is a valid short topic name.
     assert!(decode(&hex("07 0c 02 c3 a9 00 00")).is_ok());
     refused(

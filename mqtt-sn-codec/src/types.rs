@@ -163,9 +163,9 @@ impl QoS {
         }
     }
 
-    /// The two QoS bits of a Flags octet (not shifted).
+    /// The two QoS bits of a Flags octet, not shifted: 0, 1, 2, or 3 for QoS −1.
     #[inline]
-    pub(crate) const fn bits(self) -> u8 {
+    pub const fn bits(self) -> u8 {
         match self {
             QoS::AtMostOnce => 0,
             QoS::AtLeastOnce => 1,
@@ -224,27 +224,36 @@ impl TopicId {
 }
 
 /// A short topic name (§3 and §5.3.11): exactly two octets, carried in the Topic Id field;
-/// well-formed UTF-8 without U+0000, like every topic name.
+/// a topic name like any other, so well-formed UTF-8 without U+0000 and without the
+/// wildcards `+` and `#`.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ShortTopic([u8; 2]);
 
 impl ShortTopic {
-    /// Checks that `s` is exactly two octets long and has no U+0000.
+    /// Checks that `s` is exactly two octets long, without U+0000 or wildcards.
     pub fn new(s: &str) -> Result<Self, ValueError> {
         ShortTopic::from_octets(s.as_bytes())
     }
 
-    /// From the two octets of the Topic Id field: well-formed UTF-8, no U+0000.
+    /// From the two octets of the Topic Id field.
+    #[inline]
     pub(crate) fn from_octets(b: &[u8]) -> Result<Self, ValueError> {
         let pair: [u8; 2] = b.try_into().map_err(|_| ValueError::WrongLength {
             len: b.len(),
             expected: 2,
         })?;
-        let s = core::str::from_utf8(&pair).map_err(|e| ValueError::IllFormedUtf8 {
-            at: e.valid_up_to(),
-        })?;
-        if let Some(at) = s.bytes().position(|c| c == 0) {
-            return Err(ValueError::NullCharacter { at });
+        for (at, &c) in pair.iter().enumerate() {
+            match c {
+                0 => return Err(ValueError::NullCharacter { at }),
+                b'+' | b'#' => return Err(ValueError::WildcardInTopicName { at, ch: c as char }),
+                _ => {}
+            }
+        }
+        // Two ASCII characters (the usual case) are well-formed without asking.
+        if !pair.is_ascii() {
+            core::str::from_utf8(&pair).map_err(|e| ValueError::IllFormedUtf8 {
+                at: e.valid_up_to(),
+            })?;
         }
         Ok(ShortTopic(pair))
     }

@@ -91,6 +91,7 @@ pub fn fixed_header_len(encoded: &[u8]) -> Option<usize> {
 }
 
 pub mod alloc_count;
+pub mod sn_strategies;
 
 /// Proptest strategies for valid packets and their parts.
 ///

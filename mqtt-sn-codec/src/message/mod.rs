@@ -125,7 +125,9 @@ pub enum Decoded<'a> {
 /// - `client_id_limit`: the most characters a ClientId may have (§5.3.1 says 23, the
 ///   default; many gateways accept more).
 /// - `max_message_size`: the longest message accepted, checked from the Length field
-///   before the rest is looked at (default and upper bound 65,535).
+///   before the rest is looked at (default and upper bound 65,535). An Encapsulated
+///   message is two messages, each held to the limit: the encapsulation header and the
+///   message it carries, so a forwarder can wrap the longest message there is.
 /// - `strict_utf8`: also refuse control characters and Unicode non-characters in topic
 ///   names and ClientIds (off by default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -317,13 +319,14 @@ impl Decoder {
                 let Some((inner_len, _)) = read_length(inner)? else {
                     return Ok(Decoded::Partial(None));
                 };
-                total = declared + inner_len;
-                if total > self.max_message_size {
+                // The limit applies to each message, as in `decode`: the inner one too.
+                if inner_len > self.max_message_size {
                     return Err(DecodeError::TooLarge {
-                        len: total,
+                        len: inner_len,
                         max: self.max_message_size,
                     });
                 }
+                total = declared + inner_len;
             }
             Some(_) => {}
         }
