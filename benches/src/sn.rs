@@ -227,7 +227,11 @@ pub fn checksum(message: &Message<'_>) -> u64 {
 /// [`checksum`], or `None` if ours refused the datagram.
 #[inline]
 pub fn decode_walk(datagram: &[u8]) -> Option<u64> {
-    mqtt_sn_codec::decode(datagram).ok().map(|m| checksum(&m))
+    // Matched in place, as a caller would: `.ok()` would move the message once more.
+    match mqtt_sn_codec::decode(datagram) {
+        Ok(m) => Some(checksum(&m)),
+        Err(_) => None,
+    }
 }
 
 #[cfg(test)]

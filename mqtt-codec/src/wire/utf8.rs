@@ -21,8 +21,9 @@ pub(crate) fn check(bytes: &[u8], strict: bool) -> Result<&str, Utf8Problem> {
     let s = core::str::from_utf8(bytes).map_err(|e| Utf8Problem::IllFormed {
         at: e.valid_up_to(),
     })?;
-    // `contains` on bytes is a word-at-a-time search; the position only on the error path.
-    if bytes.contains(&0) {
+    // A branch-free fold the compiler vectorizes (cheaper than a memchr call on the short
+    // strings MQTT carries); the position only on the error path.
+    if bytes.iter().fold(false, |z, &b| z | (b == 0)) {
         let at = bytes.iter().position(|&b| b == 0).unwrap_or(0);
         return Err(Utf8Problem::Null { at });
     }

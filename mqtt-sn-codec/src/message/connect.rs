@@ -27,6 +27,7 @@ pub struct Connect<'a> {
 }
 
 impl<'a> Connect<'a> {
+    #[inline]
     pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
         let flags = Flags(r.u8()?);
         // §5.3.8: the ProtocolId is 0x01.
@@ -70,6 +71,7 @@ impl<'a> Connect<'a> {
 }
 
 /// A ClientId (§5.3.1): a string of 1 to the decoder's limit (23 by default) characters.
+#[inline]
 pub(crate) fn client_id<'a>(
     msg: MsgType,
     b: &'a [u8],
@@ -114,6 +116,7 @@ pub struct WillTopic<'a> {
 
 impl<'a> WillTopic<'a> {
     /// An empty body is the form that deletes the will.
+    #[inline]
     pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Option<Self>, DecodeError> {
         if r.is_empty() {
             return Ok(None);

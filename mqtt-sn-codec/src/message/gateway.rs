@@ -16,6 +16,7 @@ pub struct Advertise {
 }
 
 impl Advertise {
+    #[inline]
     pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let gw_id = r.u8()?;
         let duration = r.u16()?;
@@ -47,6 +48,7 @@ pub struct GwInfo<'a> {
 }
 
 impl<'a> GwInfo<'a> {
+    #[inline]
     pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         let gw_id = r.u8()?;
         let gw_add = Payload::from(r.rest());

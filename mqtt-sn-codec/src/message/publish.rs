@@ -168,6 +168,7 @@ pub struct PubAck {
 }
 
 impl PubAck {
+    #[inline]
     pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let topic_id = TopicId(r.u16()?);
         let msg_id = MsgId::new(r.u16()?);

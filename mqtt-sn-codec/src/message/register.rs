@@ -21,6 +21,7 @@ pub struct Register<'a> {
 }
 
 impl<'a> Register<'a> {
+    #[inline]
     pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
         let topic_id = TopicId(r.u16()?);
         let msg_id = msg_id(r.msg(), r.u16()?)?;
@@ -64,6 +65,7 @@ pub struct RegAck {
 }
 
 impl RegAck {
+    #[inline]
     pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let topic_id = TopicId(r.u16()?);
         let msg_id = msg_id(r.msg(), r.u16()?)?;

@@ -32,6 +32,7 @@ pub struct Unsubscribe<'a> {
 
 /// Reads Flags and MsgId, then the topic by its TopicIdType: TopicName (the rest of the
 /// message) for `0b00`, else the two-octet Topic Id field and nothing after it.
+#[inline]
 fn decode_common<'a>(
     r: &mut Reader<'a>,
     d: &Decoder,
@@ -81,6 +82,7 @@ fn put_common(buf: &mut impl BufMut, flags: u8, id: MsgId, topic: &TopicRef<'_>)
 }
 
 impl<'a> Subscribe<'a> {
+    #[inline]
     pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
         let (flags, msg_id, topic) = decode_common(r, d)?;
         Ok(Subscribe {
@@ -116,6 +118,7 @@ impl<'a> Subscribe<'a> {
 }
 
 impl<'a> Unsubscribe<'a> {
+    #[inline]
     pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
         let (_, msg_id, topic) = decode_common(r, d)?;
         Ok(Unsubscribe { msg_id, topic })
@@ -157,6 +160,7 @@ pub struct SubAck {
 }
 
 impl SubAck {
+    #[inline]
     pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let flags = Flags(r.u8()?);
         let topic_id = TopicId(r.u16()?);
