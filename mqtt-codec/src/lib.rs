@@ -97,8 +97,3 @@ pub use seq::{Iter, Seq, SeqItem};
 pub use topic::{matches, SharedFilter, TopicFilter, TopicName};
 pub use types::{Bin, InvalidByte, PacketId, Payload, Protocol, QoS, Str, SubscriptionId};
 pub use wire::varint::VARINT_MAX;
-
-/// The README's examples, compiled and run as doc tests.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;

@@ -10,6 +10,11 @@
     clippy::indexing_slicing
 )]
 
+/// The README's examples (they use both libraries), compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 use mqtt_codec::{Decoded, Decoder, EncodeError, Packet, PacketType, Protocol, MAX_PACKET_SIZE};
 
 /// Every protocol level the codec speaks, oldest first.
