@@ -97,6 +97,7 @@ pub fn fixed_header_len(encoded: &[u8]) -> Option<usize> {
 
 pub mod alloc_count;
 pub mod sn_strategies;
+pub mod tshark;
 
 /// Proptest strategies for valid packets and their parts.
 ///

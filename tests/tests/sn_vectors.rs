@@ -56,11 +56,9 @@
 )]
 
 use std::collections::BTreeSet;
-use std::fmt::Write as _;
-use std::path::PathBuf;
-use std::process::Command;
 
 use mqtt_integration_tests::sn_strategies::msg_types;
+use mqtt_integration_tests::tshark::{self, Json};
 use mqtt_sn_codec::{
     decode, Advertise, Connect, Ctrl, Decoded, Decoder, Delivery, Encapsulated, GwInfo, Message,
     MsgId, PubAck, Publish, QoS, RegAck, Register, ReturnCode, SearchGw, ShortTopic, Str, SubAck,
@@ -610,316 +608,17 @@ fn vectors_use_the_short_length_form_when_it_fits() {
 // tshark
 // ---------------------------------------------------------------------------------------
 
-fn tool_present(name: &str) -> bool {
-    Command::new(name)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// Whether to run: both tools there. Missing tools skip the test, or fail it under
-/// `MQTT_REQUIRE_TSHARK=1`.
-fn tools_available() -> bool {
-    let missing: Vec<&str> = ["tshark", "text2pcap"]
-        .into_iter()
-        .filter(|t| !tool_present(t))
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    let msg = format!(
-        "{} not found (install with ../shared/tools/install-peers.sh)",
-        missing.join(" and ")
-    );
-    if std::env::var("MQTT_REQUIRE_TSHARK").as_deref() == Ok("1") {
-        panic!("MQTT_REQUIRE_TSHARK=1 but {msg}");
-    }
-    eprintln!("note: skipping the tshark MQTT-SN dissector check: {msg}");
-    false
-}
-
-/// A scratch directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "mqtt-sn-tshark-{}-{tag}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Dissects `datagrams` (one UDP frame each, to port 10883 read as MQTT-SN) with one
 /// text2pcap and one tshark run; returns the frames of tshark's JSON.
 fn dissect(datagrams: &[&[u8]]) -> Vec<Json> {
-    let dir = TempDir::new("vectors");
-    // text2pcap's hexdump input: an offset and 16 octets a line; offset 0 starts a frame.
-    let mut dump = String::new();
-    for d in datagrams {
-        for (i, chunk) in d.chunks(16).enumerate() {
-            let _ = write!(dump, "{:06x}", i * 16);
-            for b in chunk {
-                let _ = write!(dump, " {b:02x}");
-            }
-            dump.push('\n');
-        }
-    }
-    let txt = dir.0.join("in.txt");
-    let pcap = dir.0.join("in.pcap");
-    std::fs::write(&txt, dump).unwrap();
-    let out = Command::new("text2pcap")
-        .args(["-q", "-4", "127.0.0.1,127.0.0.1", "-u", "40000,10883"])
-        .arg(&txt)
-        .arg(&pcap)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "text2pcap failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = Command::new("tshark")
-        .arg("-r")
-        .arg(&pcap)
-        .args(["-n", "-d", "udp.port==10883,mqttsn", "-T", "json"])
-        .arg("--no-duplicate-keys")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "tshark failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    match parse_json(&text) {
-        Ok(Json::Arr(frames)) => frames,
-        Ok(other) => panic!("tshark output is not a list of frames: {other:?}"),
-        Err(e) => panic!("tshark output is not JSON: {e}"),
-    }
+    tshark::dissect(
+        datagrams,
+        &["-u", "40000,10883"],
+        &["-d", "udp.port==10883,mqttsn", "--no-duplicate-keys"],
+        "sn-vectors",
+    )
 }
 
-/// A JSON value as tshark writes it (every field value is a string).
-#[derive(Debug, Clone, PartialEq)]
-enum Json {
-    Null,
-    Bool(bool),
-    Num(String),
-    Str(String),
-    Arr(Vec<Json>),
-    Obj(Vec<(String, Json)>),
-}
-
-impl Json {
-    fn get(&self, key: &str) -> Option<&Json> {
-        match self {
-            Json::Obj(kv) => kv.iter().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
-    fn text(&self) -> Option<&str> {
-        match self {
-            Json::Str(s) | Json::Num(s) => Some(s),
-            _ => None,
-        }
-    }
-}
-
-fn parse_json(text: &str) -> Result<Json, String> {
-    let mut p = Parser {
-        s: text.as_bytes(),
-        pos: 0,
-    };
-    let v = p.value()?;
-    p.ws();
-    if p.pos == p.s.len() {
-        Ok(v)
-    } else {
-        Err(format!("trailing data at byte {}", p.pos))
-    }
-}
-
-struct Parser<'a> {
-    s: &'a [u8],
-    pos: usize,
-}
-
-impl Parser<'_> {
-    fn peek(&self) -> Option<u8> {
-        self.s.get(self.pos).copied()
-    }
-
-    fn ws(&mut self) {
-        while self.peek().is_some_and(|c| c.is_ascii_whitespace()) {
-            self.pos += 1;
-        }
-    }
-
-    fn fail<T>(&self, what: &str) -> Result<T, String> {
-        Err(format!("{what} at byte {}", self.pos))
-    }
-
-    fn literal(&mut self, word: &str, v: Json) -> Result<Json, String> {
-        if self.s[self.pos..].starts_with(word.as_bytes()) {
-            self.pos += word.len();
-            Ok(v)
-        } else {
-            self.fail("unknown literal")
-        }
-    }
-
-    fn value(&mut self) -> Result<Json, String> {
-        self.ws();
-        match self.peek() {
-            Some(b'{') => {
-                self.pos += 1;
-                let mut kv = Vec::new();
-                self.ws();
-                if self.peek() == Some(b'}') {
-                    self.pos += 1;
-                    return Ok(Json::Obj(kv));
-                }
-                loop {
-                    self.ws();
-                    let k = self.string()?;
-                    self.ws();
-                    if self.peek() != Some(b':') {
-                        return self.fail("expected ':'");
-                    }
-                    self.pos += 1;
-                    kv.push((k, self.value()?));
-                    self.ws();
-                    match self.peek() {
-                        Some(b',') => self.pos += 1,
-                        Some(b'}') => {
-                            self.pos += 1;
-                            return Ok(Json::Obj(kv));
-                        }
-                        _ => return self.fail("expected ',' or '}'"),
-                    }
-                }
-            }
-            Some(b'[') => {
-                self.pos += 1;
-                let mut items = Vec::new();
-                self.ws();
-                if self.peek() == Some(b']') {
-                    self.pos += 1;
-                    return Ok(Json::Arr(items));
-                }
-                loop {
-                    items.push(self.value()?);
-                    self.ws();
-                    match self.peek() {
-                        Some(b',') => self.pos += 1,
-                        Some(b']') => {
-                            self.pos += 1;
-                            return Ok(Json::Arr(items));
-                        }
-                        _ => return self.fail("expected ',' or ']'"),
-                    }
-                }
-            }
-            Some(b'"') => Ok(Json::Str(self.string()?)),
-            Some(b't') => self.literal("true", Json::Bool(true)),
-            Some(b'f') => self.literal("false", Json::Bool(false)),
-            Some(b'n') => self.literal("null", Json::Null),
-            Some(b'-' | b'0'..=b'9') => {
-                let start = self.pos;
-                while self
-                    .peek()
-                    .is_some_and(|c| matches!(c, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'))
-                {
-                    self.pos += 1;
-                }
-                Ok(Json::Num(
-                    String::from_utf8_lossy(&self.s[start..self.pos]).into_owned(),
-                ))
-            }
-            _ => self.fail("unexpected character"),
-        }
-    }
-
-    fn hex4(&mut self) -> Result<u32, String> {
-        let h = self
-            .s
-            .get(self.pos..self.pos + 4)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u32::from_str_radix(h, 16).ok());
-        match h {
-            Some(v) => {
-                self.pos += 4;
-                Ok(v)
-            }
-            None => self.fail("bad \\u escape"),
-        }
-    }
-
-    fn string(&mut self) -> Result<String, String> {
-        if self.peek() != Some(b'"') {
-            return self.fail("expected a string");
-        }
-        self.pos += 1;
-        let mut out: Vec<u8> = Vec::new();
-        loop {
-            let Some(c) = self.peek() else {
-                return self.fail("unterminated string");
-            };
-            self.pos += 1;
-            match c {
-                b'"' => break,
-                b'\\' => {
-                    let Some(e) = self.peek() else {
-                        return self.fail("unterminated escape");
-                    };
-                    self.pos += 1;
-                    let ch = match e {
-                        b'"' => '"',
-                        b'\\' => '\\',
-                        b'/' => '/',
-                        b'b' => '\u{8}',
-                        b'f' => '\u{c}',
-                        b'n' => '\n',
-                        b'r' => '\r',
-                        b't' => '\t',
-                        b'u' => {
-                            let hi = self.hex4()?;
-                            let cp = if (0xd800..0xdc00).contains(&hi)
-                                && self.s[self.pos..].starts_with(b"\\u")
-                            {
-                                self.pos += 2;
-                                let lo = self.hex4()?;
-                                0x10000 + ((hi - 0xd800) << 10) + (lo.wrapping_sub(0xdc00) & 0x3ff)
-                            } else {
-                                hi
-                            };
-                            char::from_u32(cp).unwrap_or('\u{fffd}')
-                        }
-                        _ => return self.fail("unknown escape"),
-                    };
-                    let mut buf = [0u8; 4];
-                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-                }
-                _ => out.push(c),
-            }
-        }
-        String::from_utf8(out).map_err(|e| format!("string not UTF-8: {e}"))
-    }
-}
-
-/// The expert infos of a frame: every `_ws.expert.message`, and `[Malformed Packet]` for a
-/// `_ws.malformed` mark.
 fn expert_infos(v: &Json, acc: &mut BTreeSet<String>) {
     match v {
         Json::Obj(kv) => {
@@ -1190,7 +889,7 @@ fn check_msg(obj: &Json, m: &Message<'_>, wire: &[u8], label: &str, errs: &mut V
 
 #[test]
 fn tshark_reads_every_vector_like_the_specification() {
-    if !tools_available() {
+    if !tshark::tools_available("the tshark MQTT-SN dissector check") {
         return;
     }
     let cases = cases();

@@ -40,7 +40,6 @@
 )]
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::num::{NonZeroU16, NonZeroU32};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -54,38 +53,11 @@ use mqtt_codec::{
     SubscribeProperties, Subscription, SubscriptionId, SubscriptionOptions, TopicFilter, TopicName,
     UnsubAck, UnsubAckReason, Unsubscribe, UnsubscribeProperties, Will, WillProperties,
 };
+use mqtt_integration_tests::tshark::{self, parse_json, Json};
 
 // ---------------------------------------------------------------------------------------
 // Tools
 // ---------------------------------------------------------------------------------------
-
-fn tool_present(name: &str) -> bool {
-    Command::new(name)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// Whether to run: both tools there. Missing tools skip the test, or fail it under
-/// `MQTT_REQUIRE_TSHARK=1`.
-fn tools_available() -> bool {
-    let missing: Vec<&str> = ["tshark", "text2pcap"]
-        .into_iter()
-        .filter(|t| !tool_present(t))
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    let msg = format!(
-        "{} not found (install with ../shared/tools/install-peers.sh)",
-        missing.join(" and ")
-    );
-    if std::env::var("MQTT_REQUIRE_TSHARK").as_deref() == Ok("1") {
-        panic!("MQTT_REQUIRE_TSHARK=1 but {msg}");
-    }
-    eprintln!("note: skipping the tshark dissector check: {msg}");
-    false
-}
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -102,293 +74,26 @@ fn version_pref(level: Protocol) -> &'static str {
     }
 }
 
-/// A scratch directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "mqtt-tshark-{}-{tag}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Dissects `packets` (one frame each) at `level` with one text2pcap and one tshark run;
 /// returns the frames of tshark's JSON.
 fn dissect(packets: &[Vec<u8>], level: Protocol, tag: &str) -> Vec<Json> {
-    let dir = TempDir::new(tag);
-    // text2pcap's hexdump input: an offset and 16 bytes per line; an offset of 0 starts the
-    // next frame.
-    let mut dump = String::new();
-    for p in packets {
-        for (i, chunk) in p.chunks(16).enumerate() {
-            let _ = write!(dump, "{:06x}", i * 16);
-            for b in chunk {
-                let _ = write!(dump, " {b:02x}");
-            }
-            dump.push('\n');
-        }
-    }
-    let txt = dir.0.join("in.txt");
-    let pcap = dir.0.join("in.pcap");
-    std::fs::write(&txt, dump).unwrap();
-    let out = Command::new("text2pcap")
-        .args(["-q", "-4", "127.0.0.1,127.0.0.1", "-T", "40000,1883"])
-        .arg(&txt)
-        .arg(&pcap)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "text2pcap failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = Command::new("tshark")
-        .arg("-r")
-        .arg(&pcap)
-        .args(["-n", "-o", version_pref(level)])
-        .args(["-o", "tcp.desegment_tcp_streams:FALSE", "-T", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "tshark failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    match parse_json(&text) {
-        Ok(Json::Arr(frames)) => frames,
-        Ok(other) => panic!("tshark output is not a list of frames: {other:?}"),
-        Err(e) => panic!("tshark output is not JSON: {e}"),
-    }
+    tshark::dissect(
+        packets,
+        &["-T", "40000,1883"],
+        &[
+            "-o",
+            version_pref(level),
+            "-o",
+            "tcp.desegment_tcp_streams:FALSE",
+        ],
+        tag,
+    )
 }
 
 // ---------------------------------------------------------------------------------------
 // A small JSON reader that keeps duplicate keys in order (tshark writes one key per field
 // occurrence, e.g. one `mqtt.property_id` per property).
 // ---------------------------------------------------------------------------------------
-
-#[derive(Debug, Clone, PartialEq)]
-enum Json {
-    Null,
-    Bool(bool),
-    Num(String),
-    Str(String),
-    Arr(Vec<Json>),
-    Obj(Vec<(String, Json)>),
-}
-
-impl Json {
-    fn get(&self, key: &str) -> Option<&Json> {
-        match self {
-            Json::Obj(kv) => kv.iter().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
-    fn as_text(&self) -> Option<String> {
-        match self {
-            Json::Str(s) | Json::Num(s) => Some(s.clone()),
-            Json::Bool(b) => Some(b.to_string()),
-            _ => None,
-        }
-    }
-}
-
-struct JsonParser<'a> {
-    s: &'a [u8],
-    pos: usize,
-}
-
-fn parse_json(text: &str) -> Result<Json, String> {
-    let mut p = JsonParser {
-        s: text.as_bytes(),
-        pos: 0,
-    };
-    let v = p.value()?;
-    p.ws();
-    if p.pos != p.s.len() {
-        return Err(format!("trailing data at byte {}", p.pos));
-    }
-    Ok(v)
-}
-
-impl JsonParser<'_> {
-    fn ws(&mut self) {
-        while self.s.get(self.pos).is_some_and(u8::is_ascii_whitespace) {
-            self.pos += 1;
-        }
-    }
-
-    fn err<T>(&self, what: &str) -> Result<T, String> {
-        Err(format!("{what} at byte {}", self.pos))
-    }
-
-    fn eat(&mut self, b: u8) -> Result<(), String> {
-        self.ws();
-        if self.s.get(self.pos) == Some(&b) {
-            self.pos += 1;
-            Ok(())
-        } else {
-            self.err(&format!("expected {:?}", b as char))
-        }
-    }
-
-    fn value(&mut self) -> Result<Json, String> {
-        self.ws();
-        match self.s.get(self.pos) {
-            Some(b'{') => {
-                self.pos += 1;
-                let mut kv = Vec::new();
-                self.ws();
-                if self.s.get(self.pos) == Some(&b'}') {
-                    self.pos += 1;
-                    return Ok(Json::Obj(kv));
-                }
-                loop {
-                    self.ws();
-                    let k = self.string()?;
-                    self.eat(b':')?;
-                    kv.push((k, self.value()?));
-                    self.ws();
-                    match self.s.get(self.pos) {
-                        Some(b',') => self.pos += 1,
-                        Some(b'}') => {
-                            self.pos += 1;
-                            return Ok(Json::Obj(kv));
-                        }
-                        _ => return self.err("expected ',' or '}'"),
-                    }
-                }
-            }
-            Some(b'[') => {
-                self.pos += 1;
-                let mut items = Vec::new();
-                self.ws();
-                if self.s.get(self.pos) == Some(&b']') {
-                    self.pos += 1;
-                    return Ok(Json::Arr(items));
-                }
-                loop {
-                    items.push(self.value()?);
-                    self.ws();
-                    match self.s.get(self.pos) {
-                        Some(b',') => self.pos += 1,
-                        Some(b']') => {
-                            self.pos += 1;
-                            return Ok(Json::Arr(items));
-                        }
-                        _ => return self.err("expected ',' or ']'"),
-                    }
-                }
-            }
-            Some(b'"') => Ok(Json::Str(self.string()?)),
-            Some(b't') if self.s[self.pos..].starts_with(b"true") => {
-                self.pos += 4;
-                Ok(Json::Bool(true))
-            }
-            Some(b'f') if self.s[self.pos..].starts_with(b"false") => {
-                self.pos += 5;
-                Ok(Json::Bool(false))
-            }
-            Some(b'n') if self.s[self.pos..].starts_with(b"null") => {
-                self.pos += 4;
-                Ok(Json::Null)
-            }
-            Some(b'-' | b'0'..=b'9') => {
-                let start = self.pos;
-                while self
-                    .s
-                    .get(self.pos)
-                    .is_some_and(|b| matches!(b, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'))
-                {
-                    self.pos += 1;
-                }
-                Ok(Json::Num(
-                    String::from_utf8_lossy(&self.s[start..self.pos]).into_owned(),
-                ))
-            }
-            _ => self.err("expected a value"),
-        }
-    }
-
-    fn hex4(&mut self) -> Result<u32, String> {
-        let h = self
-            .s
-            .get(self.pos..self.pos + 4)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u32::from_str_radix(h, 16).ok());
-        match h {
-            Some(v) => {
-                self.pos += 4;
-                Ok(v)
-            }
-            None => self.err("bad \\u escape"),
-        }
-    }
-
-    fn string(&mut self) -> Result<String, String> {
-        if self.s.get(self.pos) != Some(&b'"') {
-            return self.err("expected a string");
-        }
-        self.pos += 1;
-        let mut out: Vec<u8> = Vec::new();
-        loop {
-            let Some(&b) = self.s.get(self.pos) else {
-                return self.err("unterminated string");
-            };
-            self.pos += 1;
-            match b {
-                b'"' => break,
-                b'\\' => {
-                    let Some(&e) = self.s.get(self.pos) else {
-                        return self.err("unterminated escape");
-                    };
-                    self.pos += 1;
-                    let c = match e {
-                        b'"' => '"',
-                        b'\\' => '\\',
-                        b'/' => '/',
-                        b'b' => '\u{8}',
-                        b'f' => '\u{c}',
-                        b'n' => '\n',
-                        b'r' => '\r',
-                        b't' => '\t',
-                        b'u' => {
-                            let hi = self.hex4()?;
-                            let cp = if (0xd800..0xdc00).contains(&hi)
-                                && self.s.get(self.pos..self.pos + 2) == Some(b"\\u")
-                            {
-                                self.pos += 2;
-                                let lo = self.hex4()?;
-                                0x10000 + ((hi - 0xd800) << 10) + (lo.wrapping_sub(0xdc00) & 0x3ff)
-                            } else {
-                                hi
-                            };
-                            char::from_u32(cp).unwrap_or('\u{fffd}')
-                        }
-                        _ => return self.err("bad escape"),
-                    };
-                    let mut buf = [0u8; 4];
-                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                }
-                _ => out.push(b),
-            }
-        }
-        String::from_utf8(out).or_else(|_| self.err("string is not UTF-8"))
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // What the dissector says about one frame.
@@ -1512,7 +1217,7 @@ fn dump(label: &str, d: &Dissected) {
 
 /// Encodes the cases, dissects them in one run, and checks every frame.
 fn check_level(level: Protocol, cases: Vec<(&'static str, Packet<'static>)>) {
-    if !tools_available() {
+    if !tshark::tools_available("the tshark dissector check") {
         return;
     }
     let started = std::time::Instant::now();
@@ -1599,7 +1304,7 @@ fn mqtt_5_packets_as_tshark_reads_them() {
 /// `--raw` JSON (duplicate keys merged into lists) holds the same MQTT fields.
 #[test]
 fn batched_pipeline_matches_the_shared_script() {
-    if !tools_available() {
+    if !tshark::tools_available("the tshark dissector check") {
         return;
     }
     let script = workspace_root().join("../shared/tools/tshark-decode.sh");
