@@ -382,3 +382,11 @@ pub fn message() -> BoxedStrategy<Message<'static>> {
 pub fn messages(max: usize) -> BoxedStrategy<Vec<Message<'static>>> {
     vec(message(), 1..=max.max(1)).boxed()
 }
+
+/// Encodes a message that must encode (the strategies only make such messages).
+pub fn encode_vec(m: &Message<'_>) -> Vec<u8> {
+    let mut out = Vec::new();
+    m.encode(&mut out)
+        .unwrap_or_else(|e| panic!("{m:?} does not encode: {e:?}"));
+    out
+}

@@ -20,24 +20,13 @@
     clippy::indexing_slicing
 )]
 
+use mqtt_integration_tests::sn_strategies::encode_vec;
 use mqtt_integration_tests::sn_strategies::{message, msg_types};
-use mqtt_sn_codec::{Decoded, Decoder, Message, MsgType};
+use mqtt_sn_codec::{Decoded, Decoder, MsgType};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 use proptest::test_runner::TestCaseError;
-
-/// 256 cases unless `PROPTEST_CASES` says otherwise.
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(256);
-    ProptestConfig {
-        cases,
-        ..ProptestConfig::default()
-    }
-}
 
 /// The decoders every input goes through, with their message size limits.
 fn decoders() -> Vec<Decoder> {
@@ -50,13 +39,6 @@ fn decoders() -> Vec<Decoder> {
         Decoder::new().max_message_size(64).strict_utf8(true),
         Decoder::new().max_message_size(0),
     ]
-}
-
-fn encode_vec(m: &Message<'_>) -> Vec<u8> {
-    let mut out = Vec::new();
-    m.encode(&mut out)
-        .unwrap_or_else(|e| panic!("{m:?} does not encode: {e:?}"));
-    out
 }
 
 /// What any input must satisfy with one decoder.
@@ -268,7 +250,7 @@ fn damaged() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(ProptestConfig::default())]
 
     #[test]
     fn random_bytes_never_panic_and_round_trip(bytes in vec(any::<u8>(), 0..300)) {

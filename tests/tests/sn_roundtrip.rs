@@ -21,6 +21,7 @@
     clippy::indexing_slicing
 )]
 
+use mqtt_integration_tests::sn_strategies::encode_vec;
 use mqtt_integration_tests::sn_strategies::{header_len, message, message_of, messages, msg_types};
 use mqtt_sn_codec::{
     decode, Decoded, Decoder, Delivery, EncodeError, Message, MsgType, Publish, TopicId, TopicRef,
@@ -32,25 +33,6 @@ use proptest::sample::Index;
 use proptest::test_runner::TestCaseError;
 
 const SENTINEL: u8 = 0xa5;
-
-/// 256 cases unless `PROPTEST_CASES` says otherwise.
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(256);
-    ProptestConfig {
-        cases,
-        ..ProptestConfig::default()
-    }
-}
-
-fn encode_vec(m: &Message<'_>) -> Vec<u8> {
-    let mut out = Vec::new();
-    m.encode(&mut out)
-        .unwrap_or_else(|e| panic!("{m:?} does not encode: {e:?}"));
-    out
-}
 
 /// The Length field at the start of `b`: (declared length, octets of the field).
 fn length_field(b: &[u8]) -> (usize, usize) {
@@ -289,7 +271,7 @@ fn cut_points(cuts: &[Index], len: usize) -> Vec<usize> {
 }
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(ProptestConfig::default())]
 
     /// Any message, each type equally likely.
     #[test]

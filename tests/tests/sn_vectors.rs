@@ -57,6 +57,7 @@
 
 use std::collections::BTreeSet;
 
+use mqtt_integration_tests::sn_strategies::encode_vec;
 use mqtt_integration_tests::sn_strategies::msg_types;
 use mqtt_integration_tests::tshark::{self, Json};
 use mqtt_sn_codec::{
@@ -467,13 +468,6 @@ fn cases() -> Vec<(Vector, Message<'static>)> {
             (v, m)
         })
         .collect()
-}
-
-fn encode_vec(m: &Message<'_>) -> Vec<u8> {
-    let mut out = Vec::new();
-    m.encode(&mut out)
-        .unwrap_or_else(|e| panic!("{m:?} does not encode: {e:?}"));
-    out
 }
 
 // ---------------------------------------------------------------------------------------
