@@ -1,6 +1,9 @@
 //! MQTT-SN benchmarks: `sn_decode/<workload>` and `sn_encode/<workload>` with `ours`
 //! (`mqtt-sn-codec`), the `mqtt-sn` crate where it handles the workload, and a `memcpy`
-//! floor (a copy of the same datagram into a preallocated buffer).
+//! floor (a copy of the same datagram into a preallocated buffer). For the messages that
+//! carry a string (CONNECT, SUBSCRIBE with a topic name), decode also has a `from_utf8`
+//! floor: `core::str::from_utf8` over that string alone, which any safe decoder handing out
+//! a `&str` pays.
 //!
 //! Decode: each implementation decodes the same datagram (`mqtt_benches::sn::workloads()`,
 //! built once) once per iteration and walks what it decoded (the same checksum formula for
@@ -96,6 +99,13 @@ fn decode(c: &mut Criterion) {
             });
         }
         memcpy(&mut g, bytes);
+        if let Some(text) = w.text() {
+            // The other floor of a message that carries a string: the standard library's
+            // UTF-8 check of that string alone, the only way to a `&str` without `unsafe`.
+            g.bench_function("from_utf8", |b| {
+                b.iter(|| black_box(core::str::from_utf8(black_box(text)).map_or(0, str::len)))
+            });
+        }
         g.finish();
     }
 }

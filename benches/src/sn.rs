@@ -133,6 +133,21 @@ impl SnWorkload {
         }
     }
 
+    /// The octets of the UTF-8 string the message carries (the ClientId of CONNECT, the
+    /// topic name of SUBSCRIBE), which a decoder must check before handing out a `&str`;
+    /// `None` for the messages without one. In both, the string is the last field.
+    pub fn text(&self) -> Option<&[u8]> {
+        let len = match &self.message {
+            Message::Connect(c) => c.client_id.len(),
+            Message::Subscribe(Subscribe {
+                topic: TopicRef::Name(f),
+                ..
+            }) => f.len(),
+            _ => return None,
+        };
+        self.bytes.get(self.bytes.len() - len..)
+    }
+
     /// Whether the datagram has the 3-octet Length form (longer than 255 octets).
     pub fn long_length(&self) -> bool {
         self.bytes.len() > ONE_OCTET_LENGTH_MAX
@@ -227,9 +242,10 @@ pub fn checksum(message: &Message<'_>) -> u64 {
 /// [`checksum`], or `None` if ours refused the datagram.
 #[inline]
 pub fn decode_walk(datagram: &[u8]) -> Option<u64> {
-    // Matched in place, as a caller would: `.ok()` would move the message once more.
-    match mqtt_sn_codec::decode(datagram) {
-        Ok(m) => Some(checksum(&m)),
+    // Walked where the decoder put it: binding the message by value (`Ok(m)`, `.ok()`)
+    // would copy it out of the `Result` first. The peer's adapter does the same.
+    match &mqtt_sn_codec::decode(datagram) {
+        Ok(m) => Some(checksum(m)),
         Err(_) => None,
     }
 }
@@ -252,6 +268,17 @@ mod tests {
             let m = mqtt_sn_codec::decode(&w.bytes).unwrap();
             assert_eq!(m, w.message, "{}", w.name);
             assert_eq!(decode_walk(&w.bytes), Some(checksum(&w.message)));
+            // The string field, where there is one, is the string of the message.
+            let text = w.text().map(|t| core::str::from_utf8(t).unwrap());
+            let expected = match &w.message {
+                Message::Connect(c) => Some(c.client_id.as_str()),
+                Message::Subscribe(s) => match &s.topic {
+                    TopicRef::Name(f) => Some(f.as_str()),
+                    _ => None,
+                },
+                _ => None,
+            };
+            assert_eq!(text, expected, "{}", w.name);
             // The Length form: one octet up to 255, else 0x01 and two octets.
             if w.long_length() {
                 assert_eq!(w.bytes.first(), Some(&1), "{}", w.name);

@@ -8,13 +8,28 @@ use core::ops::Deref;
 
 use crate::error::ValueError;
 
-/// Checks the UTF-8 and length rules shared by names and filters, from raw bytes.
+/// Checks raw bytes (as read off the wire) against the topic filter rules and borrows them
+/// as a `&str`: at most 65,535 bytes, well-formed UTF-8, then [`check_filter`]. Most filters
+/// have no wildcard and no U+0000: one pass, eight bytes at a time, finds that out, and
+/// only a filter with one of them (or a shared subscription, when `shared`) has its levels
+/// looked at.
 #[inline]
-pub(crate) fn check_bytes(bytes: &[u8], strict: bool) -> Result<&str, ValueError> {
-    if bytes.len() > u16::MAX as usize {
-        return Err(ValueError::TooLong { len: bytes.len() });
+pub(crate) fn filter_from_bytes(b: &[u8], strict: bool, shared: bool) -> Result<&str, ValueError> {
+    if b.len() > u16::MAX as usize {
+        return Err(ValueError::TooLong { len: b.len() });
     }
-    crate::wire::utf8::check(bytes, strict).map_err(ValueError::from)
+    let s = core::str::from_utf8(b).map_err(|e| ValueError::IllFormedUtf8 {
+        at: e.valid_up_to(),
+    })?;
+    if b.is_empty() || (shared && b.starts_with(b"$share/")) {
+        check_filter(s, shared)?;
+    } else if let Some(first) = crate::wire::utf8::find_null_or_wildcard(b) {
+        check_filter_levels(s, 0, first)?;
+    }
+    if strict {
+        crate::wire::utf8::check_strict(s).map_err(ValueError::from)?;
+    }
+    Ok(s)
 }
 
 /// Checks a topic name: non-empty ([MQTT-4.7.3-1]), no wildcards ([MQTT-3.3.2-2],
@@ -61,16 +76,18 @@ pub(crate) fn check_filter(s: &str, shared: bool) -> Result<(), ValueError> {
             if filter.is_empty() {
                 return Err(ValueError::MissingSharedFilter);
             }
-            return check_filter_levels(filter, 7 + name.len() + 1);
+            return check_filter_levels(filter, 7 + name.len() + 1, 0);
         }
     }
-    check_filter_levels(s, 0)
+    check_filter_levels(s, 0, 0)
 }
 
-fn check_filter_levels(s: &str, base: usize) -> Result<(), ValueError> {
+/// The level rules from byte `from` of `s` on (the bytes before it hold no wildcard and no
+/// U+0000); `base` is where `s` starts in the whole filter, for error offsets.
+fn check_filter_levels(s: &str, base: usize, from: usize) -> Result<(), ValueError> {
     let bytes = s.as_bytes();
     let n = bytes.len();
-    let mut from = 0;
+    let mut from = from;
     // Only the wildcards and U+0000 need a look at their neighbours: jump from one to the
     // next, eight bytes at a time.
     while let Some(i) = bytes
@@ -218,10 +235,9 @@ impl<'a> TopicFilter<'a> {
     /// Checks raw bytes (as read off the wire) against the topic filter rules, shared
     /// subscriptions included, and borrows them. `strict` also refuses control characters
     /// and non-characters.
+    #[inline]
     pub fn from_bytes(b: &'a [u8], strict: bool) -> Result<Self, ValueError> {
-        let s = check_bytes(b, strict)?;
-        check_filter(s, true)?;
-        Ok(TopicFilter(Cow::Borrowed(s)))
+        filter_from_bytes(b, strict, true).map(TopicFilter::from_checked)
     }
 
     #[inline]
@@ -345,6 +361,52 @@ str_like!(TopicFilter);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `filter_from_bytes` skips the level rules when its word-at-a-time pass finds no
+    /// wildcard and no U+0000, and starts them at the first one it finds: it must give the
+    /// same answer as the full rules (`check_filter`) on every filter, at every length
+    /// around the word size and with every special byte in every place.
+    #[test]
+    fn mqtt_4_7_1_filter_fast_path_agrees_with_the_full_rules() {
+        let alphabet = [b'a', b'/', b'+', b'#', 0];
+        let mut cases: alloc::vec::Vec<alloc::vec::Vec<u8>> = alloc::vec::Vec::new();
+        for len in 0..=6u32 {
+            for mut k in 0..alphabet.len().pow(len) {
+                let mut v = alloc::vec::Vec::new();
+                for _ in 0..len {
+                    v.push(alphabet[k % alphabet.len()]);
+                    k /= alphabet.len();
+                }
+                cases.push(v);
+            }
+        }
+        // Longer ones: a clean run of 0 to 20 bytes, then every tail of up to 3 bytes, so
+        // specials land in the whole words, the overlapping last word and the short tail.
+        for run in 0..=20 {
+            for mut k in 0..alphabet.len().pow(3) {
+                let mut v = alloc::vec![b'x'; run];
+                for _ in 0..3 {
+                    v.push(alphabet[k % alphabet.len()]);
+                    k /= alphabet.len();
+                }
+                cases.push(v);
+            }
+        }
+        let shared: alloc::vec::Vec<_> = cases
+            .iter()
+            .map(|c| [b"$share/".as_slice(), c].concat())
+            .collect();
+        for case in cases.iter().chain(&shared) {
+            let s = core::str::from_utf8(case).unwrap_or_default();
+            for share_rules in [false, true] {
+                assert_eq!(
+                    filter_from_bytes(case, false, share_rules),
+                    check_filter(s, share_rules).map(|()| s),
+                    "{case:?} shared={share_rules}"
+                );
+            }
+        }
+    }
 
     fn name(s: &str) -> TopicName<'_> {
         TopicName::new(s).unwrap()

@@ -263,7 +263,7 @@ impl<'a> Str<'a> {
     /// Checks raw bytes (as read off the wire) against the string rules and borrows them:
     /// well-formed UTF-8, no U+0000, at most 65,535 bytes. `strict` also refuses control
     /// characters and non-characters.
-    #[inline]
+    #[inline(always)]
     pub fn from_bytes(b: &'a [u8], strict: bool) -> Result<Self, ValueError> {
         check_len(b.len())?;
         utf8::check(b, strict)

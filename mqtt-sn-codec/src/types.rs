@@ -242,12 +242,19 @@ impl ShortTopic {
             len: b.len(),
             expected: 2,
         })?;
-        for (at, &c) in pair.iter().enumerate() {
-            match c {
-                0 => return Err(ValueError::NullCharacter { at }),
-                b'+' | b'#' => return Err(ValueError::WildcardInTopicName { at, ch: c as char }),
-                _ => {}
-            }
+        let refused = |c: u8| matches!(c, 0 | b'+' | b'#');
+        let [first, second] = pair;
+        // Both octets at once; which one and why only on the error path.
+        if refused(first) | refused(second) {
+            let (at, c) = if refused(first) {
+                (0, first)
+            } else {
+                (1, second)
+            };
+            return Err(match c {
+                0 => ValueError::NullCharacter { at },
+                c => ValueError::WildcardInTopicName { at, ch: c as char },
+            });
         }
         // Two ASCII characters (the usual case) are well-formed without asking.
         if !pair.is_ascii() {

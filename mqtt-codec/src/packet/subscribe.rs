@@ -6,7 +6,7 @@ use crate::error::{DecodeError, EncodeError, ValueError};
 use crate::packet::properties::{read_v5, v5_block_len, SubscribeProperties};
 use crate::packet::{read_packet_id, Decoder, PacketType};
 use crate::seq::{Sealed, Seq, SeqItem};
-use crate::topic::{check_bytes, check_filter, TopicFilter};
+use crate::topic::{check_filter, filter_from_bytes, TopicFilter};
 use crate::types::{PacketId, Protocol, QoS};
 use crate::wire::reader::Reader;
 use crate::wire::writer::{bin_len, put_bin};
@@ -173,9 +173,7 @@ pub(crate) fn read_filter<'a>(
         offset: at as u32,
         error,
     };
-    let s = check_bytes(b, strict).map_err(invalid)?;
-    check_filter(s, protocol.is_v5()).map_err(invalid)?;
-    Ok(s)
+    filter_from_bytes(b, strict, protocol.is_v5()).map_err(invalid)
 }
 
 /// Checks a filter for encoding at `protocol`. Every `TopicFilter` already satisfies the

@@ -21,10 +21,7 @@ pub(crate) fn check(bytes: &[u8], strict: bool) -> Result<&str, Utf8Problem> {
     let s = core::str::from_utf8(bytes).map_err(|e| Utf8Problem::IllFormed {
         at: e.valid_up_to(),
     })?;
-    // A branch-free fold the compiler vectorizes (cheaper than a memchr call on the short
-    // strings MQTT carries); the position only on the error path.
-    if bytes.iter().fold(false, |z, &b| z | (b == 0)) {
-        let at = bytes.iter().position(|&b| b == 0).unwrap_or(0);
+    if let Some(at) = find_null(bytes) {
         return Err(Utf8Problem::Null { at });
     }
     if strict {
@@ -43,32 +40,65 @@ pub(crate) fn check_strict(s: &str) -> Result<(), Utf8Problem> {
     Ok(())
 }
 
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Non-zero exactly when some byte of `v` is zero.
+#[inline(always)]
+const fn has_zero(v: u64) -> u64 {
+    v.wrapping_sub(LO) & !v & HI
+}
+
+/// The first index of `b` where `hit` holds, eight bytes at a time: `word` says whether a
+/// little-endian word of eight bytes holds a hit. The last word overlaps the one before it
+/// instead of leaving a tail to go through byte by byte (the bytes they share are known to
+/// be clean); only a string shorter than eight bytes is looked at byte by byte.
+#[inline(always)]
+fn find_by_words(b: &[u8], word: impl Fn(u64) -> bool, hit: impl Fn(u8) -> bool) -> Option<usize> {
+    let load = |at: usize| {
+        b.get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map_or(0, u64::from_le_bytes)
+    };
+    let scan_from = |at: usize| {
+        b.get(at..)
+            .and_then(|rest| rest.iter().position(|&x| hit(x)))
+            .map(|k| at + k)
+    };
+    let n = b.len();
+    if n < 8 {
+        return scan_from(0);
+    }
+    let mut at = 0;
+    while at + 8 <= n {
+        if word(load(at)) {
+            return scan_from(at);
+        }
+        at += 8;
+    }
+    if at < n && word(load(n - 8)) {
+        return scan_from(at);
+    }
+    None
+}
+
+/// The index of the first U+0000 in `b`.
+#[inline]
+pub(crate) fn find_null(b: &[u8]) -> Option<usize> {
+    find_by_words(b, |w| has_zero(w) != 0, |x| x == 0)
+}
+
 /// The index of the first byte of `b` that is U+0000, `+` or `#`: what a topic name may not
-/// hold. Eight bytes at a time.
+/// hold.
 #[inline]
 pub(crate) fn find_null_or_wildcard(b: &[u8]) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
     const PLUS: u64 = LO * b'+' as u64;
     const HASH: u64 = LO * b'#' as u64;
-    // Non-zero exactly when some byte of `v` is zero.
-    #[inline(always)]
-    fn has_zero(v: u64) -> u64 {
-        v.wrapping_sub(LO) & !v & HI
-    }
-    let hit = |y: &u8| matches!(*y, 0 | b'+' | b'#');
-    let mut chunks = b.chunks_exact(8);
-    let mut base = 0;
-    for c in &mut chunks {
-        if let Ok(arr) = <[u8; 8]>::try_from(c) {
-            let x = u64::from_le_bytes(arr);
-            if has_zero(x) | has_zero(x ^ PLUS) | has_zero(x ^ HASH) != 0 {
-                return c.iter().position(hit).map(|i| base + i);
-            }
-        }
-        base += 8;
-    }
-    chunks.remainder().iter().position(hit).map(|i| base + i)
+    find_by_words(
+        b,
+        |x| has_zero(x) | has_zero(x ^ PLUS) | has_zero(x ^ HASH) != 0,
+        |y| matches!(y, 0 | b'+' | b'#'),
+    )
 }
 
 /// Control characters and Unicode non-characters (MQTT 5.0 §1.5.4: "SHOULD NOT" include;
@@ -111,6 +141,25 @@ mod tests {
     #[test]
     fn mqtt_1_5_4_3_bom_is_kept() {
         assert_eq!(check(b"\xef\xbb\xbfx", false), Ok("\u{feff}x"));
+    }
+
+    #[test]
+    fn finds_null_at_every_position_and_only_null() {
+        for len in 0..40 {
+            let clean = alloc::vec![b'a'; len];
+            assert_eq!(find_null(&clean), None, "{len}");
+            // Bytes one bit away from zero, and every other non-zero byte, are not U+0000.
+            let others: alloc::vec::Vec<u8> = (1..=255u8).cycle().take(len).collect();
+            assert_eq!(find_null(&others), None, "{len}");
+            for at in 0..len {
+                let mut v = others.clone();
+                v[at] = 0;
+                if at + 1 < len {
+                    v[len - 1] = 0;
+                }
+                assert_eq!(find_null(&v), Some(at), "{len} {at}");
+            }
+        }
     }
 
     #[test]

@@ -71,7 +71,7 @@ impl<'a> Connect<'a> {
 }
 
 /// A ClientId (§5.3.1): a string of 1 to the decoder's limit (23 by default) characters.
-#[inline]
+#[inline(always)]
 pub(crate) fn client_id<'a>(
     msg: MsgType,
     b: &'a [u8],

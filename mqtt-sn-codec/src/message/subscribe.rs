@@ -32,7 +32,7 @@ pub struct Unsubscribe<'a> {
 
 /// Reads Flags and MsgId, then the topic by its TopicIdType: TopicName (the rest of the
 /// message) for `0b00`, else the two-octet Topic Id field and nothing after it.
-#[inline]
+#[inline(always)]
 fn decode_common<'a>(
     r: &mut Reader<'a>,
     d: &Decoder,
