@@ -92,11 +92,13 @@ pub(crate) fn find_null(b: &[u8]) -> Option<usize> {
 /// hold.
 #[inline]
 pub(crate) fn find_null_or_wildcard(b: &[u8]) -> Option<usize> {
+    // `#` (0x23) and `+` (0x2B) differ only in bit 3, and no other byte becomes 0x2B when
+    // that bit is set: one comparison finds both.
+    const BIT3: u64 = LO * 0x08;
     const PLUS: u64 = LO * b'+' as u64;
-    const HASH: u64 = LO * b'#' as u64;
     find_by_words(
         b,
-        |x| has_zero(x) | has_zero(x ^ PLUS) | has_zero(x ^ HASH) != 0,
+        |x| has_zero(x) | has_zero((x | BIT3) ^ PLUS) != 0,
         |y| matches!(y, 0 | b'+' | b'#'),
     )
 }
@@ -176,6 +178,16 @@ mod tests {
                     }
                     assert_eq!(find_null_or_wildcard(&v), Some(at), "{len} {at} {bad}");
                 }
+            }
+        }
+        // No other byte value is a match, wherever it sits in a word or in the tail.
+        for len in [1, 7, 8, 9, 16, 17] {
+            for other in (1..=255u8).filter(|c| !matches!(c, b'+' | b'#')) {
+                assert_eq!(
+                    find_null_or_wildcard(&alloc::vec![other; len]),
+                    None,
+                    "{other:#x}"
+                );
             }
         }
         // Bytes that differ from the targets by one bit are not matches.
