@@ -28,6 +28,16 @@ pub(crate) fn msg_id(msg: MsgType, id: u16) -> Result<MsgId, DecodeError> {
     MsgId::new(id).ok_or(DecodeError::ZeroMsgId { msg })
 }
 
+/// Why a datagram's Length field is unusable, for [`Decoder::decode`]: the datagram ends
+/// inside it, or it is zero, or it does not cover the header.
+#[cold]
+fn length_error(dg: &[u8]) -> DecodeError {
+    match read_length(dg) {
+        Err(e) => e,
+        Ok(_) => DecodeError::TooShort { len: dg.len() },
+    }
+}
+
 /// One MQTT-SN 1.2 message (§5.4), borrowing from the datagram it was decoded from.
 ///
 /// Messages with one field carry it directly: a MsgId, a [`ReturnCode`], a will message,
@@ -191,7 +201,17 @@ impl Decoder {
 
     #[inline]
     fn decode_one<'a>(&self, dg: &'a [u8], outer: bool) -> Result<Message<'a>, DecodeError> {
-        let (declared, octets) = read_length(dg)?.ok_or(DecodeError::TooShort { len: dg.len() })?;
+        // The usual case in one step; anything else (a zero Length, a Length that does not
+        // cover the header, a datagram that ends inside the field) gets its exact error
+        // from `read_length`, off the fast path.
+        let (declared, octets) = match *dg {
+            [1, hi, lo, ..] => (usize::from(u16::from_be_bytes([hi, lo])), 3),
+            [n, ..] => (usize::from(n), 1),
+            [] => (0, 1),
+        };
+        if declared <= octets {
+            return Err(length_error(dg));
+        }
         if declared > self.max_message_size {
             return Err(DecodeError::TooLarge {
                 len: declared,
