@@ -66,8 +66,10 @@ fn msg_id(u: &mut Unstructured<'_>) -> Result<MsgId> {
     Ok(MsgId::new(u.int_in_range(1..=u16::MAX)?).ok_or(arbitrary::Error::IncorrectFormat)?)
 }
 
+/// The QoS of a will, a subscription or a grant: 0, 1 or 2 (QoS −1 is PUBLISH's alone,
+/// §5.3.4; PUBLISH draws its own from `Delivery`).
 fn qos(u: &mut Unstructured<'_>) -> Result<QoS> {
-    Ok(*u.choose(&[QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce, QoS::MinusOne])?)
+    Ok(*u.choose(&[QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce])?)
 }
 
 fn bytes(u: &mut Unstructured<'_>) -> Result<Payload<'static>> {

@@ -240,6 +240,22 @@ impl<'a> TopicFilter<'a> {
         filter_from_bytes(b, strict, true).map(TopicFilter::from_checked)
     }
 
+    /// Checks the topic filter rules of a protocol without shared subscriptions (MQTT
+    /// 3.1.1, MQTT-SN): a filter starting `$share/` is an ordinary one there. The
+    /// shared-subscription view ([`shared`](Self::shared), and the matching that uses it)
+    /// is MQTT 5.0's reading of the filter.
+    pub fn new_unshared(s: impl Into<Cow<'a, str>>) -> Result<Self, ValueError> {
+        let s = s.into();
+        check_filter(&s, false)?;
+        Ok(TopicFilter(s))
+    }
+
+    /// [`from_bytes`](Self::from_bytes) with the rules of [`new_unshared`](Self::new_unshared).
+    #[inline]
+    pub fn from_bytes_unshared(b: &'a [u8], strict: bool) -> Result<Self, ValueError> {
+        filter_from_bytes(b, strict, false).map(TopicFilter::from_checked)
+    }
+
     #[inline]
     pub(crate) fn from_checked(s: &'a str) -> Self {
         TopicFilter(Cow::Borrowed(s))

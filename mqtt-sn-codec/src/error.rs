@@ -106,6 +106,17 @@ pub enum DecodeError {
     /// message, not another encapsulation).
     #[error("encapsulated message inside an encapsulated message")]
     NestedEncapsulation,
+    /// An Encapsulated message whose Length field has the three-octet form: §5.5 gives the
+    /// encapsulation header a one-octet Length.
+    #[error("encapsulation header with a three-octet length field")]
+    LongEncapsulationLength,
+    /// QoS `0b11` (−1) in a message other than PUBLISH (§5.3.4: QoS −1 exists only for
+    /// PUBLISH): SUBSCRIBE, SUBACK, WILLTOPIC or WILLTOPICUPD.
+    #[error("{msg} with QoS -1, which only PUBLISH may carry")]
+    MinusOneOutsidePublish {
+        /// The message.
+        msg: MsgType,
+    },
 }
 
 /// Why a message cannot be encoded. Nothing is written when encoding fails.
@@ -150,4 +161,24 @@ pub enum EncodeError {
     /// An Encapsulated message inside an Encapsulated message.
     #[error("encapsulated message inside an encapsulated message")]
     NestedEncapsulation,
+    /// An Encapsulated message whose header would not fit the one-octet Length of §5.5:
+    /// a Wireless Node Id longer than 252 octets.
+    #[error("wireless node id of {len} octets; at most 252 fit the encapsulation header")]
+    NodeIdTooLong {
+        /// Octets in the Wireless Node Id.
+        len: usize,
+    },
+    /// QoS −1 in a message other than PUBLISH (§5.3.4).
+    #[error("{msg} with QoS -1, which only PUBLISH may carry")]
+    MinusOneOutsidePublish {
+        /// The message.
+        msg: MsgType,
+    },
+    /// An empty topic name in REGISTER, WILLTOPIC or WILLTOPICUPD, which carry one (only
+    /// the two-octet form of WILLTOPIC and WILLTOPICUPD has none: `None`).
+    #[error("{msg} with an empty topic name")]
+    EmptyTopicName {
+        /// The message.
+        msg: MsgType,
+    },
 }

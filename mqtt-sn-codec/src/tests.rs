@@ -1047,3 +1047,183 @@ fn stream_frames_an_encapsulated_message_by_both_lengths() {
     };
     assert_eq!(*e.message, Message::PubRec(id(1)));
 }
+
+// --- rules from the review of 2026-11-30 --------------------------------------------------
+
+#[test]
+fn s5_5_encapsulation_length_is_one_octet() {
+    // The same encapsulation of a PINGRESP, its header Length in the one-octet form (4)
+    // and in the three-octet form (0x01 0x00 0x06), which §5.5 does not give it.
+    assert!(decode(&hex("04 fe 00 07  02 17")).is_ok());
+    refused(
+        "01 00 06 fe 00 07  02 17",
+        DecodeError::LongEncapsulationLength,
+    );
+    let long = hex("01 00 06 fe 00 07  02 17");
+    assert_eq!(
+        Decoder::new().decode_stream(&long),
+        Err(DecodeError::LongEncapsulationLength)
+    );
+
+    // 252 octets of Wireless Node Id fill the one-octet Length (255); one more cannot be
+    // written at all, rather than in a form the receiver must refuse.
+    let wrap = |len: usize| {
+        Message::Encapsulated(Encapsulated {
+            ctrl: Ctrl(0),
+            node_id: Payload::from(vec![7u8; len]),
+            message: Box::new(Message::PingResp),
+        })
+    };
+    let mut out = Vec::new();
+    assert_eq!(wrap(252).encode(&mut out), Ok(257));
+    assert_eq!(out[0], 255);
+    assert_eq!(decode(&out), Ok(wrap(252)));
+    let mut out = Vec::new();
+    assert_eq!(
+        wrap(253).encode(&mut out),
+        Err(EncodeError::NodeIdTooLong { len: 253 })
+    );
+    assert!(out.is_empty(), "nothing written");
+}
+
+#[test]
+fn s5_3_4_qos_minus_one_only_in_publish() {
+    // Flags 0x60 is QoS 0b11 (−1): PUBLISH may carry it, no other message may.
+    assert!(decode(&hex("07 0c 62 61 62 00 00")).is_ok(), "PUBLISH");
+    let cases = [
+        ("07 12 60 00 01 61 62", MsgType::Subscribe),
+        ("08 13 60 00 00 00 01 00", MsgType::SubAck),
+        ("05 07 60 61 62", MsgType::WillTopic),
+        ("05 1a 60 61 62", MsgType::WillTopicUpd),
+    ];
+    for (h, msg) in cases {
+        refused(h, DecodeError::MinusOneOutsidePublish { msg });
+        // The same message at QoS 2 (0x40) is fine.
+        let ok = hex(h)
+            .into_iter()
+            .enumerate()
+            .map(|(i, b)| if i == 2 { 0x40 } else { b })
+            .collect::<Vec<_>>();
+        assert!(decode(&ok).is_ok(), "{msg} at QoS 2");
+    }
+
+    let minus_one = [
+        (
+            Message::Subscribe(Subscribe {
+                dup: false,
+                qos: QoS::MinusOne,
+                msg_id: id(1),
+                topic: TopicRef::Name(filter("ab")),
+            }),
+            MsgType::Subscribe,
+        ),
+        (
+            Message::SubAck(SubAck {
+                qos: QoS::MinusOne,
+                topic_id: TopicId(0),
+                msg_id: id(1),
+                code: ReturnCode::Accepted,
+            }),
+            MsgType::SubAck,
+        ),
+        (
+            Message::WillTopic(Some(WillTopic {
+                qos: QoS::MinusOne,
+                retain: false,
+                topic: name("ab"),
+            })),
+            MsgType::WillTopic,
+        ),
+        (
+            Message::WillTopicUpd(Some(WillTopic {
+                qos: QoS::MinusOne,
+                retain: false,
+                topic: name("ab"),
+            })),
+            MsgType::WillTopicUpd,
+        ),
+    ];
+    for (m, msg) in minus_one {
+        let mut out = Vec::new();
+        assert_eq!(
+            m.encode(&mut out),
+            Err(EncodeError::MinusOneOutsidePublish { msg })
+        );
+        assert!(out.is_empty(), "nothing written for {msg}");
+    }
+}
+
+#[test]
+fn s5_4_10_s5_4_7_s5_4_22_encode_refuses_an_empty_topic_name() {
+    let cases = [
+        (
+            Message::Register(Register {
+                topic_id: TopicId(0),
+                msg_id: id(1),
+                topic: TopicName::empty(),
+            }),
+            MsgType::Register,
+        ),
+        (
+            Message::WillTopic(Some(WillTopic {
+                qos: QoS::AtMostOnce,
+                retain: false,
+                topic: TopicName::empty(),
+            })),
+            MsgType::WillTopic,
+        ),
+        (
+            Message::WillTopicUpd(Some(WillTopic {
+                qos: QoS::AtMostOnce,
+                retain: false,
+                topic: TopicName::empty(),
+            })),
+            MsgType::WillTopicUpd,
+        ),
+    ];
+    for (m, msg) in cases {
+        let mut out = Vec::new();
+        assert_eq!(m.encode(&mut out), Err(EncodeError::EmptyTopicName { msg }));
+        assert!(out.is_empty());
+    }
+    // The empty forms that delete the will are `None`, and still encode.
+    assert_eq!(Message::WillTopic(None).encode(&mut Vec::new()), Ok(2));
+}
+
+#[test]
+fn s5_4_15_share_prefix_is_an_ordinary_filter() {
+    // MQTT-SN has no shared subscriptions: `$share/x` (no filter after a share name, an
+    // error in MQTT 5.0) and `$share//a` are plain filters in SUBSCRIBE and UNSUBSCRIBE.
+    for topic in ["$share/x", "$share//a", "$share/+/#"] {
+        let f = TopicFilter::new_unshared(topic).unwrap();
+        for m in [
+            Message::Subscribe(Subscribe {
+                dup: false,
+                qos: QoS::AtLeastOnce,
+                msg_id: id(9),
+                topic: TopicRef::Name(f.clone()),
+            }),
+            Message::Unsubscribe(Unsubscribe {
+                msg_id: id(9),
+                topic: TopicRef::Name(f.clone()),
+            }),
+        ] {
+            let mut out = Vec::new();
+            m.encode(&mut out).unwrap();
+            assert_eq!(decode(&out), Ok(m), "{topic}");
+        }
+    }
+    assert!(
+        TopicFilter::new("$share/x").is_err(),
+        "the MQTT 5.0 reading"
+    );
+    // The level rules still apply.
+    refused(
+        "0f 12 20 00 09 24 73 68 61 72 65 2f 23 2f 61",
+        DecodeError::Invalid {
+            msg: MsgType::Subscribe,
+            field: "topic filter",
+            error: ValueError::MultiLevelNotLast { at: 7 },
+        },
+    );
+}

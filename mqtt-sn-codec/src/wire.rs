@@ -124,7 +124,8 @@ impl<'a> Reader<'a> {
     #[inline]
     pub(crate) fn topic_filter(&mut self, strict: bool) -> Result<TopicFilter<'a>, DecodeError> {
         let msg = self.msg;
-        TopicFilter::from_bytes(self.rest(), strict)
+        // MQTT-SN has no shared subscriptions: `$share/…` is an ordinary filter.
+        TopicFilter::from_bytes_unshared(self.rest(), strict)
             .map_err(|error| invalid(msg, "topic filter", error))
     }
 

@@ -297,13 +297,13 @@ pub fn unsubscribe() -> impl Strategy<Value = Unsubscribe<'static>> {
     (msg_id(), subscribe_topic()).prop_map(|(msg_id, topic)| Unsubscribe { msg_id, topic })
 }
 
-/// A Wireless Node Id: usually 1 to 8 octets, sometimes none, rarely long enough to need
-/// the 3-octet Length form of the encapsulation header.
+/// A Wireless Node Id: usually 1 to 8 octets, sometimes none, rarely as long as the
+/// one-octet Length of the encapsulation header allows (252 octets, §5.5).
 pub fn node_id() -> impl Strategy<Value = Payload<'static>> + Clone {
     prop_oneof![
         1 => Just(Vec::new()),
         8 => vec(any::<u8>(), 1..=8),
-        1 => vec(any::<u8>(), 250..=300),
+        1 => vec(any::<u8>(), 240..=252),
     ]
     .prop_map(Payload::from)
 }

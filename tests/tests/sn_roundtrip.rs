@@ -10,7 +10,8 @@
 //! - several messages back to back, fed to `decode_stream` in arbitrary pieces into a
 //!   growing buffer, come out as the same messages;
 //! - the same message written by hand in the 3-octet Length form (accepted for any length,
-//!   §5.2.1) decodes to the same message.
+//!   §5.2.1) decodes to the same message; an encapsulation header in that form is refused
+//!   (§5.5 gives it a one-octet Length).
 //!
 //! Case counts: 256 per property by default; `PROPTEST_CASES` overrides it.
 #![allow(
@@ -24,8 +25,8 @@
 use mqtt_integration_tests::sn_strategies::encode_vec;
 use mqtt_integration_tests::sn_strategies::{header_len, message, message_of, messages, msg_types};
 use mqtt_sn_codec::{
-    decode, Decoded, Decoder, Delivery, EncodeError, Message, MsgType, Publish, TopicId, TopicRef,
-    MAX_MESSAGE_LEN,
+    decode, DecodeError, Decoded, Decoder, Delivery, EncodeError, Message, MsgType, Publish,
+    TopicId, TopicRef, MAX_MESSAGE_LEN,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -203,24 +204,35 @@ fn to_long_form(b: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The encoding of `m` with the 3-octet Length form by hand, in every combination: for an
-/// Encapsulated message the encapsulation header, the message it carries, or both.
+/// The encoding of `m` with the 3-octet Length form by hand: for an Encapsulated message,
+/// the message it carries (the encapsulation header itself has a one-octet Length, §5.5;
+/// see [`long_encapsulation_headers`]).
 fn long_forms(m: &Message<'_>) -> Vec<Vec<u8>> {
     let out = encode_vec(m);
     match m {
         Message::Encapsulated(_) => {
             let (declared, _) = length_field(&out);
             let (head, inner) = out.split_at(declared);
-            let long_head = to_long_form(head);
-            let long_inner = to_long_form(inner);
-            vec![
-                [long_head.as_slice(), inner].concat(),
-                [head, long_inner.as_slice()].concat(),
-                [long_head, long_inner].concat(),
-            ]
+            vec![[head, to_long_form(inner).as_slice()].concat()]
         }
         _ => vec![to_long_form(&out)],
     }
+}
+
+/// For an Encapsulated message: its encoding with the encapsulation header rewritten in
+/// the 3-octet Length form, alone and with the carried message in that form too.
+fn long_encapsulation_headers(m: &Message<'_>) -> Vec<Vec<u8>> {
+    let out = encode_vec(m);
+    let Message::Encapsulated(_) = m else {
+        return Vec::new();
+    };
+    let (declared, _) = length_field(&out);
+    let (head, inner) = out.split_at(declared);
+    let long_head = to_long_form(head);
+    vec![
+        [long_head.as_slice(), inner].concat(),
+        [long_head, to_long_form(inner)].concat(),
+    ]
 }
 
 /// Splits `stream` at `points` and feeds the pieces into a growing buffer, decoding and
@@ -287,8 +299,9 @@ proptest! {
         }
     }
 
-    /// The 3-octet Length form is accepted for any length: written by hand, the same
-    /// message comes back, from a datagram and from a stream.
+    /// The 3-octet Length form is accepted for any length (but the encapsulation
+    /// header's): written by hand, the same message comes back, from a datagram and from
+    /// a stream.
     #[test]
     fn three_octet_length_form_decodes_to_the_same_message(m in message()) {
         for b in long_forms(&m) {
@@ -307,6 +320,19 @@ proptest! {
                     "decode_stream of {m:?} in the 3-octet form gave {other:?}"
                 ))),
             }
+        }
+    }
+
+    /// §5.5: the encapsulation header's Length is one octet; the 3-octet form of it is
+    /// refused, from a datagram and from a stream, whatever it carries.
+    #[test]
+    fn s5_5_encapsulation_header_in_the_3_octet_form_is_refused(m in message()) {
+        for b in long_encapsulation_headers(&m) {
+            prop_assert_eq!(decode(&b), Err(DecodeError::LongEncapsulationLength));
+            prop_assert_eq!(
+                Decoder::new().decode_stream(&b),
+                Err(DecodeError::LongEncapsulationLength)
+            );
         }
     }
 
@@ -376,7 +402,8 @@ fn length_boundaries() {
 }
 
 /// The smallest messages in the 3-octet form: a 2-octet PINGREQ written as
-/// `01 00 04 16`, and the same inside an Encapsulated message.
+/// `01 00 04 16`, and the same inside an Encapsulated message (whose own header keeps the
+/// one-octet Length, §5.5).
 #[test]
 fn three_octet_form_of_the_smallest_messages() {
     assert_eq!(
@@ -388,7 +415,7 @@ fn three_octet_form_of_the_smallest_messages() {
         Ok(Decoded::Complete(Message::PingResp, 4))
     );
     let Message::Encapsulated(e) =
-        decode(&[0x01, 0x00, 0x06, 0xfe, 0x02, 0x07, 0x01, 0x00, 0x04, 0x16]).unwrap()
+        decode(&[0x04, 0xfe, 0x02, 0x07, 0x01, 0x00, 0x04, 0x16]).unwrap()
     else {
         panic!("not an Encapsulated message")
     };

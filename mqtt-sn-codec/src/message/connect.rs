@@ -5,7 +5,7 @@ use bytes::BufMut;
 use mqtt_codec::{Str, TopicName};
 
 use crate::error::{DecodeError, EncodeError};
-use crate::message::Decoder;
+use crate::message::{check_qos_outside_publish, check_topic_name, qos_outside_publish, Decoder};
 use crate::types::{Flags, MsgType, QoS};
 use crate::wire::{invalid, Reader};
 
@@ -122,12 +122,19 @@ impl<'a> WillTopic<'a> {
             return Ok(None);
         }
         let flags = Flags(r.u8()?);
+        let qos = qos_outside_publish(r.msg(), flags)?;
         let topic = r.topic_name(d.strict_utf8)?;
         Ok(Some(WillTopic {
-            qos: flags.qos(),
+            qos,
             retain: flags.has(Flags::RETAIN),
             topic,
         }))
+    }
+
+    /// A will topic is never empty and its QoS is 0, 1 or 2.
+    pub(crate) fn check(&self, msg: MsgType) -> Result<(), EncodeError> {
+        check_qos_outside_publish(msg, self.qos)?;
+        check_topic_name(msg, &self.topic)
     }
 
     pub(crate) fn body_len(this: &Option<Self>) -> usize {

@@ -4,10 +4,10 @@ use alloc::boxed::Box;
 use core::num::NonZeroUsize;
 
 use bytes::BufMut;
-use mqtt_codec::{Payload, Str};
+use mqtt_codec::{Payload, Str, TopicName};
 
 use crate::error::{DecodeError, EncodeError};
-use crate::types::{Ctrl, MsgId, MsgType, ReturnCode};
+use crate::types::{Ctrl, Flags, MsgId, MsgType, QoS, ReturnCode};
 use crate::wire::{header_len, put_header, read_length, Reader, MAX_MESSAGE_LEN};
 
 pub(crate) mod connect;
@@ -26,6 +26,35 @@ pub use subscribe::{SubAck, Subscribe, Unsubscribe};
 #[inline]
 pub(crate) fn msg_id(msg: MsgType, id: u16) -> Result<MsgId, DecodeError> {
     MsgId::new(id).ok_or(DecodeError::ZeroMsgId { msg })
+}
+
+/// The QoS of a message other than PUBLISH: `0b11` (QoS −1) exists only for PUBLISH
+/// (§5.3.4).
+#[inline]
+pub(crate) fn qos_outside_publish(msg: MsgType, flags: Flags) -> Result<QoS, DecodeError> {
+    match flags.qos() {
+        QoS::MinusOne => Err(DecodeError::MinusOneOutsidePublish { msg }),
+        q => Ok(q),
+    }
+}
+
+/// The encoder's side of [`qos_outside_publish`].
+#[inline]
+pub(crate) fn check_qos_outside_publish(msg: MsgType, qos: QoS) -> Result<(), EncodeError> {
+    match qos {
+        QoS::MinusOne => Err(EncodeError::MinusOneOutsidePublish { msg }),
+        _ => Ok(()),
+    }
+}
+
+/// A topic name the message carries (REGISTER, WILLTOPIC, WILLTOPICUPD) is never empty.
+#[inline]
+pub(crate) fn check_topic_name(msg: MsgType, topic: &TopicName<'_>) -> Result<(), EncodeError> {
+    if topic.as_str().is_empty() {
+        Err(EncodeError::EmptyTopicName { msg })
+    } else {
+        Ok(())
+    }
 }
 
 /// Why a datagram's Length field is unusable, for [`Decoder::decode`]: the datagram ends
@@ -239,13 +268,17 @@ impl Decoder {
         self.decode_body(msg, body)
     }
 
-    /// §5.5: the Length counts the encapsulation header only; the inner message follows.
+    /// §5.5: the Length, one octet, counts the encapsulation header only; the inner
+    /// message follows.
     fn decode_encapsulated<'a>(
         &self,
         dg: &'a [u8],
         declared: usize,
         octets: usize,
     ) -> Result<Message<'a>, DecodeError> {
+        if octets != 1 {
+            return Err(DecodeError::LongEncapsulationLength);
+        }
         let (head, inner) = dg
             .split_at_checked(declared)
             .ok_or(DecodeError::LengthMismatch {
@@ -449,8 +482,16 @@ impl<'a> Message<'a> {
             Message::Connect(c) => c.check(),
             Message::PingReq(Some(id)) => connect::check_client_id(MsgType::PingReq, id),
             Message::Subscribe(s) => s.check(),
+            Message::SubAck(s) => check_qos_outside_publish(MsgType::SubAck, s.qos),
             Message::Unsubscribe(u) => u.check(),
+            Message::Register(r) => check_topic_name(MsgType::Register, &r.topic),
+            Message::WillTopic(Some(w)) => w.check(MsgType::WillTopic),
+            Message::WillTopicUpd(Some(w)) => w.check(MsgType::WillTopicUpd),
             Message::Encapsulated(_) if !outer => Err(EncodeError::NestedEncapsulation),
+            // §5.5: the encapsulation header has a one-octet Length.
+            Message::Encapsulated(e) if own > 255 => Err(EncodeError::NodeIdTooLong {
+                len: e.node_id.len(),
+            }),
             Message::Encapsulated(e) => e.message.check(false),
             _ => Ok(()),
         }

@@ -4,7 +4,9 @@
 use bytes::BufMut;
 
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{msg_id, publish::topic_from_field, Decoder};
+use crate::message::{
+    check_qos_outside_publish, msg_id, publish::topic_from_field, qos_outside_publish, Decoder,
+};
 use crate::types::{Flags, MsgId, MsgType, QoS, ReturnCode, TopicId, TopicIdType, TopicRef};
 use crate::wire::Reader;
 
@@ -87,7 +89,7 @@ impl<'a> Subscribe<'a> {
         let (flags, msg_id, topic) = decode_common(r, d)?;
         Ok(Subscribe {
             dup: flags.has(Flags::DUP),
-            qos: flags.qos(),
+            qos: qos_outside_publish(MsgType::Subscribe, flags)?,
             msg_id,
             topic,
         })
@@ -98,6 +100,7 @@ impl<'a> Subscribe<'a> {
     }
 
     pub(crate) fn check(&self) -> Result<(), EncodeError> {
+        check_qos_outside_publish(MsgType::Subscribe, self.qos)?;
         check_topic(MsgType::Subscribe, &self.topic)
     }
 
@@ -168,7 +171,7 @@ impl SubAck {
         let code = ReturnCode::from(r.u8()?);
         r.end()?;
         Ok(SubAck {
-            qos: flags.qos(),
+            qos: qos_outside_publish(MsgType::SubAck, flags)?,
             topic_id,
             msg_id,
             code,
