@@ -129,9 +129,11 @@ pub fn publish_qos1(payload_len: usize) -> Packet<'static> {
 /// ([`CONTENT_TYPE`]) and three User Properties ([`USER_PROPERTIES`]).
 pub fn publish_v5_properties() -> Packet<'static> {
     let mut p = Publish::new(topic(), payload(16));
-    p.properties.set_content_type(Some(str(CONTENT_TYPE)));
+    p.properties.set_content_type(str(CONTENT_TYPE));
     for (k, v) in USER_PROPERTIES {
-        p.properties.add_user_property(str(k), str(v));
+        p.properties
+            .add_user_property(k, v)
+            .expect("the user properties are valid strings");
     }
     Packet::Publish(p)
 }

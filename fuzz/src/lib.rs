@@ -92,7 +92,7 @@ macro_rules! users {
     ($u:expr, $p:expr) => {
         for _ in 0..$u.int_in_range(0..=3)? {
             let (k, v) = (string($u)?, string($u)?);
-            $p.add_user_property(k, v);
+            $p.push_user_property(mqtt_codec::UserProperty { key: k, value: v });
         }
     };
 }
@@ -130,12 +130,24 @@ pub fn packet(u: &mut Unstructured<'_>, level: Protocol) -> Result<Packet<'stati
                 };
                 if v5 {
                     let p = &mut w.properties;
-                    p.set_will_delay_interval(opt(u, |u| u.arbitrary())?)
-                        .set_payload_format_indicator(opt(u, |u| Ok(*u.choose(&[PayloadFormat::Unspecified, PayloadFormat::Utf8])?))?)
-                        .set_message_expiry_interval(opt(u, |u| u.arbitrary())?)
-                        .set_content_type(opt(u, string)?)
-                        .set_response_topic(opt(u, topic_name)?)
-                        .set_correlation_data(opt(u, binary)?);
+                    if let Some(v) = opt(u, |u| u.arbitrary())? {
+                        p.set_will_delay_interval(v);
+                    }
+                    if let Some(v) = opt(u, |u| Ok(*u.choose(&[PayloadFormat::Unspecified, PayloadFormat::Utf8])?))? {
+                        p.set_payload_format_indicator(v);
+                    }
+                    if let Some(v) = opt(u, |u| u.arbitrary())? {
+                        p.set_message_expiry_interval(v);
+                    }
+                    if let Some(v) = opt(u, string)? {
+                        p.set_content_type(v);
+                    }
+                    if let Some(v) = opt(u, topic_name)? {
+                        p.set_response_topic(v);
+                    }
+                    if let Some(v) = opt(u, binary)? {
+                        p.set_correlation_data(v);
+                    }
                     users!(u, p);
                 }
                 c.will = Some(w);
@@ -147,14 +159,33 @@ pub fn packet(u: &mut Unstructured<'_>, level: Protocol) -> Result<Packet<'stati
             }
             if v5 {
                 let p = &mut c.properties;
-                p.set_session_expiry_interval(opt(u, |u| u.arbitrary())?)
-                    .set_receive_maximum(opt(u, nz16)?)
-                    .set_maximum_packet_size(opt(u, nz32)?)
-                    .set_topic_alias_maximum(opt(u, |u| u.arbitrary())?)
-                    .set_request_response_information(opt(u, |u| u.arbitrary())?)
-                    .set_request_problem_information(opt(u, |u| u.arbitrary())?)
-                    .set_authentication_method(opt(u, string)?)
-                    .set_authentication_data(opt(u, binary)?);
+                if let Some(v) = opt(u, |u| u.arbitrary())? {
+                    p.set_session_expiry_interval(v);
+                }
+                if let Some(v) = opt(u, nz16)? {
+                    p.set_receive_maximum(v);
+                }
+                if let Some(v) = opt(u, nz32)? {
+                    p.set_maximum_packet_size(v);
+                }
+                if let Some(v) = opt(u, |u| u.arbitrary())? {
+                    p.set_topic_alias_maximum(v);
+                }
+                if let Some(v) = opt(u, |u| u.arbitrary())? {
+                    p.set_request_response_information(v);
+                }
+                if let Some(v) = opt(u, |u| u.arbitrary())? {
+                    p.set_request_problem_information(v);
+                }
+                if let Some(v) = opt(u, string)? {
+                    p.set_authentication_method(v);
+                }
+                // Authentication Data only with a Method (MQTT 5.0 §3.1.2.11.10).
+                if let Some(v) = opt(u, binary)? {
+                    if p.contains(PropertyId::AuthenticationMethod) {
+                        p.set_authentication_data(v);
+                    }
+                }
                 users!(u, p);
             }
             Packet::Connect(c)
@@ -165,22 +196,54 @@ pub fn packet(u: &mut Unstructured<'_>, level: Protocol) -> Result<Packet<'stati
             let mut c = ConnAck::new(r, sp);
             if v5 {
                 let p = &mut c.properties;
-                p.set_session_expiry_interval(opt(u, |u| u.arbitrary())?)
-                    .set_receive_maximum(opt(u, nz16)?)
-                    .set_maximum_qos(opt(u, |u| Ok(*u.choose(&[MaximumQos::AtMostOnce, MaximumQos::AtLeastOnce])?))?)
-                    .set_retain_available(opt(u, |u| u.arbitrary())?)
-                    .set_maximum_packet_size(opt(u, nz32)?)
-                    .set_assigned_client_identifier(opt(u, string)?)
-                    .set_topic_alias_maximum(opt(u, |u| u.arbitrary())?)
-                    .set_reason_string(opt(u, string)?)
-                    .set_wildcard_subscription_available(opt(u, |u| u.arbitrary())?)
-                    .set_subscription_identifiers_available(opt(u, |u| u.arbitrary())?)
-                    .set_shared_subscription_available(opt(u, |u| u.arbitrary())?)
-                    .set_server_keep_alive(opt(u, |u| u.arbitrary())?)
-                    .set_response_information(opt(u, string)?)
-                    .set_server_reference(opt(u, string)?)
-                    .set_authentication_method(opt(u, string)?)
-                    .set_authentication_data(opt(u, binary)?);
+                if let Some(v) = opt(u, |u| u.arbitrary())? {
+                    p.set_session_expiry_interval(v);
+                }
+                if let Some(v) = opt(u, nz16)? {
+                    p.set_receive_maximum(v);
+                }
+                if let Some(v) = opt(u, |u| Ok(*u.choose(&[MaximumQos::AtMostOnce, MaximumQos::AtLeastOnce])?))? {
+                    p.set_maximum_qos(v);
+                }
+                if let Some(v) = opt(u, |u| u.arbitrary())? {
+                    p.set_retain_available(v);
+                }
+                if let Some(v) = opt(u, nz32)? {
+                    p.set_maximum_packet_size(v);
+                }
+                if let Some(v) = opt(u, string)? {
+                    p.set_assigned_client_identifier(v);
+                }
+                if let Some(v) = opt(u, |u| u.arbitrary())? {
+                    p.set_topic_alias_maximum(v);
+                }
+                if let Some(v) = opt(u, string)? {
+                    p.set_reason_string(v);
+                }
+                if let Some(v) = opt(u, |u| u.arbitrary())? {
+                    p.set_wildcard_subscription_available(v);
+                }
+                if let Some(v) = opt(u, |u| u.arbitrary())? {
+                    p.set_subscription_identifiers_available(v);
+                }
+                if let Some(v) = opt(u, |u| u.arbitrary())? {
+                    p.set_shared_subscription_available(v);
+                }
+                if let Some(v) = opt(u, |u| u.arbitrary())? {
+                    p.set_server_keep_alive(v);
+                }
+                if let Some(v) = opt(u, string)? {
+                    p.set_response_information(v);
+                }
+                if let Some(v) = opt(u, string)? {
+                    p.set_server_reference(v);
+                }
+                if let Some(v) = opt(u, string)? {
+                    p.set_authentication_method(v);
+                }
+                if let Some(v) = opt(u, binary)? {
+                    p.set_authentication_data(v);
+                }
                 users!(u, p);
             }
             Packet::ConnAck(c)
@@ -197,12 +260,24 @@ pub fn packet(u: &mut Unstructured<'_>, level: Protocol) -> Result<Packet<'stati
             };
             if v5 {
                 let pr = &mut p.properties;
-                pr.set_payload_format_indicator(opt(u, |u| Ok(*u.choose(&[PayloadFormat::Unspecified, PayloadFormat::Utf8])?))?)
-                    .set_message_expiry_interval(opt(u, |u| u.arbitrary())?)
-                    .set_topic_alias(opt(u, nz16)?)
-                    .set_response_topic(opt(u, topic_name)?)
-                    .set_correlation_data(opt(u, binary)?)
-                    .set_content_type(opt(u, string)?);
+                if let Some(v) = opt(u, |u| Ok(*u.choose(&[PayloadFormat::Unspecified, PayloadFormat::Utf8])?))? {
+                    pr.set_payload_format_indicator(v);
+                }
+                if let Some(v) = opt(u, |u| u.arbitrary())? {
+                    pr.set_message_expiry_interval(v);
+                }
+                if let Some(v) = opt(u, nz16)? {
+                    pr.set_topic_alias(v);
+                }
+                if let Some(v) = opt(u, topic_name)? {
+                    pr.set_response_topic(v);
+                }
+                if let Some(v) = opt(u, binary)? {
+                    pr.set_correlation_data(v);
+                }
+                if let Some(v) = opt(u, string)? {
+                    pr.set_content_type(v);
+                }
                 for _ in 0..u.int_in_range(0..=3)? {
                     pr.add_subscription_identifier(sub_id(u)?);
                 }
@@ -220,7 +295,9 @@ pub fn packet(u: &mut Unstructured<'_>, level: Protocol) -> Result<Packet<'stati
                     let mut a = $t::new(id);
                     if v5 {
                         a.reason = *u.choose($r::ALL)?;
-                        a.properties.set_reason_string(opt(u, string)?);
+                        if let Some(v) = opt(u, string)? {
+                            a.properties.set_reason_string(v);
+                        }
                         users!(u, a.properties);
                     }
                     Packet::$v(a)
@@ -248,7 +325,9 @@ pub fn packet(u: &mut Unstructured<'_>, level: Protocol) -> Result<Packet<'stati
             }
             let mut s = Subscribe::new(pid(u)?, subs);
             if v5 {
-                s.properties.set_subscription_identifier(opt(u, sub_id)?);
+                if let Some(v) = opt(u, sub_id)? {
+                    s.properties.set_subscription_identifier(v);
+                }
                 users!(u, s.properties);
             }
             Packet::Subscribe(s)
@@ -261,7 +340,9 @@ pub fn packet(u: &mut Unstructured<'_>, level: Protocol) -> Result<Packet<'stati
             }
             let mut s = SubAck::new(pid(u)?, codes);
             if v5 {
-                s.properties.set_reason_string(opt(u, string)?);
+                if let Some(v) = opt(u, string)? {
+                    s.properties.set_reason_string(v);
+                }
                 users!(u, s.properties);
             }
             Packet::SubAck(s)
@@ -287,7 +368,9 @@ pub fn packet(u: &mut Unstructured<'_>, level: Protocol) -> Result<Packet<'stati
             }
             let mut s = UnsubAck::new(pid(u)?, codes);
             if v5 {
-                s.properties.set_reason_string(opt(u, string)?);
+                if let Some(v) = opt(u, string)? {
+                    s.properties.set_reason_string(v);
+                }
                 users!(u, s.properties);
             }
             Packet::UnsubAck(s)
@@ -298,20 +381,30 @@ pub fn packet(u: &mut Unstructured<'_>, level: Protocol) -> Result<Packet<'stati
             let mut d = Disconnect::default();
             if v5 {
                 d.reason = *u.choose(DisconnectReason::ALL)?;
-                d.properties
-                    .set_session_expiry_interval(opt(u, |u| u.arbitrary())?)
-                    .set_reason_string(opt(u, string)?)
-                    .set_server_reference(opt(u, string)?);
+                if let Some(v) = opt(u, |u| u.arbitrary())? {
+                    d.properties.set_session_expiry_interval(v);
+                }
+                if let Some(v) = opt(u, string)? {
+                    d.properties.set_reason_string(v);
+                }
+                if let Some(v) = opt(u, string)? {
+                    d.properties.set_server_reference(v);
+                }
                 users!(u, d.properties);
             }
             Packet::Disconnect(d)
         }
         _ => {
             let mut a = Auth { reason: *u.choose(AuthReason::ALL)?, ..Auth::default() };
-            a.properties
-                .set_authentication_method(opt(u, string)?)
-                .set_authentication_data(opt(u, binary)?)
-                .set_reason_string(opt(u, string)?);
+            if let Some(v) = opt(u, string)? {
+                a.properties.set_authentication_method(v);
+            }
+            if let Some(v) = opt(u, binary)? {
+                a.properties.set_authentication_data(v);
+            }
+            if let Some(v) = opt(u, string)? {
+                a.properties.set_reason_string(v);
+            }
             users!(u, a.properties);
             Packet::Auth(a)
         }

@@ -1,7 +1,8 @@
 //! Errors, one enum per layer: values, decoding, encoding.
 
 use crate::packet::properties::PropertyId;
-use crate::packet::reason::ReasonCode;
+use crate::packet::reason::{ConnectReason, DisconnectReason, ReasonCode};
+use crate::packet::Disconnect;
 use crate::packet::PacketType;
 use crate::types::{PacketId, Protocol};
 use crate::wire::utf8::Utf8Problem;
@@ -297,6 +298,10 @@ pub enum DecodeError {
         /// The code.
         code: u8,
     },
+    /// Authentication Data without an Authentication Method in a CONNECT (MQTT 5.0
+    /// §3.1.2.11.10): a Protocol Error.
+    #[error("authentication data without an authentication method")]
+    AuthenticationDataWithoutMethod,
     /// A zero-length PUBLISH topic name without a Topic Alias (MQTT 5.0 §3.3.2.1). At 3.x,
     /// and for a Will Topic, an empty topic is [`ValueError::EmptyTopic`] ([MQTT-4.7.3-1]).
     #[error("empty topic name without a topic alias")]
@@ -330,9 +335,42 @@ impl DecodeError {
             | E::InvalidRetainHandling
             | E::NoLocalOnSharedSubscription
             | E::EmptyTopicWithoutAlias
+            | E::AuthenticationDataWithoutMethod
             | E::SessionPresentWithError { .. }
             | E::InvalidProtocolName => ReasonCode::ProtocolError,
             _ => ReasonCode::MalformedPacket,
+        }
+    }
+
+    /// The reason code of the DISCONNECT a 5.0 receiver sends before it closes the
+    /// connection over this error ([MQTT-4.13.1-1]): Malformed Packet, Protocol Error,
+    /// Packet Too Large or Payload Format Invalid. An error in the CONNECT itself is
+    /// answered with a CONNACK instead ([`DecodeError::connack_reason`]).
+    pub fn disconnect_reason(&self) -> DisconnectReason {
+        match self.reason_code() {
+            ReasonCode::MalformedPacket => DisconnectReason::MalformedPacket,
+            ReasonCode::PacketTooLarge => DisconnectReason::PacketTooLarge,
+            ReasonCode::PayloadFormatInvalid => DisconnectReason::PayloadFormatInvalid,
+            _ => DisconnectReason::ProtocolError,
+        }
+    }
+
+    /// The DISCONNECT to send for this error: [`DecodeError::disconnect_reason`] and no
+    /// properties (a caller that wants a Reason String sets it on the result).
+    pub fn disconnect(&self) -> Disconnect<'static> {
+        Disconnect::new(self.disconnect_reason())
+    }
+
+    /// The CONNACK reason code for an error in a CONNECT (MQTT 5.0 §3.2.2.2; at 3.1.1 its
+    /// [`ConnectReason::v3_code`], where there is one).
+    pub fn connack_reason(&self) -> ConnectReason {
+        match self.reason_code() {
+            ReasonCode::MalformedPacket => ConnectReason::MalformedPacket,
+            ReasonCode::PacketTooLarge => ConnectReason::PacketTooLarge,
+            ReasonCode::PayloadFormatInvalid => ConnectReason::PayloadFormatInvalid,
+            ReasonCode::UnsupportedProtocolVersion => ConnectReason::UnsupportedProtocolVersion,
+            ReasonCode::ClientIdentifierNotValid => ConnectReason::ClientIdentifierNotValid,
+            _ => ConnectReason::ProtocolError,
         }
     }
 
@@ -400,6 +438,10 @@ pub enum EncodeError {
     /// A password without a user name at MQTT 3.x ([MQTT-3.1.2-22]).
     #[error("password without user name")]
     PasswordWithoutUsername,
+    /// Authentication Data without an Authentication Method in a CONNECT (MQTT 5.0
+    /// §3.1.2.11.10).
+    #[error("authentication data without an authentication method")]
+    AuthenticationDataWithoutMethod,
     /// An empty client identifier with clean session 0 at MQTT 3.1.1 ([MQTT-3.1.3-7]), or an
     /// empty one at 3.1. (The 3.1 limit of 23 characters is left to receivers.)
     #[error("client identifier of {len} bytes not allowed")]
@@ -407,4 +449,53 @@ pub enum EncodeError {
         /// Its length in bytes.
         len: usize,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Decoder, Protocol};
+
+    #[test]
+    fn mqtt_4_13_1_1_decode_error_becomes_the_disconnect_to_send() {
+        let d = Decoder::new(Protocol::V5).max_packet_size(16);
+        // Malformed: a PUBACK that runs short.
+        let e = d.decode(&[0x40, 0x01, 0x00]).unwrap_err();
+        let mut out = alloc::vec::Vec::new();
+        crate::Packet::Disconnect(e.disconnect())
+            .encode(Protocol::V5, &mut out)
+            .unwrap();
+        assert_eq!(out, [0xe0, 0x01, 0x81]);
+        // Packet Too Large, from the fixed header alone.
+        let e = d.decode(&[0x30, 0x7f]).unwrap_err();
+        assert_eq!(e.disconnect_reason(), DisconnectReason::PacketTooLarge);
+        // A protocol error: a duplicate property.
+        let e = d
+            .decode(&[
+                0x40, 0x0a, 0x00, 0x01, 0x00, 0x06, 0x1f, 0x00, 0x00, 0x1f, 0x00, 0x00,
+            ])
+            .unwrap_err();
+        assert_eq!(e.disconnect_reason(), DisconnectReason::ProtocolError);
+        assert_eq!(e.disconnect().reason, DisconnectReason::ProtocolError);
+    }
+
+    #[test]
+    fn connect_errors_map_to_connack_reasons() {
+        let e = DecodeError::UnsupportedProtocolLevel { level: 9 };
+        assert_eq!(
+            e.connack_reason(),
+            ConnectReason::UnsupportedProtocolVersion
+        );
+        assert_eq!(e.connack_reason().v3_code(), Some(1));
+        let e = DecodeError::ClientIdRejected { len: 99 };
+        assert_eq!(e.connack_reason(), ConnectReason::ClientIdentifierNotValid);
+        assert_eq!(
+            DecodeError::ReservedConnectFlag.connack_reason(),
+            ConnectReason::MalformedPacket
+        );
+        assert_eq!(
+            DecodeError::AuthenticationDataWithoutMethod.connack_reason(),
+            ConnectReason::ProtocolError
+        );
+    }
 }

@@ -30,6 +30,17 @@ pub trait SeqItem: Clone + Sealed {
 
 /// An ordered list of `T`: decoded lists borrow the packet's bytes (no allocation), built
 /// ones hold a `Vec`. Equality compares elements, whatever the form.
+///
+/// Iterating (`iter()`, or `for x in &seq`) yields, for each list in the crate:
+///
+/// | field | `Seq` | each item |
+/// |---|---|---|
+/// | [`Subscribe::subscriptions`](crate::Subscribe::subscriptions) | `Seq<'a, Subscription<'a>>` | [`Subscription<'_>`](crate::Subscription), borrowing the list |
+/// | [`Unsubscribe::filters`](crate::Unsubscribe::filters) | `Seq<'a, TopicFilter<'a>>` | [`TopicFilter<'_>`](crate::TopicFilter), borrowing the list |
+/// | [`SubAck::reasons`](crate::SubAck::reasons) | `Seq<'a, SubAckReason>` | [`SubAckReason`](crate::SubAckReason), by value |
+/// | [`UnsubAck::reasons`](crate::UnsubAck::reasons) | `Seq<'a, UnsubAckReason>` | [`UnsubAckReason`](crate::UnsubAckReason), by value |
+///
+/// (In the signatures that is `<T as SeqItem>::View<'_>`.)
 #[derive(Clone)]
 pub struct Seq<'a, T> {
     repr: Repr<'a, T>,
@@ -147,7 +158,7 @@ impl<'s, T: SeqItem> IntoIterator for &'s Seq<'_, T> {
     }
 }
 
-/// Iterator over a [`Seq`].
+/// Iterator over a [`Seq`]: see [`Seq`] for the item type of each list.
 pub struct Iter<'s, T> {
     inner: IterRepr<'s, T>,
 }
@@ -169,7 +180,7 @@ impl<'s, T: SeqItem> Iterator for Iter<'s, T> {
                 }
                 item
             }
-            IterRepr::Vec(it) => it.next().map(T::view),
+            IterRepr::Vec(it) => it.next().map(|item| item.view()),
         }
     }
 }

@@ -216,12 +216,6 @@ macro_rules! cow_newtype_common {
             }
         }
 
-        impl fmt::Debug for $name<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Debug::fmt(&*self.0, f)
-            }
-        }
-
         impl PartialEq<$target> for $name<'_> {
             fn eq(&self, other: &$target) -> bool {
                 &*self.0 == other
@@ -300,6 +294,12 @@ impl TryFrom<String> for Str<'static> {
 
 cow_newtype_common!(Str, str, String);
 
+impl fmt::Debug for Str<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
 /// Binary Data: at most 65,535 bytes (MQTT 5.0 §1.5.6; the 3.1.1 password and will
 /// message).
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -333,6 +333,49 @@ impl<'a> TryFrom<&'a [u8]> for Bin<'a> {
 }
 
 cow_newtype_common!(Bin, [u8], Vec<u8>);
+impl fmt::Debug for Bin<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        debug_bytes(&self.0, f)
+    }
+}
+
+/// How bytes read in a log: UTF-8 text as a quoted string, anything else as a byte string
+/// (`b"\x00\xff"`), either way cut after 256 bytes with the total length named.
+pub(crate) fn debug_bytes(b: &[u8], f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    const SHOWN: usize = 256;
+    let (head, cut) = match b.get(..SHOWN) {
+        Some(head) if b.len() > SHOWN => (head, true),
+        _ => (b, false),
+    };
+    // A cut may fall inside a character: the text is what decodes up to it.
+    let text = match core::str::from_utf8(head) {
+        Ok(t) => Some(t),
+        Err(e) if cut && e.error_len().is_none() => head
+            .get(..e.valid_up_to())
+            .and_then(|h| core::str::from_utf8(h).ok()),
+        Err(_) => None,
+    };
+    match text {
+        Some(t) => fmt::Debug::fmt(t, f)?,
+        None => {
+            f.write_str("b\"")?;
+            for &c in head {
+                if c == b'"' || c == b'\\' {
+                    write!(f, "\\{}", c as char)?;
+                } else if (0x20..0x7f).contains(&c) {
+                    write!(f, "{}", c as char)?;
+                } else {
+                    write!(f, "\\x{c:02x}")?;
+                }
+            }
+            f.write_str("\"")?;
+        }
+    }
+    if cut {
+        write!(f, "… ({} bytes)", b.len())?;
+    }
+    Ok(())
+}
 
 /// An application message: any bytes, bounded only by the packet size.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -377,3 +420,36 @@ impl From<Vec<u8>> for Payload<'static> {
 }
 
 cow_newtype_common!(Payload, [u8], Vec<u8>);
+impl fmt::Debug for Payload<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        debug_bytes(&self.0, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+
+    #[test]
+    fn debug_shows_text_as_text_and_bytes_as_bytes() {
+        assert_eq!(
+            format!("{:?}", Payload::from(b"21.5 \"C\"")),
+            r#""21.5 \"C\"""#
+        );
+        assert_eq!(
+            format!("{:?}", Payload::from(&[0u8, 0xff, b'a', b'"'])),
+            r#"b"\x00\xffa\"""#
+        );
+        assert_eq!(
+            format!("{:?}", Bin::new(&b"corr"[..]).unwrap()),
+            r#""corr""#
+        );
+        assert_eq!(format!("{:?}", Payload::from(&b""[..])), r#""""#);
+        // Long payloads are cut, with their size named; a cut inside a character keeps the
+        // text before it.
+        let long = "é".repeat(200);
+        let shown = format!("{:?}", Payload::from(long.as_bytes()));
+        assert_eq!(shown, format!("{:?}… (400 bytes)", "é".repeat(128)));
+    }
+}

@@ -366,7 +366,7 @@ pub mod strategies {
         ($p:expr, $up:expr) => {{
             let mut p = $p;
             for u in $up {
-                p.add_user_property(u.key, u.value);
+                p.push_user_property(u);
             }
             p
         }};
@@ -386,15 +386,33 @@ pub mod strategies {
             user_properties(),
         )
             .prop_map(|(sei, rm, mps, tam, rri, rpi, am, ad, up)| {
+                // Authentication Data only with a Method (MQTT 5.0 §3.1.2.11.10).
+                let ad = if am.is_some() { ad } else { None };
                 let mut p = ConnectProperties::new();
-                p.set_session_expiry_interval(sei)
-                    .set_receive_maximum(rm)
-                    .set_maximum_packet_size(mps)
-                    .set_topic_alias_maximum(tam)
-                    .set_request_response_information(rri)
-                    .set_request_problem_information(rpi)
-                    .set_authentication_method(am)
-                    .set_authentication_data(ad);
+                if let Some(v) = sei {
+                    p.set_session_expiry_interval(v);
+                }
+                if let Some(v) = rm {
+                    p.set_receive_maximum(v);
+                }
+                if let Some(v) = mps {
+                    p.set_maximum_packet_size(v);
+                }
+                if let Some(v) = tam {
+                    p.set_topic_alias_maximum(v);
+                }
+                if let Some(v) = rri {
+                    p.set_request_response_information(v);
+                }
+                if let Some(v) = rpi {
+                    p.set_request_problem_information(v);
+                }
+                if let Some(v) = am {
+                    p.set_authentication_method(v);
+                }
+                if let Some(v) = ad {
+                    p.set_authentication_data(v);
+                }
                 with_users!(p, up)
             })
     }
@@ -417,12 +435,24 @@ pub mod strategies {
         )
             .prop_map(|(wdi, pfi, mei, ct, rt, cd, up)| {
                 let mut p = WillProperties::new();
-                p.set_will_delay_interval(wdi)
-                    .set_payload_format_indicator(pfi)
-                    .set_message_expiry_interval(mei)
-                    .set_content_type(ct)
-                    .set_response_topic(rt)
-                    .set_correlation_data(cd);
+                if let Some(v) = wdi {
+                    p.set_will_delay_interval(v);
+                }
+                if let Some(v) = pfi {
+                    p.set_payload_format_indicator(v);
+                }
+                if let Some(v) = mei {
+                    p.set_message_expiry_interval(v);
+                }
+                if let Some(v) = ct {
+                    p.set_content_type(v);
+                }
+                if let Some(v) = rt {
+                    p.set_response_topic(v);
+                }
+                if let Some(v) = cd {
+                    p.set_correlation_data(v);
+                }
                 with_users!(p, up)
             })
     }
@@ -456,22 +486,54 @@ pub mod strategies {
         (a, b).prop_map(
             |((sei, rm, mq, ra, mps, aci, tam, rs), (wsa, sia, ssa, ska, ri, sr, am, ad, up))| {
                 let mut p = ConnAckProperties::new();
-                p.set_session_expiry_interval(sei)
-                    .set_receive_maximum(rm)
-                    .set_maximum_qos(mq)
-                    .set_retain_available(ra)
-                    .set_maximum_packet_size(mps)
-                    .set_assigned_client_identifier(aci)
-                    .set_topic_alias_maximum(tam)
-                    .set_reason_string(rs)
-                    .set_wildcard_subscription_available(wsa)
-                    .set_subscription_identifiers_available(sia)
-                    .set_shared_subscription_available(ssa)
-                    .set_server_keep_alive(ska)
-                    .set_response_information(ri)
-                    .set_server_reference(sr)
-                    .set_authentication_method(am)
-                    .set_authentication_data(ad);
+                if let Some(v) = sei {
+                    p.set_session_expiry_interval(v);
+                }
+                if let Some(v) = rm {
+                    p.set_receive_maximum(v);
+                }
+                if let Some(v) = mq {
+                    p.set_maximum_qos(v);
+                }
+                if let Some(v) = ra {
+                    p.set_retain_available(v);
+                }
+                if let Some(v) = mps {
+                    p.set_maximum_packet_size(v);
+                }
+                if let Some(v) = aci {
+                    p.set_assigned_client_identifier(v);
+                }
+                if let Some(v) = tam {
+                    p.set_topic_alias_maximum(v);
+                }
+                if let Some(v) = rs {
+                    p.set_reason_string(v);
+                }
+                if let Some(v) = wsa {
+                    p.set_wildcard_subscription_available(v);
+                }
+                if let Some(v) = sia {
+                    p.set_subscription_identifiers_available(v);
+                }
+                if let Some(v) = ssa {
+                    p.set_shared_subscription_available(v);
+                }
+                if let Some(v) = ska {
+                    p.set_server_keep_alive(v);
+                }
+                if let Some(v) = ri {
+                    p.set_response_information(v);
+                }
+                if let Some(v) = sr {
+                    p.set_server_reference(v);
+                }
+                if let Some(v) = am {
+                    p.set_authentication_method(v);
+                }
+                if let Some(v) = ad {
+                    p.set_authentication_data(v);
+                }
                 with_users!(p, up)
             },
         )
@@ -491,12 +553,24 @@ pub mod strategies {
         )
             .prop_map(|(pfi, mei, ta, rt, cd, ct, sids, up)| {
                 let mut p = PublishProperties::new();
-                p.set_payload_format_indicator(pfi)
-                    .set_message_expiry_interval(mei)
-                    .set_topic_alias(ta)
-                    .set_response_topic(rt)
-                    .set_correlation_data(cd)
-                    .set_content_type(ct);
+                if let Some(v) = pfi {
+                    p.set_payload_format_indicator(v);
+                }
+                if let Some(v) = mei {
+                    p.set_message_expiry_interval(v);
+                }
+                if let Some(v) = ta {
+                    p.set_topic_alias(v);
+                }
+                if let Some(v) = rt {
+                    p.set_response_topic(v);
+                }
+                if let Some(v) = cd {
+                    p.set_correlation_data(v);
+                }
+                if let Some(v) = ct {
+                    p.set_content_type(v);
+                }
                 for id in sids {
                     p.add_subscription_identifier(id);
                 }
@@ -508,7 +582,9 @@ pub mod strategies {
     pub fn ack_properties() -> impl Strategy<Value = AckProperties<'static>> {
         (option::of(str_field()), user_properties()).prop_map(|(rs, up)| {
             let mut p = AckProperties::new();
-            p.set_reason_string(rs);
+            if let Some(v) = rs {
+                p.set_reason_string(v);
+            }
             with_users!(p, up)
         })
     }
@@ -517,7 +593,9 @@ pub mod strategies {
     pub fn subscribe_properties() -> impl Strategy<Value = SubscribeProperties<'static>> {
         (option::of(subscription_id()), user_properties()).prop_map(|(sid, up)| {
             let mut p = SubscribeProperties::new();
-            p.set_subscription_identifier(sid);
+            if let Some(v) = sid {
+                p.set_subscription_identifier(v);
+            }
             with_users!(p, up)
         })
     }
@@ -537,9 +615,15 @@ pub mod strategies {
         )
             .prop_map(|(sei, rs, sr, up)| {
                 let mut p = DisconnectProperties::new();
-                p.set_session_expiry_interval(sei)
-                    .set_reason_string(rs)
-                    .set_server_reference(sr);
+                if let Some(v) = sei {
+                    p.set_session_expiry_interval(v);
+                }
+                if let Some(v) = rs {
+                    p.set_reason_string(v);
+                }
+                if let Some(v) = sr {
+                    p.set_server_reference(v);
+                }
                 with_users!(p, up)
             })
     }
@@ -554,9 +638,15 @@ pub mod strategies {
         )
             .prop_map(|(am, ad, rs, up)| {
                 let mut p = AuthProperties::new();
-                p.set_authentication_method(am)
-                    .set_authentication_data(ad)
-                    .set_reason_string(rs);
+                if let Some(v) = am {
+                    p.set_authentication_method(v);
+                }
+                if let Some(v) = ad {
+                    p.set_authentication_data(v);
+                }
+                if let Some(v) = rs {
+                    p.set_reason_string(v);
+                }
                 with_users!(p, up)
             })
     }
@@ -692,7 +782,7 @@ pub mod strategies {
                 |(delivery, retain, topic, empty, alias, payload, mut properties)| {
                     let topic = if empty {
                         if properties.topic_alias().is_none() {
-                            properties.set_topic_alias(Some(alias));
+                            properties.set_topic_alias(alias);
                         }
                         TopicName::empty()
                     } else {
@@ -712,28 +802,43 @@ pub mod strategies {
     fn publish_ack<R: Copy + std::fmt::Debug + PartialEq + Default + 'static>(
         protocol: Protocol,
         all: &'static [R],
+        dup_allowed: bool,
     ) -> impl Strategy<Value = PublishAck<'static, R>> {
         (
             packet_id(),
+            dup(protocol, dup_allowed),
             reason(protocol, all, |r| *r == R::default()),
             props(protocol, ack_properties()),
         )
-            .prop_map(|(packet_id, reason, properties)| PublishAck {
+            .prop_map(|(packet_id, dup, reason, properties)| PublishAck {
                 packet_id,
+                dup,
                 reason,
                 properties,
             })
+    }
+
+    /// DUP outside PUBLISH: only MQTT 3.1 lets a resent PUBREL, SUBSCRIBE or UNSUBSCRIBE
+    /// carry it.
+    fn dup(protocol: Protocol, allowed: bool) -> BoxedStrategy<bool> {
+        if allowed && protocol == Protocol::V3_1 {
+            any::<bool>().boxed()
+        } else {
+            Just(false).boxed()
+        }
     }
 
     /// A SUBSCRIBE at `protocol` with 1 to 10 subscriptions.
     pub fn subscribe(protocol: Protocol) -> impl Strategy<Value = Subscribe<'static>> {
         (
             packet_id(),
+            dup(protocol, true),
             vec(subscription(protocol), 1..=10),
             props(protocol, subscribe_properties()),
         )
-            .prop_map(|(packet_id, subs, properties)| Subscribe {
+            .prop_map(|(packet_id, dup, subs, properties)| Subscribe {
                 packet_id,
+                dup,
                 subscriptions: Seq::from(subs),
                 properties,
             })
@@ -757,11 +862,13 @@ pub mod strategies {
     pub fn unsubscribe(protocol: Protocol) -> impl Strategy<Value = Unsubscribe<'static>> {
         (
             packet_id(),
+            dup(protocol, true),
             vec(topic_filter(protocol), 1..=10),
             props(protocol, unsubscribe_properties()),
         )
-            .prop_map(|(packet_id, filters, properties)| Unsubscribe {
+            .prop_map(|(packet_id, dup, filters, properties)| Unsubscribe {
                 packet_id,
+                dup,
                 filters: Seq::from(filters),
                 properties,
             })
@@ -811,16 +918,16 @@ pub mod strategies {
             PacketType::Connect => connect(p).prop_map(Packet::Connect).boxed(),
             PacketType::ConnAck => connack(p).prop_map(Packet::ConnAck).boxed(),
             PacketType::Publish => publish(p).prop_map(Packet::Publish).boxed(),
-            PacketType::PubAck => publish_ack(p, PubAckReason::ALL)
+            PacketType::PubAck => publish_ack(p, PubAckReason::ALL, false)
                 .prop_map(Packet::PubAck)
                 .boxed(),
-            PacketType::PubRec => publish_ack(p, PubRecReason::ALL)
+            PacketType::PubRec => publish_ack(p, PubRecReason::ALL, false)
                 .prop_map(Packet::PubRec)
                 .boxed(),
-            PacketType::PubRel => publish_ack(p, PubRelReason::ALL)
+            PacketType::PubRel => publish_ack(p, PubRelReason::ALL, true)
                 .prop_map(Packet::PubRel)
                 .boxed(),
-            PacketType::PubComp => publish_ack(p, PubCompReason::ALL)
+            PacketType::PubComp => publish_ack(p, PubCompReason::ALL, false)
                 .prop_map(Packet::PubComp)
                 .boxed(),
             PacketType::Subscribe => subscribe(p).prop_map(Packet::Subscribe).boxed(),

@@ -67,14 +67,17 @@ fn publish_v5() -> Packet<'static> {
         dup: false,
     };
     p.properties
-        .set_content_type(Some(Str::new("application/json").unwrap()))
-        .set_payload_format_indicator(Some(PayloadFormat::Utf8))
-        .set_topic_alias(NonZeroU16::new(3))
+        .set_content_type(Str::new("application/json").unwrap())
+        .set_payload_format_indicator(PayloadFormat::Utf8)
+        .set_topic_alias(NonZeroU16::new(3).unwrap())
         .add_subscription_identifier(SubscriptionId::new(1).unwrap())
         .add_subscription_identifier(SubscriptionId::new(200_000).unwrap())
-        .add_user_property(s("trace"), s("abc"))
-        .add_user_property(s("trace"), s(""))
-        .add_user_property(s("région"), s("Île-de-France"));
+        .add_user_property("trace", "abc")
+        .unwrap()
+        .add_user_property("trace", "")
+        .unwrap()
+        .add_user_property("région", "Île-de-France")
+        .unwrap();
     Packet::Publish(p)
 }
 
@@ -107,8 +110,9 @@ fn subscribe(level: Protocol) -> Packet<'static> {
     let mut s = Subscribe::new(pid(9), subs);
     if level.is_v5() {
         s.properties
-            .set_subscription_identifier(SubscriptionId::new(5))
-            .add_user_property(self::s("k"), self::s("v"));
+            .set_subscription_identifier(SubscriptionId::new(5).unwrap())
+            .add_user_property("k", "v")
+            .unwrap();
     }
     Packet::Subscribe(s)
 }
@@ -125,13 +129,16 @@ fn connect(level: Protocol) -> Packet<'static> {
     };
     if level.is_v5() {
         will.properties
-            .set_will_delay_interval(Some(30))
-            .add_user_property(s("why"), s("gone"));
+            .set_will_delay_interval(30)
+            .add_user_property("why", "gone")
+            .unwrap();
         c.properties
-            .set_session_expiry_interval(Some(3600))
-            .set_authentication_method(Some(s("SCRAM-SHA-1")))
-            .add_user_property(s("a"), s("1"))
-            .add_user_property(s("a"), s("2"));
+            .set_session_expiry_interval(3600)
+            .set_authentication_method(s("SCRAM-SHA-1"))
+            .add_user_property("a", "1")
+            .unwrap()
+            .add_user_property("a", "2")
+            .unwrap();
     }
     c.will = Some(will);
     c.username = Some(Str::new("user").unwrap());
@@ -151,8 +158,9 @@ fn suback(level: Protocol) -> Packet<'static> {
     );
     if level.is_v5() {
         s.properties
-            .set_reason_string(Some(self::s("partly")))
-            .add_user_property(self::s("x"), self::s("y"));
+            .set_reason_string(self::s("partly"))
+            .add_user_property("x", "y")
+            .unwrap();
     }
     Packet::SubAck(s)
 }

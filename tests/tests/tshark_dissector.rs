@@ -714,13 +714,15 @@ fn expect(packet: &Packet<'_>, level: Protocol, wire: &[u8]) -> Expect {
         }
         Packet::Auth(a) => {
             let def = a.reason == AuthReason::default();
-            e.tail(
-                level,
-                "mqtt.auth.reason_code",
-                a.reason.code(),
-                def,
-                auth_props(&a.properties),
-            );
+            let props = auth_props(&a.properties);
+            // MQTT 5.0 §3.15.2.1: an AUTH leaves out its Property Length only together with
+            // the reason code, so any other reason comes with a (possibly empty) block.
+            let empty_block = !def && props.is_empty();
+            e.tail(level, "mqtt.auth.reason_code", a.reason.code(), def, props);
+            if empty_block {
+                e.no_blocks.retain(|k| *k != "mqtt.properties");
+                e.blocks.push(("mqtt.properties", Vec::new()));
+            }
         }
     }
     e
@@ -811,7 +813,7 @@ macro_rules! props {
         $( for i in $sids { p.add_subscription_identifier(SubscriptionId::new(i).unwrap()); } )?
         let users: &[(&'static str, &'static str)] = $u;
         for &(k, v) in users {
-            p.add_user_property(s(k), s(v));
+            p.add_user_property(k, v).unwrap();
         }
         p
     }};
@@ -998,13 +1000,13 @@ fn cases_v5() -> Vec<(&'static str, Packet<'static>)> {
     full.clean_start = false;
     full.username = Some(s("carol"));
     full.password = Some(b(b"pw-123"));
-    full.properties = props!(ConnectProperties { set_session_expiry_interval(Some(3600)), set_receive_maximum(NonZeroU16::new(20)), set_maximum_packet_size(NonZeroU32::new(1 << 20)), set_topic_alias_maximum(Some(10)), set_request_response_information(Some(true)), set_request_problem_information(Some(false)), set_authentication_method(Some(s("SCRAM-SHA-256"))), set_authentication_data(Some(b(b"client-first"))) } users &[("a", "1"), ("a", "2"), ("empty", "")]);
+    full.properties = props!(ConnectProperties { set_session_expiry_interval(3600), set_receive_maximum(NonZeroU16::new(20).unwrap()), set_maximum_packet_size(NonZeroU32::new(1 << 20).unwrap()), set_topic_alias_maximum(10), set_request_response_information(true), set_request_problem_information(false), set_authentication_method(s("SCRAM-SHA-256")), set_authentication_data(b(b"client-first")) } users &[("a", "1"), ("a", "2"), ("empty", "")]);
     full.will = Some(Will {
         topic: topic("will/v5"),
         payload: b(b"bye"),
         qos: QoS::AtLeastOnce,
         retain: true,
-        properties: props!(WillProperties { set_will_delay_interval(Some(5)), set_payload_format_indicator(Some(PayloadFormat::Utf8)), set_message_expiry_interval(Some(120)), set_content_type(Some(s("text/plain"))), set_response_topic(Some(topic("will/reply"))), set_correlation_data(Some(b(b"corr-9"))) } users &[("wk", "wv")]),
+        properties: props!(WillProperties { set_will_delay_interval(5), set_payload_format_indicator(PayloadFormat::Utf8), set_message_expiry_interval(120), set_content_type(s("text/plain")), set_response_topic(topic("will/reply")), set_correlation_data(b(b"corr-9")) } users &[("wk", "wv")]),
     });
     let mut will_no_props = Connect::new(l, s("v5-will"), 10);
     will_no_props.will = Some(Will {
@@ -1018,12 +1020,12 @@ fn cases_v5() -> Vec<(&'static str, Packet<'static>)> {
     let connack_full = ConnAck {
         session_present: true,
         reason: ConnectReason::Success,
-        properties: props!(ConnAckProperties { set_session_expiry_interval(Some(600)), set_receive_maximum(NonZeroU16::new(100)), set_maximum_qos(Some(MaximumQos::AtLeastOnce)), set_retain_available(Some(false)), set_maximum_packet_size(NonZeroU32::new(268_435_460)), set_assigned_client_identifier(Some(s("auto-1234"))), set_topic_alias_maximum(Some(0)), set_reason_string(Some(s("welcome"))), set_wildcard_subscription_available(Some(true)), set_subscription_identifiers_available(Some(false)), set_shared_subscription_available(Some(true)), set_server_keep_alive(Some(120)), set_response_information(Some(s("resp/base"))), set_server_reference(Some(s("other:1883"))), set_authentication_method(Some(s("SCRAM-SHA-256"))), set_authentication_data(Some(b(b"server-final"))) } users &[("server", "mqtt-codec")]),
+        properties: props!(ConnAckProperties { set_session_expiry_interval(600), set_receive_maximum(NonZeroU16::new(100).unwrap()), set_maximum_qos(MaximumQos::AtLeastOnce), set_retain_available(false), set_maximum_packet_size(NonZeroU32::new(268_435_460).unwrap()), set_assigned_client_identifier(s("auto-1234")), set_topic_alias_maximum(0), set_reason_string(s("welcome")), set_wildcard_subscription_available(true), set_subscription_identifiers_available(false), set_shared_subscription_available(true), set_server_keep_alive(120), set_response_information(s("resp/base")), set_server_reference(s("other:1883")), set_authentication_method(s("SCRAM-SHA-256")), set_authentication_data(b(b"server-final")) } users &[("server", "mqtt-codec")]),
     };
     let mut connack_refused = ConnAck::new(ConnectReason::BadAuthenticationMethod, false);
     connack_refused
         .properties
-        .set_reason_string(Some(s("no such method")));
+        .set_reason_string(s("no such method"));
 
     let mut pub_props = publish(
         "v5/props",
@@ -1034,27 +1036,30 @@ fn cases_v5() -> Vec<(&'static str, Packet<'static>)> {
         },
         false,
     );
-    pub_props.properties = props!(PublishProperties { set_payload_format_indicator(Some(PayloadFormat::Utf8)), set_message_expiry_interval(Some(3600)), set_topic_alias(NonZeroU16::new(3)), set_response_topic(Some(topic("v5/reply"))), set_correlation_data(Some(b(b"corr-123"))), set_content_type(Some(s("application/json"))) } sids [1, 300, 268_435_455]; users &[("a", "b"), ("a", "c"), ("x", "y")]);
+    pub_props.properties = props!(PublishProperties { set_payload_format_indicator(PayloadFormat::Utf8), set_message_expiry_interval(3600), set_topic_alias(NonZeroU16::new(3).unwrap()), set_response_topic(topic("v5/reply")), set_correlation_data(b(b"corr-123")), set_content_type(s("application/json")) } sids [1, 300, 268_435_455]; users &[("a", "b"), ("a", "c"), ("x", "y")]);
     let mut pub_alias = Publish::new(TopicName::empty(), &b"via alias"[..]);
-    pub_alias.properties.set_topic_alias(NonZeroU16::new(3));
+    pub_alias
+        .properties
+        .set_topic_alias(NonZeroU16::new(3).unwrap());
 
     let mut puback_props = PubAck::new(pid(14));
     puback_props.reason = PubAckReason::NoMatchingSubscribers;
     puback_props.properties =
-        props!(AckProperties { set_reason_string(Some(s("nobody listens"))) } users &[("k", "v")]);
+        props!(AckProperties { set_reason_string(s("nobody listens")) } users &[("k", "v")]);
     let mut puback_reason = PubAck::new(pid(15));
     puback_reason.reason = PubAckReason::PayloadFormatInvalid;
     let mut puback_success_props = PubAck::new(pid(16));
     puback_success_props
         .properties
-        .add_user_property(s("only"), s("users"));
+        .add_user_property("only", "users")
+        .unwrap();
     let mut pubrec = PubRec::new(pid(300));
     pubrec.reason = PubRecReason::QuotaExceeded;
-    pubrec.properties.set_reason_string(Some(s("quota")));
+    pubrec.properties.set_reason_string(s("quota"));
     let mut pubrel = PubRel::new(pid(300));
     pubrel.reason = PubRelReason::PacketIdentifierNotFound;
     let mut pubcomp = PubComp::new(pid(300));
-    pubcomp.properties.set_reason_string(Some(s("done")));
+    pubcomp.properties.set_reason_string(s("done"));
 
     let mut subscribe = Subscribe::new(
         pid(20),
@@ -1088,7 +1093,7 @@ fn cases_v5() -> Vec<(&'static str, Packet<'static>)> {
             },
         ],
     );
-    subscribe.properties = props!(SubscribeProperties { set_subscription_identifier(SubscriptionId::new(16_384)) } users &[("sk", "sv")]);
+    subscribe.properties = props!(SubscribeProperties { set_subscription_identifier(SubscriptionId::new(16_384).unwrap()) } users &[("sk", "sv")]);
     let plain_subscribe = Subscribe::new(
         pid(21),
         vec![Subscription::new(filter("#"), QoS::AtMostOnce)],
@@ -1103,9 +1108,12 @@ fn cases_v5() -> Vec<(&'static str, Packet<'static>)> {
             SubAckReason::WildcardSubscriptionsNotSupported,
         ],
     );
-    suback.properties.set_reason_string(Some(s("partly")));
+    suback.properties.set_reason_string(s("partly"));
     let mut unsubscribe = Unsubscribe::new(pid(22), vec![filter("a/+"), filter("b/#")]);
-    unsubscribe.properties.add_user_property(s("uk"), s("uv"));
+    unsubscribe
+        .properties
+        .add_user_property("uk", "uv")
+        .unwrap();
     let mut unsuback = UnsubAck::new(
         pid(22),
         vec![
@@ -1114,15 +1122,18 @@ fn cases_v5() -> Vec<(&'static str, Packet<'static>)> {
             UnsubAckReason::NotAuthorized,
         ],
     );
-    unsuback.properties.add_user_property(s("why"), s("policy"));
+    unsuback
+        .properties
+        .add_user_property("why", "policy")
+        .unwrap();
 
     let disconnect_full = Disconnect {
         reason: DisconnectReason::ServerMoved,
-        properties: props!(DisconnectProperties { set_session_expiry_interval(Some(0)), set_reason_string(Some(s("moving"))), set_server_reference(Some(s("new-host:1883"))) } users &[("dk", "dv")]),
+        properties: props!(DisconnectProperties { set_session_expiry_interval(0), set_reason_string(s("moving")), set_server_reference(s("new-host:1883")) } users &[("dk", "dv")]),
     };
     let auth = Auth {
         reason: AuthReason::ContinueAuthentication,
-        properties: props!(AuthProperties { set_authentication_method(Some(s("SCRAM-SHA-256"))), set_authentication_data(Some(b(b"server-first"))), set_reason_string(Some(s("continue"))) } users &[("ak", "av")]),
+        properties: props!(AuthProperties { set_authentication_method(s("SCRAM-SHA-256")), set_authentication_data(b(b"server-first")), set_reason_string(s("continue")) } users &[("ak", "av")]),
     };
     let reauth = Auth {
         reason: AuthReason::ReAuthenticate,

@@ -1,6 +1,6 @@
-//! What both `inspect` examples (MQTT and MQTT-SN) share: hex lines in, one report line
+//! What the `inspect` and `sn-inspect` examples (MQTT and MQTT-SN) share: hex lines in, one report line
 //! out per input line. Included with `#[path]` by `mqtt-codec/examples/inspect.rs` and
-//! `mqtt-sn-codec/examples/inspect.rs`.
+//! `mqtt-sn-codec/examples/sn-inspect.rs`.
 
 use std::fmt::{self, Write as _};
 use std::io::{self, BufRead, Write};

@@ -17,6 +17,9 @@ use crate::wire::reader::Reader;
 pub struct PublishAck<'a, R> {
     /// The identifier of the PUBLISH (or PUBREL) acknowledged.
     pub packet_id: PacketId,
+    /// DUP, which only a PUBREL at MQTT 3.1 may carry, when it is resent (MQTT 3.1 §2.1);
+    /// `false` everywhere else ([MQTT-3.6.1-1]).
+    pub dup: bool,
     /// The reason code (MQTT 5.0; `Success` at 3.x).
     pub reason: R,
     /// Reason String and User Properties (MQTT 5.0).
@@ -38,6 +41,7 @@ impl<'a, R: Reason> PublishAck<'a, R> {
     pub fn new(packet_id: PacketId) -> Self {
         PublishAck {
             packet_id,
+            dup: false,
             reason: R::default(),
             properties: AckProperties::default(),
         }
@@ -48,6 +52,7 @@ impl<'a, R: Reason> PublishAck<'a, R> {
         let (reason, properties) = tail::read(r, d.protocol(), d.strict())?;
         Ok(PublishAck {
             packet_id,
+            dup: false,
             reason,
             properties,
         })
@@ -58,6 +63,7 @@ impl<'a, R: Reason> PublishAck<'a, R> {
         protocol: Protocol,
         packet: PacketType,
     ) -> Result<usize, EncodeError> {
+        crate::packet::check_dup(self.dup, protocol, packet)?;
         Ok(2 + tail::len(self.reason, &self.properties, protocol, packet)?)
     }
 
@@ -70,6 +76,7 @@ impl<'a, R: Reason> PublishAck<'a, R> {
     pub fn into_owned(self) -> PublishAck<'static, R> {
         PublishAck {
             packet_id: self.packet_id,
+            dup: self.dup,
             reason: self.reason,
             properties: self.properties.into_owned(),
         }
@@ -243,7 +250,7 @@ mod tests {
         );
         a.reason = PubAckReason::Success;
         a.properties
-            .set_reason_string(Some(crate::Str::new("x").unwrap()));
+            .set_reason_string(crate::Str::new("x").unwrap());
         assert_eq!(
             Packet::PubAck(a).encoded_len(V3_1_1),
             Err(EncodeError::NotInProtocol {

@@ -25,6 +25,15 @@ impl<'a> Auth<'a> {
         protocol: Protocol,
         d: &Decoder,
     ) -> Result<Self, DecodeError> {
+        // MQTT 5.0 §3.15.2.1: the Reason Code and the Property Length are left out together
+        // (Success, no properties) or not at all: a reason code alone is malformed.
+        if r.unread().len() == 1 {
+            return Err(DecodeError::UnexpectedEnd {
+                packet: PacketType::Auth,
+                offset: r.offset() as u32 + 1,
+                wanted: 1,
+            });
+        }
         let (reason, properties) = tail::read(r, protocol, d.strict())?;
         Ok(Auth { reason, properties })
     }
@@ -37,11 +46,24 @@ impl<'a> Auth<'a> {
                 protocol,
             });
         }
-        tail::len(self.reason, &self.properties, protocol, PacketType::Auth)
+        // MQTT 5.0 §3.15.2.1: only a Success without properties may leave out both the
+        // Reason Code and the Property Length; any other AUTH carries both.
+        if self.is_shortest() {
+            Ok(0)
+        } else {
+            Ok(1 + self.properties.wire_len())
+        }
+    }
+
+    fn is_shortest(&self) -> bool {
+        self.reason == AuthReason::Success && self.properties.is_empty()
     }
 
     pub(crate) fn write_body(&self, buf: &mut impl BufMut) {
-        tail::write(self.reason, &self.properties, Protocol::V5, buf);
+        if !self.is_shortest() {
+            buf.put_u8(self.reason.into());
+            self.properties.write(buf);
+        }
     }
 
     /// Copies borrowed contents so that the value no longer borrows.
@@ -63,7 +85,7 @@ mod tests {
     #[test]
     fn auth_golden() {
         assert_eq!(golden(V5, "f0 00"), Packet::Auth(Auth::default()));
-        let Packet::Auth(a) = golden(V5, "f0 01 18") else {
+        let Packet::Auth(a) = golden(V5, "f0 02 18 00") else {
             panic!()
         };
         assert_eq!(a.reason, AuthReason::ContinueAuthentication);
@@ -84,7 +106,7 @@ mod tests {
     #[test]
     fn mqtt_3_15_2_1_auth_reason_codes() {
         assert_eq!(
-            error(V5, "f0 01 01"),
+            error(V5, "f0 02 01 00"),
             DecodeError::InvalidReasonCode {
                 packet: PacketType::Auth,
                 code: 1
@@ -94,6 +116,38 @@ mod tests {
             error(V5, "f00719051100000001"),
             DecodeError::PropertyNotAllowed { .. }
         ));
+    }
+
+    #[test]
+    fn mqtt_3_15_2_1_reason_code_and_property_length_are_omitted_only_together() {
+        // A reason code without its Property Length is malformed.
+        assert_eq!(
+            error(V5, "f0 01 18"),
+            DecodeError::UnexpectedEnd {
+                packet: PacketType::Auth,
+                offset: 3,
+                wanted: 1
+            }
+        );
+        // Any reason but Success is written with its Property Length, even when empty.
+        let a = Auth {
+            reason: AuthReason::ReAuthenticate,
+            ..Auth::default()
+        };
+        let mut out = alloc::vec::Vec::new();
+        Packet::Auth(a).encode(V5, &mut out).unwrap();
+        assert_eq!(out, hex("f0 02 19 00"));
+        // Success without properties: both left out.
+        out.clear();
+        Packet::Auth(Auth::default()).encode(V5, &mut out).unwrap();
+        assert_eq!(out, hex("f0 00"));
+        // Success with properties: both written.
+        let mut a = Auth::default();
+        a.properties
+            .set_reason_string(crate::Str::new("r").unwrap());
+        out.clear();
+        Packet::Auth(a).encode(V5, &mut out).unwrap();
+        assert_eq!(out, hex("f0 06 00 04 1f 00 01 72"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use bytes::BufMut;
 
 use crate::error::{DecodeError, EncodeError, ValueError};
+use crate::packet::properties::PropertyId;
 use crate::packet::properties::{
     read_str, v5_block_len, ConnectProperties, PayloadFormat, WillProperties,
 };
@@ -28,7 +29,23 @@ pub struct Will<'a> {
     pub properties: WillProperties<'a>,
 }
 
-impl Will<'_> {
+impl<'a> Will<'a> {
+    /// A will to publish on `topic` at `qos`, not retained, without properties. The
+    /// payload is checked against the 65,535-byte limit of a will message.
+    pub fn new(
+        topic: TopicName<'a>,
+        payload: impl Into<alloc::borrow::Cow<'a, [u8]>>,
+        qos: QoS,
+    ) -> Result<Self, ValueError> {
+        Ok(Will {
+            topic,
+            payload: Bin::new(payload)?,
+            qos,
+            retain: false,
+            properties: WillProperties::default(),
+        })
+    }
+
     /// Copies borrowed contents so that the value no longer borrows.
     pub fn into_owned(self) -> Will<'static> {
         Will {
@@ -127,6 +144,12 @@ impl<'a> Connect<'a> {
         } else {
             ConnectProperties::default()
         };
+        // MQTT 5.0 §3.1.2.11.10: Authentication Data without a Method is a Protocol Error.
+        if properties.contains(PropertyId::AuthenticationData)
+            && !properties.contains(PropertyId::AuthenticationMethod)
+        {
+            return Err(DecodeError::AuthenticationDataWithoutMethod);
+        }
         let client_id = read_str(r, strict)?;
         let v31_max = match d.client_id_max() {
             Some(_) => None,
@@ -208,6 +231,11 @@ impl<'a> Connect<'a> {
         let v5 = p.is_v5();
         if !v5 && self.password.is_some() && self.username.is_none() {
             return Err(EncodeError::PasswordWithoutUsername);
+        }
+        if self.properties.contains(PropertyId::AuthenticationData)
+            && !self.properties.contains(PropertyId::AuthenticationMethod)
+        {
+            return Err(EncodeError::AuthenticationDataWithoutMethod);
         }
         check_client_id(p, &self.client_id, self.clean_start, None, None)
             .map_err(|len| EncodeError::ClientIdRejected { len })?;
@@ -314,6 +342,47 @@ mod tests {
             Packet::Connect(c) => c.into_owned(),
             other => panic!("not a CONNECT: {other:?}"),
         }
+    }
+
+    #[test]
+    fn will_in_one_call() {
+        let w = Will::new(
+            TopicName::new("dev/1/status").unwrap(),
+            &b"gone"[..],
+            QoS::AtLeastOnce,
+        )
+        .unwrap();
+        assert_eq!((w.qos, w.retain), (QoS::AtLeastOnce, false));
+        let mut c = Connect::new(V3_1_1, Str::new("c").unwrap(), 30);
+        c.will = Some(w);
+        let bytes = encode(V3_1_1, &Packet::Connect(c.clone())).unwrap();
+        assert_eq!(connect(decode(V3_1_1, &bytes).unwrap()), c);
+        // The will message is Binary Data: at most 65,535 bytes.
+        let big = alloc::vec![0u8; 65_536];
+        assert!(Will::new(TopicName::new("t").unwrap(), big, QoS::AtMostOnce).is_err());
+    }
+
+    #[test]
+    fn mqtt_3_1_2_11_authentication_data_without_method_is_a_protocol_error() {
+        let e = error(V5, "10 11 0004 4d515454 05 02 003c 03 160000 0001 63");
+        assert_eq!(e, DecodeError::AuthenticationDataWithoutMethod);
+        assert_eq!(e.reason_code(), crate::ReasonCode::ProtocolError);
+        // With a method first, or after, it is fine.
+        connect(golden(
+            V5,
+            "10 15 0004 4d515454 05 02 003c 07 160000 15000161 0001 63",
+        ));
+        // The encoder refuses to write it.
+        let mut c = Connect::new(V5, Str::new("c").unwrap(), 60);
+        c.properties
+            .set_authentication_data(Bin::new(&b"x"[..]).unwrap());
+        assert_eq!(
+            Packet::Connect(c.clone()).encoded_len(V5),
+            Err(EncodeError::AuthenticationDataWithoutMethod)
+        );
+        c.properties
+            .set_authentication_method(Str::new("SCRAM").unwrap());
+        assert!(Packet::Connect(c).encoded_len(V5).is_ok());
     }
 
     #[test]
@@ -601,7 +670,7 @@ mod tests {
     #[test]
     fn properties_refused_at_3_1_1() {
         let mut c = Connect::new(V3_1_1, Str::new("c").unwrap(), 60);
-        c.properties.set_session_expiry_interval(Some(1));
+        c.properties.set_session_expiry_interval(1);
         assert_eq!(
             Packet::Connect(c).encoded_len(V3_1_1),
             Err(EncodeError::NotInProtocol {

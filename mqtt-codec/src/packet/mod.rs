@@ -150,6 +150,9 @@ pub(crate) fn check_first_byte(byte: u8, protocol: Protocol) -> Result<PacketTyp
     }
     let flags = byte & 0x0f;
     match ty.required_flags() {
+        // MQTT 3.1 (§2.1) lets a resent PUBREL, SUBSCRIBE or UNSUBSCRIBE carry DUP with its
+        // QoS 1; MQTT 3.1.1 fixed these flags.
+        Some(0b0010) if flags == 0b1010 && protocol == Protocol::V3_1 => Ok(ty),
         Some(f) if f != flags => Err(DecodeError::InvalidFlags { packet: ty, flags }),
         // PUBLISH: QoS 3 is malformed [MQTT-3.3.1-4]; DUP needs QoS 1 or 2 [MQTT-3.3.1-2].
         None if flags & 0b0110 == 0b0110 => Err(DecodeError::InvalidQos { packet: ty }),
@@ -328,7 +331,17 @@ impl Decoder {
                 )))
             }
         };
-        let packet = self.decode_body(ty, hdr.byte, body, hdr.len)?;
+        let mut packet = self.decode_body(ty, hdr.byte, body, hdr.len)?;
+        // MQTT 3.1 only (`check_first_byte` refuses it elsewhere): DUP on a resent PUBREL,
+        // SUBSCRIBE or UNSUBSCRIBE, kept so that the packet encodes back the same.
+        if hdr.byte & 0b1000 != 0 {
+            match &mut packet {
+                Packet::PubRel(p) => p.dup = true,
+                Packet::Subscribe(p) => p.dup = true,
+                Packet::Unsubscribe(p) => p.dup = true,
+                _ => {}
+            }
+        }
         // A CONNECT names its own level: at 5.0 its Remaining Length too must be minimal.
         if !hdr.is_minimal() && matches!(&packet, Packet::Connect(c) if c.protocol.is_v5()) {
             return Err(DecodeError::NonMinimalVarInt { offset: 1 });
@@ -493,10 +506,14 @@ impl<'a> Packet<'a> {
 
     fn first_byte(&self) -> u8 {
         let ty = self.packet_type();
-        let flags = match self {
-            Packet::Publish(p) => p.flags(),
-            _ => ty.required_flags().unwrap_or(0),
+        let dup = match self {
+            Packet::Publish(p) => return ((ty as u8) << 4) | p.flags(),
+            Packet::PubRel(p) => p.dup,
+            Packet::Subscribe(p) => p.dup,
+            Packet::Unsubscribe(p) => p.dup,
+            _ => false,
         };
+        let flags = ty.required_flags().unwrap_or(0) | (u8::from(dup) << 3);
         ((ty as u8) << 4) | flags
     }
 
@@ -636,6 +653,23 @@ into_packet!(
 /// An owned packet: `Packet<'static>`, for callers that keep packets past their buffer.
 pub type OwnedPacket = Packet<'static>;
 
+/// DUP outside PUBLISH: only a PUBREL, SUBSCRIBE or UNSUBSCRIBE at MQTT 3.1 may carry it.
+pub(crate) fn check_dup(
+    dup: bool,
+    protocol: Protocol,
+    packet: PacketType,
+) -> Result<(), EncodeError> {
+    let allowed = protocol == Protocol::V3_1 && packet.required_flags() == Some(0b0010);
+    if dup && !allowed {
+        return Err(EncodeError::NotInProtocol {
+            packet,
+            what: "DUP flag",
+            protocol,
+        });
+    }
+    Ok(())
+}
+
 /// Reads a Packet Identifier, refusing 0 ([MQTT-2.3.1-1]).
 #[inline]
 pub(crate) fn read_packet_id(r: &mut Reader<'_>) -> Result<crate::PacketId, DecodeError> {
@@ -693,6 +727,55 @@ mod tests {
             }
         );
         golden(V3_1_1, "62 02 00 01");
+    }
+
+    #[test]
+    fn mqtt_3_1_section_2_1_dup_on_resent_pubrel_subscribe_unsubscribe() {
+        // MQTT 3.1 lets these carry DUP (with their QoS 1); the flag survives a round trip.
+        for (bytes, ty) in [
+            ("6a 02 00 07", PacketType::PubRel),
+            ("8a 06 0001 0001 61 01", PacketType::Subscribe),
+            ("aa 05 0001 0001 61", PacketType::Unsubscribe),
+        ] {
+            let p = golden(V3_1, bytes);
+            assert_eq!(p.packet_type(), ty);
+            let dup = match &p {
+                Packet::PubRel(p) => p.dup,
+                Packet::Subscribe(p) => p.dup,
+                Packet::Unsubscribe(p) => p.dup,
+                _ => unreachable!(),
+            };
+            assert!(dup, "{ty}");
+            // MQTT 3.1.1 and 5.0 fixed the flags: the same bytes are malformed there, and
+            // the packet cannot be written at those levels.
+            for level in [V3_1_1, V5] {
+                assert_eq!(
+                    error(level, bytes),
+                    DecodeError::InvalidFlags {
+                        packet: ty,
+                        flags: 0b1010
+                    }
+                );
+                assert!(matches!(
+                    p.encoded_len(level),
+                    Err(EncodeError::NotInProtocol {
+                        what: "DUP flag",
+                        ..
+                    })
+                ));
+            }
+        }
+        // Only DUP is free at 3.1: another QoS, or RETAIN, is still refused.
+        for byte in ["60", "64", "63", "8b", "a0"] {
+            assert!(matches!(
+                error(V3_1, byte),
+                DecodeError::InvalidFlags { .. }
+            ));
+        }
+        // A PUBACK never carries DUP, whatever the level.
+        let mut ack = crate::PubAck::new(crate::PacketId::new(1).unwrap());
+        ack.dup = true;
+        assert!(Packet::PubAck(ack).encoded_len(V3_1).is_err());
     }
 
     #[test]
@@ -952,9 +1035,8 @@ mod tests {
         let mut ack = PubAck::new(crate::PacketId::new(1).unwrap());
         ack.reason = crate::PubAckReason::QuotaExceeded;
         ack.properties
-            .set_reason_string(Some(Str::new("x".repeat(40)).unwrap()));
-        ack.properties
-            .add_user_property(Str::new("k").unwrap(), Str::new("v").unwrap());
+            .set_reason_string(Str::new("x".repeat(40)).unwrap());
+        ack.properties.add_user_property("k", "v").unwrap();
         let mut p = Packet::PubAck(ack);
         let full = p.encoded_len(V5).unwrap();
         assert_eq!(full, 2 + 2 + 1 + 1 + 43 + 7);

@@ -577,7 +577,7 @@ macro_rules! properties {
     (
         $(#[$m:meta])*
         $name:ident {
-            $( $(#[$fm:meta])* $getter:ident / $setter:ident : $ty:ty = $pid:ident, )*
+            $( $(#[$fm:meta])* $getter:ident / $setter:ident / $remover:ident : $ty:ty = $pid:ident, )*
         }
         $( repeated $(#[$rm:meta])* $rgetter:ident / $radd:ident = $rid:ident; )?
     ) => {
@@ -614,9 +614,17 @@ macro_rules! properties {
                     }
                 }
 
-                #[doc = concat!("Sets or (with `None`) removes `", stringify!($pid), "`.")]
-                pub fn $setter(&mut self, value: Option<$ty>) -> &mut Self {
-                    self.block.set(PropertyId::$pid, value.map(Property::$pid));
+                #[doc = concat!("Sets `", stringify!($pid), "`, replacing any value it had.")]
+                pub fn $setter(&mut self, value: $ty) -> &mut Self {
+                    self.block.set(PropertyId::$pid, Some(Property::$pid(value)));
+                    self
+                }
+
+                #[doc = concat!("Removes `", stringify!($pid), "`, if it is there.")]
+                pub fn $remover(&mut self) -> &mut Self {
+                    if self.contains(PropertyId::$pid) {
+                        self.block.set(PropertyId::$pid, None);
+                    }
                     self
                 }
             )*
@@ -640,10 +648,25 @@ macro_rules! properties {
                 UserProperties(self.block.iter())
             }
 
-            /// Appends a User Property.
-            pub fn add_user_property(&mut self, key: Str<'_>, value: Str<'_>) -> &mut Self {
+            /// Appends a User Property from two strings, after checking both against the
+            /// string rules ([MQTT-1.5.4-1], [MQTT-1.5.4-2]); on error nothing is added.
+            pub fn add_user_property(&mut self, key: &str, value: &str) -> Result<&mut Self, ValueError> {
+                let key = Str::new(key)?;
+                let value = Str::new(value)?;
                 self.block.push(Property::UserProperty(key, value));
+                Ok(self)
+            }
+
+            /// Appends a User Property whose strings are already checked.
+            pub fn push_user_property(&mut self, property: UserProperty<'_>) -> &mut Self {
+                self.block.push(Property::UserProperty(property.key, property.value));
                 self
+            }
+
+            /// Whether a property with identifier `id` is present.
+            #[inline]
+            pub fn contains(&self, id: PropertyId) -> bool {
+                self.block.iter().next_of(id).is_some()
             }
 
             /// Removes every User Property.
@@ -783,21 +806,21 @@ properties! {
     /// CONNECT properties (MQTT 5.0 §3.1.2.11).
     ConnectProperties {
         /// Session Expiry Interval, seconds.
-        session_expiry_interval / set_session_expiry_interval: u32 = SessionExpiryInterval,
+        session_expiry_interval / set_session_expiry_interval / remove_session_expiry_interval: u32 = SessionExpiryInterval,
         /// Receive Maximum (not 0).
-        receive_maximum / set_receive_maximum: NonZeroU16 = ReceiveMaximum,
+        receive_maximum / set_receive_maximum / remove_receive_maximum: NonZeroU16 = ReceiveMaximum,
         /// Maximum Packet Size the client accepts (not 0).
-        maximum_packet_size / set_maximum_packet_size: NonZeroU32 = MaximumPacketSize,
+        maximum_packet_size / set_maximum_packet_size / remove_maximum_packet_size: NonZeroU32 = MaximumPacketSize,
         /// Topic Alias Maximum.
-        topic_alias_maximum / set_topic_alias_maximum: u16 = TopicAliasMaximum,
+        topic_alias_maximum / set_topic_alias_maximum / remove_topic_alias_maximum: u16 = TopicAliasMaximum,
         /// Request Response Information.
-        request_response_information / set_request_response_information: bool = RequestResponseInformation,
+        request_response_information / set_request_response_information / remove_request_response_information: bool = RequestResponseInformation,
         /// Request Problem Information.
-        request_problem_information / set_request_problem_information: bool = RequestProblemInformation,
+        request_problem_information / set_request_problem_information / remove_request_problem_information: bool = RequestProblemInformation,
         /// Authentication Method.
-        authentication_method / set_authentication_method: Str<'_> = AuthenticationMethod,
+        authentication_method / set_authentication_method / remove_authentication_method: Str<'_> = AuthenticationMethod,
         /// Authentication Data.
-        authentication_data / set_authentication_data: Bin<'_> = AuthenticationData,
+        authentication_data / set_authentication_data / remove_authentication_data: Bin<'_> = AuthenticationData,
     }
 }
 
@@ -805,17 +828,17 @@ properties! {
     /// Will properties (MQTT 5.0 §3.1.3.2).
     WillProperties {
         /// Will Delay Interval, seconds.
-        will_delay_interval / set_will_delay_interval: u32 = WillDelayInterval,
+        will_delay_interval / set_will_delay_interval / remove_will_delay_interval: u32 = WillDelayInterval,
         /// Payload Format Indicator.
-        payload_format_indicator / set_payload_format_indicator: PayloadFormat = PayloadFormatIndicator,
+        payload_format_indicator / set_payload_format_indicator / remove_payload_format_indicator: PayloadFormat = PayloadFormatIndicator,
         /// Message Expiry Interval, seconds.
-        message_expiry_interval / set_message_expiry_interval: u32 = MessageExpiryInterval,
+        message_expiry_interval / set_message_expiry_interval / remove_message_expiry_interval: u32 = MessageExpiryInterval,
         /// Content Type.
-        content_type / set_content_type: Str<'_> = ContentType,
+        content_type / set_content_type / remove_content_type: Str<'_> = ContentType,
         /// Response Topic.
-        response_topic / set_response_topic: TopicName<'_> = ResponseTopic,
+        response_topic / set_response_topic / remove_response_topic: TopicName<'_> = ResponseTopic,
         /// Correlation Data.
-        correlation_data / set_correlation_data: Bin<'_> = CorrelationData,
+        correlation_data / set_correlation_data / remove_correlation_data: Bin<'_> = CorrelationData,
     }
 }
 
@@ -823,37 +846,37 @@ properties! {
     /// CONNACK properties (MQTT 5.0 §3.2.2.3).
     ConnAckProperties {
         /// Session Expiry Interval, seconds.
-        session_expiry_interval / set_session_expiry_interval: u32 = SessionExpiryInterval,
+        session_expiry_interval / set_session_expiry_interval / remove_session_expiry_interval: u32 = SessionExpiryInterval,
         /// Receive Maximum (not 0).
-        receive_maximum / set_receive_maximum: NonZeroU16 = ReceiveMaximum,
+        receive_maximum / set_receive_maximum / remove_receive_maximum: NonZeroU16 = ReceiveMaximum,
         /// Maximum QoS (0 or 1).
-        maximum_qos / set_maximum_qos: MaximumQos = MaximumQos,
+        maximum_qos / set_maximum_qos / remove_maximum_qos: MaximumQos = MaximumQos,
         /// Retain Available.
-        retain_available / set_retain_available: bool = RetainAvailable,
+        retain_available / set_retain_available / remove_retain_available: bool = RetainAvailable,
         /// Maximum Packet Size the server accepts (not 0).
-        maximum_packet_size / set_maximum_packet_size: NonZeroU32 = MaximumPacketSize,
+        maximum_packet_size / set_maximum_packet_size / remove_maximum_packet_size: NonZeroU32 = MaximumPacketSize,
         /// Assigned Client Identifier.
-        assigned_client_identifier / set_assigned_client_identifier: Str<'_> = AssignedClientIdentifier,
+        assigned_client_identifier / set_assigned_client_identifier / remove_assigned_client_identifier: Str<'_> = AssignedClientIdentifier,
         /// Topic Alias Maximum.
-        topic_alias_maximum / set_topic_alias_maximum: u16 = TopicAliasMaximum,
+        topic_alias_maximum / set_topic_alias_maximum / remove_topic_alias_maximum: u16 = TopicAliasMaximum,
         /// Reason String.
-        reason_string / set_reason_string: Str<'_> = ReasonString,
+        reason_string / set_reason_string / remove_reason_string: Str<'_> = ReasonString,
         /// Wildcard Subscription Available.
-        wildcard_subscription_available / set_wildcard_subscription_available: bool = WildcardSubscriptionAvailable,
+        wildcard_subscription_available / set_wildcard_subscription_available / remove_wildcard_subscription_available: bool = WildcardSubscriptionAvailable,
         /// Subscription Identifiers Available.
-        subscription_identifiers_available / set_subscription_identifiers_available: bool = SubscriptionIdentifierAvailable,
+        subscription_identifiers_available / set_subscription_identifiers_available / remove_subscription_identifiers_available: bool = SubscriptionIdentifierAvailable,
         /// Shared Subscription Available.
-        shared_subscription_available / set_shared_subscription_available: bool = SharedSubscriptionAvailable,
+        shared_subscription_available / set_shared_subscription_available / remove_shared_subscription_available: bool = SharedSubscriptionAvailable,
         /// Server Keep Alive, seconds.
-        server_keep_alive / set_server_keep_alive: u16 = ServerKeepAlive,
+        server_keep_alive / set_server_keep_alive / remove_server_keep_alive: u16 = ServerKeepAlive,
         /// Response Information.
-        response_information / set_response_information: Str<'_> = ResponseInformation,
+        response_information / set_response_information / remove_response_information: Str<'_> = ResponseInformation,
         /// Server Reference.
-        server_reference / set_server_reference: Str<'_> = ServerReference,
+        server_reference / set_server_reference / remove_server_reference: Str<'_> = ServerReference,
         /// Authentication Method.
-        authentication_method / set_authentication_method: Str<'_> = AuthenticationMethod,
+        authentication_method / set_authentication_method / remove_authentication_method: Str<'_> = AuthenticationMethod,
         /// Authentication Data.
-        authentication_data / set_authentication_data: Bin<'_> = AuthenticationData,
+        authentication_data / set_authentication_data / remove_authentication_data: Bin<'_> = AuthenticationData,
     }
 }
 
@@ -861,17 +884,17 @@ properties! {
     /// PUBLISH properties (MQTT 5.0 §3.3.2.3).
     PublishProperties {
         /// Payload Format Indicator.
-        payload_format_indicator / set_payload_format_indicator: PayloadFormat = PayloadFormatIndicator,
+        payload_format_indicator / set_payload_format_indicator / remove_payload_format_indicator: PayloadFormat = PayloadFormatIndicator,
         /// Message Expiry Interval, seconds.
-        message_expiry_interval / set_message_expiry_interval: u32 = MessageExpiryInterval,
+        message_expiry_interval / set_message_expiry_interval / remove_message_expiry_interval: u32 = MessageExpiryInterval,
         /// Topic Alias (not 0, [MQTT-3.3.2-8]).
-        topic_alias / set_topic_alias: NonZeroU16 = TopicAlias,
+        topic_alias / set_topic_alias / remove_topic_alias: NonZeroU16 = TopicAlias,
         /// Response Topic.
-        response_topic / set_response_topic: TopicName<'_> = ResponseTopic,
+        response_topic / set_response_topic / remove_response_topic: TopicName<'_> = ResponseTopic,
         /// Correlation Data.
-        correlation_data / set_correlation_data: Bin<'_> = CorrelationData,
+        correlation_data / set_correlation_data / remove_correlation_data: Bin<'_> = CorrelationData,
         /// Content Type.
-        content_type / set_content_type: Str<'_> = ContentType,
+        content_type / set_content_type / remove_content_type: Str<'_> = ContentType,
     }
     repeated
     /// Subscription Identifiers (server to client only; may repeat), in order.
@@ -883,7 +906,7 @@ properties! {
     /// and User Properties (MQTT 5.0 §3.4.2.2 and the like).
     AckProperties {
         /// Reason String.
-        reason_string / set_reason_string: Str<'_> = ReasonString,
+        reason_string / set_reason_string / remove_reason_string: Str<'_> = ReasonString,
     }
 }
 
@@ -891,7 +914,7 @@ properties! {
     /// SUBSCRIBE properties (MQTT 5.0 §3.8.2.1).
     SubscribeProperties {
         /// Subscription Identifier (once at most).
-        subscription_identifier / set_subscription_identifier: SubscriptionId = SubscriptionIdentifier,
+        subscription_identifier / set_subscription_identifier / remove_subscription_identifier: SubscriptionId = SubscriptionIdentifier,
     }
 }
 
@@ -905,11 +928,11 @@ properties! {
     /// DISCONNECT properties (MQTT 5.0 §3.14.2.2).
     DisconnectProperties {
         /// Session Expiry Interval, seconds (client to server only, [MQTT-3.14.2-2]).
-        session_expiry_interval / set_session_expiry_interval: u32 = SessionExpiryInterval,
+        session_expiry_interval / set_session_expiry_interval / remove_session_expiry_interval: u32 = SessionExpiryInterval,
         /// Reason String.
-        reason_string / set_reason_string: Str<'_> = ReasonString,
+        reason_string / set_reason_string / remove_reason_string: Str<'_> = ReasonString,
         /// Server Reference.
-        server_reference / set_server_reference: Str<'_> = ServerReference,
+        server_reference / set_server_reference / remove_server_reference: Str<'_> = ServerReference,
     }
 }
 
@@ -917,11 +940,11 @@ properties! {
     /// AUTH properties (MQTT 5.0 §3.15.2.2).
     AuthProperties {
         /// Authentication Method.
-        authentication_method / set_authentication_method: Str<'_> = AuthenticationMethod,
+        authentication_method / set_authentication_method / remove_authentication_method: Str<'_> = AuthenticationMethod,
         /// Authentication Data.
-        authentication_data / set_authentication_data: Bin<'_> = AuthenticationData,
+        authentication_data / set_authentication_data / remove_authentication_data: Bin<'_> = AuthenticationData,
         /// Reason String.
-        reason_string / set_reason_string: Str<'_> = ReasonString,
+        reason_string / set_reason_string / remove_reason_string: Str<'_> = ReasonString,
     }
 }
 
@@ -938,7 +961,7 @@ macro_rules! trimmable {
     ($($name:ident),*) => {$(
         impl Trimmable for $name<'_> {
             fn drop_reason_string(&mut self) {
-                self.set_reason_string(None);
+                self.remove_reason_string();
             }
             fn drop_user_properties(&mut self) {
                 self.clear_user_properties();
@@ -966,13 +989,12 @@ mod tests {
     fn setters_replace_and_remove() {
         let mut p = PublishProperties::new();
         assert!(p.is_empty());
-        p.set_content_type(Some(s("a")))
-            .set_message_expiry_interval(Some(5));
-        p.set_content_type(Some(s("b")));
+        p.set_content_type(s("a")).set_message_expiry_interval(5);
+        p.set_content_type(s("b"));
         assert_eq!(p.content_type(), Some(s("b")));
         assert_eq!(p.message_expiry_interval(), Some(5));
         assert_eq!(p.iter().count(), 2);
-        p.set_content_type(None);
+        p.remove_content_type();
         assert_eq!(p.content_type(), None);
         assert_eq!(p.iter().count(), 1);
     }
@@ -980,10 +1002,13 @@ mod tests {
     #[test]
     fn user_properties_keep_order_and_repeats() {
         let mut p = AckProperties::new();
-        p.add_user_property(s("k"), s("1"))
-            .set_reason_string(Some(s("r")))
-            .add_user_property(s("k"), s("2"))
-            .add_user_property(s(""), s(""));
+        p.add_user_property("k", "1")
+            .unwrap()
+            .set_reason_string(s("r"))
+            .add_user_property("k", "2")
+            .unwrap()
+            .add_user_property("", "")
+            .unwrap();
         let pairs: Vec<alloc::string::String> = p
             .user_properties()
             .map(|u| alloc::format!("{}={}", u.key, u.value))
@@ -997,21 +1022,53 @@ mod tests {
     #[test]
     fn equality_ignores_order_of_different_properties() {
         let mut a = ConnAckProperties::new();
-        a.set_receive_maximum(NonZeroU16::new(5))
-            .set_retain_available(Some(false));
+        a.set_receive_maximum(NonZeroU16::new(5).unwrap())
+            .set_retain_available(false);
         let mut b = ConnAckProperties::new();
-        b.set_retain_available(Some(false))
-            .set_receive_maximum(NonZeroU16::new(5));
+        b.set_retain_available(false)
+            .set_receive_maximum(NonZeroU16::new(5).unwrap());
         assert_ne!(a.as_bytes(), b.as_bytes());
         assert_eq!(a, b);
-        b.set_retain_available(Some(true));
+        b.set_retain_available(true);
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn setters_take_values_and_removal_is_its_own_method() {
+        let mut p = SubscribeProperties::new();
+        // A checked constructor's `None` can no longer turn into a silent removal: the
+        // setter takes a value, so the caller handles `None` where it arises.
+        p.set_subscription_identifier(SubscriptionId::new(7).unwrap());
+        assert_eq!(
+            p.subscription_identifier().map(SubscriptionId::get),
+            Some(7)
+        );
+        assert!(p.contains(PropertyId::SubscriptionIdentifier));
+        p.remove_subscription_identifier();
+        assert!(p.subscription_identifier().is_none());
+        assert!(p.is_empty());
+        // Removing what is not there changes nothing.
+        p.remove_subscription_identifier();
+        assert!(p.is_empty());
+    }
+
+    #[test]
+    fn user_property_from_two_strs() {
+        let mut p = AckProperties::new();
+        p.add_user_property("region", "eu").unwrap();
+        assert_eq!(
+            p.add_user_property("bad", "nul\0").map(|_| ()),
+            Err(ValueError::NullCharacter { at: 3 })
+        );
+        let all: alloc::vec::Vec<_> = p.user_properties().collect();
+        assert_eq!(all.len(), 1);
+        assert_eq!((&*all[0].key, &*all[0].value), ("region", "eu"));
     }
 
     #[test]
     fn debug_lists_typed_properties() {
         let mut p = SubscribeProperties::new();
-        p.set_subscription_identifier(SubscriptionId::new(9));
+        p.set_subscription_identifier(SubscriptionId::new(9).unwrap());
         assert_eq!(
             alloc::format!("{p:?}"),
             "[SubscriptionIdentifier(SubscriptionId(9))]"

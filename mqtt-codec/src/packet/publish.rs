@@ -64,6 +64,16 @@ impl Delivery {
         }
     }
 
+    /// The same delivery with DUP set to `dup`; QoS 0 has no DUP and stays as it is.
+    #[inline]
+    pub const fn with_dup(self, dup: bool) -> Self {
+        match self {
+            Delivery::AtMostOnce => Delivery::AtMostOnce,
+            Delivery::AtLeastOnce { packet_id, .. } => Delivery::AtLeastOnce { packet_id, dup },
+            Delivery::ExactlyOnce { packet_id, .. } => Delivery::ExactlyOnce { packet_id, dup },
+        }
+    }
+
     /// `qos` with `packet_id`, which QoS 0 ignores; `None` for QoS 1 or 2 without one.
     pub const fn new(qos: QoS, packet_id: Option<PacketId>, dup: bool) -> Option<Self> {
         match (qos, packet_id) {
@@ -136,6 +146,14 @@ impl<'a> Publish<'a> {
     #[inline]
     pub fn qos(&self) -> QoS {
         self.delivery.qos()
+    }
+
+    /// The same message marked as a re-delivery: DUP set at QoS 1 and 2
+    /// ([MQTT-3.3.1-1]); a QoS 0 message, which is never resent, is returned as it is
+    /// ([MQTT-3.3.1-2]).
+    pub fn into_resend(mut self) -> Self {
+        self.delivery = self.delivery.with_dup(true);
+        self
     }
 
     /// The Packet Identifier, for QoS 1 and 2.
@@ -257,6 +275,28 @@ mod tests {
             Packet::Publish(p) => p.clone().into_owned(),
             other => panic!("not a publish: {other:?}"),
         }
+    }
+
+    #[test]
+    fn mqtt_3_3_1_1_resend_sets_dup_on_qos_1_and_2_only() {
+        let topic = TopicName::new("a").unwrap();
+        let id = PacketId::new(9).unwrap();
+        let mut p = Publish::new(topic.clone(), &b"x"[..]);
+        p.delivery = Delivery::ExactlyOnce {
+            packet_id: id,
+            dup: false,
+        };
+        let again = p.clone().into_resend();
+        assert!(again.delivery.dup());
+        assert_eq!(again.packet_id(), Some(id));
+        let mut out = alloc::vec::Vec::new();
+        crate::Packet::Publish(again)
+            .encode(V3_1_1, &mut out)
+            .unwrap();
+        assert_eq!(out, hex("3c 06 0001 61 0009 78"));
+        // QoS 0 is never resent and has no DUP ([MQTT-3.3.1-2]).
+        let q0 = Publish::new(topic, &b"x"[..]).into_resend();
+        assert_eq!(q0.delivery, Delivery::AtMostOnce);
     }
 
     #[test]
@@ -619,7 +659,7 @@ mod tests {
     #[test]
     fn properties_cannot_be_encoded_at_3_1_1() {
         let mut p = Publish::new(TopicName::new("a").unwrap(), &b"x"[..]);
-        p.properties.set_message_expiry_interval(Some(5));
+        p.properties.set_message_expiry_interval(5);
         assert_eq!(
             Packet::Publish(p).encoded_len(V3_1_1),
             Err(EncodeError::NotInProtocol {
@@ -663,8 +703,7 @@ mod tests {
                 dup: false,
             };
             if level == V5 {
-                p.properties
-                    .set_content_type(Some(crate::Str::new("x").unwrap()));
+                p.properties.set_content_type(crate::Str::new("x").unwrap());
             }
             let enc = crate::Encoder::new(level);
             let mut head = Vec::new();

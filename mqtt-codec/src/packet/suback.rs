@@ -89,7 +89,7 @@ fn codes_len<T: SeqItem>(
 pub struct SubAck<'a> {
     /// Packet Identifier of the SUBSCRIBE.
     pub packet_id: PacketId,
-    /// One code per subscription, in order.
+    /// One code per subscription, in order; iterating yields [`SubAckReason`] values.
     pub reasons: Seq<'a, SubAckReason>,
     /// Reason String and User Properties (MQTT 5.0).
     pub properties: AckProperties<'a>,
@@ -153,7 +153,8 @@ impl<'a> SubAck<'a> {
 pub struct UnsubAck<'a> {
     /// Packet Identifier of the UNSUBSCRIBE.
     pub packet_id: PacketId,
-    /// One code per filter (MQTT 5.0; empty at 3.x).
+    /// One code per filter (MQTT 5.0; empty at 3.x); iterating yields [`UnsubAckReason`]
+    /// values.
     pub reasons: Seq<'a, UnsubAckReason>,
     /// Reason String and User Properties (MQTT 5.0).
     pub properties: AckProperties<'a>,

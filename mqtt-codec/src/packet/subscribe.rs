@@ -197,7 +197,11 @@ pub(crate) fn check_filter_for(
 pub struct Subscribe<'a> {
     /// Packet Identifier.
     pub packet_id: PacketId,
-    /// At least one subscription ([MQTT-3.8.3-3] / [MQTT-3.8.3-2]).
+    /// DUP, which only MQTT 3.1 lets a resent SUBSCRIBE carry (MQTT 3.1 §2.1); `false` at
+    /// 3.1.1 and 5.0, whose fixed header has no room for it ([MQTT-3.8.1-1]).
+    pub dup: bool,
+    /// At least one subscription ([MQTT-3.8.3-3] / [MQTT-3.8.3-2]); iterating yields
+    /// [`Subscription<'_>`](Subscription).
     pub subscriptions: Seq<'a, Subscription<'a>>,
     /// SUBSCRIBE properties (MQTT 5.0).
     pub properties: SubscribeProperties<'a>,
@@ -208,6 +212,7 @@ impl<'a> Subscribe<'a> {
     pub fn new(packet_id: PacketId, subscriptions: impl Into<Seq<'a, Subscription<'a>>>) -> Self {
         Subscribe {
             packet_id,
+            dup: false,
             subscriptions: subscriptions.into(),
             properties: SubscribeProperties::default(),
         }
@@ -233,6 +238,7 @@ impl<'a> Subscribe<'a> {
         }
         Ok(Subscribe {
             packet_id,
+            dup: false,
             subscriptions: Seq::wire(payload),
             properties,
         })
@@ -241,6 +247,7 @@ impl<'a> Subscribe<'a> {
     pub(crate) fn body_len(&self, protocol: Protocol) -> Result<usize, EncodeError> {
         let packet = PacketType::Subscribe;
         let v5 = protocol.is_v5();
+        crate::packet::check_dup(self.dup, protocol, packet)?;
         let mut n = 2 + v5_block_len(&self.properties, protocol, packet, "properties")?;
         let mut count = 0usize;
         for s in self.subscriptions.iter() {
@@ -279,6 +286,7 @@ impl<'a> Subscribe<'a> {
     pub fn into_owned(self) -> Subscribe<'static> {
         Subscribe {
             packet_id: self.packet_id,
+            dup: self.dup,
             subscriptions: self.subscriptions.into_owned(),
             properties: self.properties.into_owned(),
         }

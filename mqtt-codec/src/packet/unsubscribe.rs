@@ -17,7 +17,11 @@ use crate::wire::writer::{bin_len, put_bin};
 pub struct Unsubscribe<'a> {
     /// Packet Identifier.
     pub packet_id: PacketId,
-    /// At least one filter ([MQTT-3.10.3-2]).
+    /// DUP, which only MQTT 3.1 lets a resent UNSUBSCRIBE carry (MQTT 3.1 §2.1); `false`
+    /// at 3.1.1 and 5.0 ([MQTT-3.10.1-1]).
+    pub dup: bool,
+    /// At least one filter ([MQTT-3.10.3-2]); iterating yields
+    /// [`TopicFilter<'_>`](TopicFilter).
     pub filters: Seq<'a, TopicFilter<'a>>,
     /// UNSUBSCRIBE properties (MQTT 5.0).
     pub properties: UnsubscribeProperties<'a>,
@@ -28,6 +32,7 @@ impl<'a> Unsubscribe<'a> {
     pub fn new(packet_id: PacketId, filters: impl Into<Seq<'a, TopicFilter<'a>>>) -> Self {
         Unsubscribe {
             packet_id,
+            dup: false,
             filters: filters.into(),
             properties: UnsubscribeProperties::default(),
         }
@@ -48,6 +53,7 @@ impl<'a> Unsubscribe<'a> {
         }
         Ok(Unsubscribe {
             packet_id,
+            dup: false,
             filters: Seq::wire(payload),
             properties,
         })
@@ -55,6 +61,7 @@ impl<'a> Unsubscribe<'a> {
 
     pub(crate) fn body_len(&self, protocol: Protocol) -> Result<usize, EncodeError> {
         let packet = PacketType::Unsubscribe;
+        crate::packet::check_dup(self.dup, protocol, packet)?;
         let mut n = 2 + v5_block_len(&self.properties, protocol, packet, "properties")?;
         let mut count = 0usize;
         for f in self.filters.iter() {
@@ -82,6 +89,7 @@ impl<'a> Unsubscribe<'a> {
     pub fn into_owned(self) -> Unsubscribe<'static> {
         Unsubscribe {
             packet_id: self.packet_id,
+            dup: self.dup,
             filters: self.filters.into_owned(),
             properties: self.properties.into_owned(),
         }

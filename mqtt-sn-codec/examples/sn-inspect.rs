@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! grep -v '^#' tests/vectors/mqtt-sn/messages.hex | cut -d' ' -f2 \
-//!     | cargo run -q -p mqtt-sn-codec --example inspect
+//!     | cargo run -q -p mqtt-sn-codec --example sn-inspect
 //! ```
 //!
 //! Each input line is one datagram in hex (ASCII whitespace anywhere in the line is
@@ -37,7 +37,7 @@ mod hexlines;
 use hexlines::{from_hex, to_hex, variant_name};
 
 const USAGE: &str = "\
-usage: inspect [--client-id-limit N] < datagrams.hex
+usage: sn-inspect [--client-id-limit N] < datagrams.hex
 
 Reads MQTT-SN 1.2 datagrams in hex from stdin, one per line (ASCII whitespace inside a
 line is ignored; blank lines and lines starting with '#' are skipped), and prints for each:
@@ -95,9 +95,9 @@ fn main() -> ExitCode {
             print!("{USAGE}");
             ExitCode::SUCCESS
         }
-        Ok(Some(decoder)) => hexlines::run("inspect", |digits| inspect_line(digits, &decoder)),
+        Ok(Some(decoder)) => hexlines::run("sn-inspect", |digits| inspect_line(digits, &decoder)),
         Err(e) => {
-            eprint!("inspect: {e}\n\n{USAGE}");
+            eprint!("sn-inspect: {e}\n\n{USAGE}");
             ExitCode::from(2)
         }
     }
