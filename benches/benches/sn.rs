@@ -86,7 +86,7 @@ fn peer_decodes(w: &SnWorkload, expected: u64) -> bool {
 fn decode(c: &mut Criterion) {
     for w in sn::workloads() {
         let bytes = &w.bytes[..];
-        let expected = sn::checksum(&w.message);
+        let expected = sn::checksum(&w.message.view());
         assert_eq!(sn::decode_walk(bytes), Some(expected), "ours: {}", w.name);
         let mut g = c.benchmark_group(format!("sn_decode/{}", w.name));
         g.throughput(Throughput::Bytes(bytes.len() as u64));

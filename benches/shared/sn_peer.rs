@@ -92,7 +92,7 @@ pub fn build(w: &SnWorkload) -> Option<Message> {
     if w.bytes.len() > ONE_OCTET_LENGTH_MAX {
         return None;
     }
-    Some(match &w.message {
+    Some(match &w.message.view() {
         mqtt_sn_codec::Message::Publish(p) => {
             let mut flags = Flags::default();
             flags.set_dup(p.dup);

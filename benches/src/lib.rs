@@ -20,9 +20,14 @@
 
 pub mod sn;
 
+use mqtt_codec::generic::Packet as AnyPacket;
+use mqtt_codec::shared::{
+    Bin, Connect, Packet as SharedPacket, Publish as SharedPublish, Str, Subscribe, Subscription,
+    TopicFilter, TopicName, Will,
+};
 use mqtt_codec::{
-    Bin, Connect, Decoded, Decoder, Delivery, Packet, PacketId, Protocol, PubAck, Publish, QoS,
-    Str, Subscribe, Subscription, TopicFilter, TopicName, Will,
+    Decoded, Decoder, Delivery, Packet, PacketId, Protocol, PubAck, Publish, QoS, Storage,
+    StrStorage,
 };
 
 /// The topic of every PUBLISH.
@@ -97,11 +102,11 @@ fn pid(v: u16) -> PacketId {
     PacketId::new(v).expect("packet identifiers here are non-zero")
 }
 
-fn topic() -> TopicName<'static> {
+fn topic() -> TopicName {
     TopicName::new(TOPIC).expect("valid topic")
 }
 
-fn str(s: &'static str) -> Str<'static> {
+fn str(s: &'static str) -> Str {
     Str::new(s).expect("valid string")
 }
 
@@ -110,37 +115,37 @@ fn qos(n: u8) -> QoS {
 }
 
 /// PUBLISH QoS 0 on [`TOPIC`] with a [`payload`] of `payload_len` bytes.
-pub fn publish_qos0(payload_len: usize) -> Packet<'static> {
-    Packet::Publish(Publish::new(topic(), payload(payload_len)))
+pub fn publish_qos0(payload_len: usize) -> SharedPacket {
+    SharedPacket::Publish(SharedPublish::new(topic(), payload(payload_len)))
 }
 
 /// PUBLISH QoS 1 (packet identifier [`QOS1_PACKET_ID`]) on [`TOPIC`] with a [`payload`] of
 /// `payload_len` bytes.
-pub fn publish_qos1(payload_len: usize) -> Packet<'static> {
-    let mut p = Publish::new(topic(), payload(payload_len));
+pub fn publish_qos1(payload_len: usize) -> SharedPacket {
+    let mut p = SharedPublish::new(topic(), payload(payload_len));
     p.delivery = Delivery::AtLeastOnce {
         packet_id: pid(QOS1_PACKET_ID),
         dup: false,
     };
-    Packet::Publish(p)
+    SharedPacket::Publish(p)
 }
 
 /// A 5.0 PUBLISH QoS 0 on [`TOPIC`] with a 16-byte [`payload`], a Content Type
 /// ([`CONTENT_TYPE`]) and three User Properties ([`USER_PROPERTIES`]).
-pub fn publish_v5_properties() -> Packet<'static> {
-    let mut p = Publish::new(topic(), payload(16));
-    p.properties.set_content_type(str(CONTENT_TYPE));
+pub fn publish_v5_properties() -> SharedPacket {
+    let mut p = SharedPublish::new(topic(), payload(16));
+    p.properties.set_content_type(str(CONTENT_TYPE).view());
     for (k, v) in USER_PROPERTIES {
         p.properties
             .add_user_property(k, v)
             .expect("the user properties are valid strings");
     }
-    Packet::Publish(p)
+    SharedPacket::Publish(p)
 }
 
 /// A 3.1.1 CONNECT with a clean session, a will (QoS 1, retained) and a user name and
 /// password.
-pub fn connect() -> Packet<'static> {
+pub fn connect() -> SharedPacket {
     let mut c = Connect::new(Protocol::V3_1_1, str(CLIENT_ID), KEEP_ALIVE);
     c.clean_start = true;
     c.will = Some(Will {
@@ -152,12 +157,12 @@ pub fn connect() -> Packet<'static> {
     });
     c.username = Some(str(USERNAME));
     c.password = Some(Bin::new(PASSWORD.as_bytes()).expect("short password"));
-    Packet::Connect(c)
+    SharedPacket::Connect(c)
 }
 
 /// SUBSCRIBE (packet identifier [`SUBSCRIBE_PACKET_ID`]) with the ten [`FILTERS`].
-pub fn subscribe() -> Packet<'static> {
-    let subs: Vec<Subscription<'static>> = FILTERS
+pub fn subscribe() -> SharedPacket {
+    let subs: Vec<Subscription> = FILTERS
         .iter()
         .enumerate()
         .map(|(i, f)| {
@@ -167,11 +172,11 @@ pub fn subscribe() -> Packet<'static> {
             )
         })
         .collect();
-    Packet::Subscribe(Subscribe::new(pid(SUBSCRIBE_PACKET_ID), subs))
+    SharedPacket::Subscribe(Subscribe::new(pid(SUBSCRIBE_PACKET_ID), subs))
 }
 
 /// Encodes `packet` at `protocol` with `mqtt-codec`.
-pub fn encode(packet: &Packet<'_>, protocol: Protocol) -> Vec<u8> {
+pub fn encode<B: Storage, T: StrStorage>(packet: &AnyPacket<B, T>, protocol: Protocol) -> Vec<u8> {
     let mut out = Vec::with_capacity(packet.encoded_len(protocol).unwrap_or(0));
     packet
         .encode(protocol, &mut out)
@@ -213,7 +218,7 @@ impl Shape {
     }
 
     /// Our packet value of this shape.
-    pub fn packet(self) -> Packet<'static> {
+    pub fn packet(self) -> SharedPacket {
         match self {
             Shape::PublishQos0 { payload_len } => publish_qos0(payload_len),
             Shape::PublishQos1 { payload_len } => publish_qos1(payload_len),
@@ -234,7 +239,7 @@ pub struct Workload {
     /// What the packet is.
     pub shape: Shape,
     /// Our packet value (what `bytes` encodes).
-    pub packet: Packet<'static>,
+    pub packet: SharedPacket,
     /// The encoded packet.
     pub bytes: Vec<u8>,
 }
@@ -346,7 +351,10 @@ impl MixedStream {
         self.items
             .iter()
             .map(|item| match *item {
-                StreamItem::Publish => Packet::Publish(Publish::new(topic(), &self.payload[..])),
+                StreamItem::Publish => Packet::Publish(Publish::new(
+                    mqtt_codec::TopicName::new(TOPIC).expect("valid topic"),
+                    &self.payload[..],
+                )),
                 StreamItem::PubAck(id) => Packet::PubAck(PubAck::new(pid(id))),
                 StreamItem::PingReq => Packet::PingReq,
             })
@@ -386,7 +394,10 @@ pub fn mixed_stream(limit: usize, seed: u64) -> MixedStream {
     let mut rng = Lcg::new(seed);
     let payload = payload(STREAM_PAYLOAD_LEN);
     let publish = encode(
-        &Packet::Publish(Publish::new(topic(), &payload[..])),
+        &Packet::Publish(Publish::new(
+            mqtt_codec::TopicName::new(TOPIC).expect("valid topic"),
+            &payload[..],
+        )),
         Protocol::V3_1_1,
     );
     let mut bytes = Vec::with_capacity(limit);
@@ -598,7 +609,7 @@ mod tests {
             let (n, c) = decode_walk(&decoder(w.protocol), &w.bytes).unwrap();
             assert_eq!(n, w.bytes.len(), "{}", w.name);
             assert_eq!(frame_len(&w.bytes), Some(n), "{}", w.name);
-            assert_eq!(c, checksum(&w.packet), "{}", w.name);
+            assert_eq!(c, checksum(&w.packet.view()), "{}", w.name);
         }
     }
 }

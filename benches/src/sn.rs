@@ -20,12 +20,11 @@
 //! The builders build messages from constants that are valid by construction; they panic
 //! (via `expect`) only if those constants were edited into something invalid.
 
-use mqtt_sn_codec::{
-    Connect, Delivery, Message, MsgId, Payload, Publish, QoS, ShortTopic, Str, Subscribe,
-    TopicFilter, TopicId, TopicRef,
-};
+use mqtt_sn_codec::{Delivery, Message, MsgId, QoS, ShortTopic, Subscribe, TopicId, TopicRef};
 
 use crate::{payload, tag, CLIENT_ID, KEEP_ALIVE, QOS1_PACKET_ID, SUBSCRIBE_PACKET_ID, TOPIC};
+use mqtt_sn_codec::shared as sh;
+use mqtt_sn_codec::shared::Message as SharedMessage;
 
 /// PUBLISH QoS 0: the short topic name (two characters, carried in the Topic Id field).
 pub const SHORT_TOPIC: &str = "t1";
@@ -59,53 +58,55 @@ fn msg_id(v: u16) -> MsgId {
 
 /// PUBLISH QoS 0 on the short topic name [`SHORT_TOPIC`] with a [`payload`] of
 /// `payload_len` bytes: header (2) + Flags, Topic Id, MsgId (5) + payload.
-pub fn publish_qos0_short(payload_len: usize) -> Message<'static> {
-    Message::Publish(Publish {
+pub fn publish_qos0_short(payload_len: usize) -> SharedMessage {
+    SharedMessage::Publish(sh::Publish {
         dup: false,
         retain: false,
         delivery: Delivery::AtMostOnce,
-        topic: TopicRef::Short(ShortTopic::new(SHORT_TOPIC).expect("two-character topic")),
-        payload: Payload::from(payload(payload_len)),
+        topic: sh::TopicRef::Short(ShortTopic::new(SHORT_TOPIC).expect("two-character topic")),
+        payload: sh::Payload::from(payload(payload_len)),
     })
 }
 
 /// PUBLISH QoS 1 (MsgId [`PUBLISH_MSG_ID`]) on the registered topic id
 /// [`REGISTERED_TOPIC_ID`] with a [`payload`] of `payload_len` bytes. Up to 248 bytes of
 /// payload the message has the one-octet Length; beyond, the 3-octet form.
-pub fn publish_qos1_registered(payload_len: usize) -> Message<'static> {
-    Message::Publish(Publish {
+pub fn publish_qos1_registered(payload_len: usize) -> SharedMessage {
+    SharedMessage::Publish(sh::Publish {
         dup: false,
         retain: false,
         delivery: Delivery::AtLeastOnce(msg_id(PUBLISH_MSG_ID)),
-        topic: TopicRef::Registered(TopicId(REGISTERED_TOPIC_ID)),
-        payload: Payload::from(payload(payload_len)),
+        topic: sh::TopicRef::Registered(TopicId(REGISTERED_TOPIC_ID)),
+        payload: sh::Payload::from(payload(payload_len)),
     })
 }
 
 /// CONNECT with CleanSession, no will, the keep-alive [`DURATION`] and the ClientId
 /// [`SN_CLIENT_ID`].
-pub fn connect() -> Message<'static> {
-    Message::Connect(Connect {
+pub fn connect() -> SharedMessage {
+    SharedMessage::Connect(sh::Connect {
         will: false,
         clean_session: true,
         duration: DURATION,
-        client_id: Str::new(SN_CLIENT_ID).expect("valid client id"),
+        client_id: sh::Str::new(SN_CLIENT_ID).expect("valid client id"),
     })
 }
 
 /// SUBSCRIBE QoS 1 (MsgId [`SUBSCRIBE_MSG_ID`]) to the topic name [`SUBSCRIBE_TOPIC`],
 /// carried in full.
-pub fn subscribe() -> Message<'static> {
-    Message::Subscribe(Subscribe {
+pub fn subscribe() -> SharedMessage {
+    SharedMessage::Subscribe(sh::Subscribe {
         dup: false,
         qos: QoS::AtLeastOnce,
         msg_id: msg_id(SUBSCRIBE_MSG_ID),
-        topic: TopicRef::Name(TopicFilter::new(SUBSCRIBE_TOPIC).expect("valid topic name")),
+        topic: sh::TopicRef::Name(sh::TopicFilter::new(SUBSCRIBE_TOPIC).expect("valid topic name")),
     })
 }
 
 /// Encodes `message` with `mqtt-sn-codec`.
-pub fn encode(message: &Message<'_>) -> Vec<u8> {
+pub fn encode<B: mqtt_codec::Storage, T: mqtt_codec::StrStorage>(
+    message: &mqtt_sn_codec::generic::Message<B, T>,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(message.encoded_len());
     let n = message.encode(&mut out).expect("workload messages encode");
     assert_eq!(n, out.len(), "encode returned the octets written");
@@ -118,13 +119,13 @@ pub struct SnWorkload {
     /// The benchmark name: `sn_decode/<name>` and `sn_encode/<name>`.
     pub name: &'static str,
     /// Our message value (what `bytes` encodes).
-    pub message: Message<'static>,
+    pub message: SharedMessage,
     /// The datagram.
     pub bytes: Vec<u8>,
 }
 
 impl SnWorkload {
-    fn new(name: &'static str, message: Message<'static>) -> Self {
+    fn new(name: &'static str, message: SharedMessage) -> Self {
         let bytes = encode(&message);
         SnWorkload {
             name,
@@ -137,7 +138,7 @@ impl SnWorkload {
     /// topic name of SUBSCRIBE), which a decoder must check before handing out a `&str`;
     /// `None` for the messages without one. In both, the string is the last field.
     pub fn text(&self) -> Option<&[u8]> {
-        let len = match &self.message {
+        let len = match &self.message.view() {
             Message::Connect(c) => c.client_id.len(),
             Message::Subscribe(Subscribe {
                 topic: TopicRef::Name(f),
@@ -266,11 +267,12 @@ mod tests {
         for w in &ws {
             assert_eq!(w.bytes.len(), w.message.encoded_len(), "{}", w.name);
             let m = mqtt_sn_codec::decode(&w.bytes).unwrap();
-            assert_eq!(m, w.message, "{}", w.name);
-            assert_eq!(decode_walk(&w.bytes), Some(checksum(&w.message)));
+            assert_eq!(m, w.message.view(), "{}", w.name);
+            assert_eq!(decode_walk(&w.bytes), Some(checksum(&w.message.view())));
             // The string field, where there is one, is the string of the message.
             let text = w.text().map(|t| core::str::from_utf8(t).unwrap());
-            let expected = match &w.message {
+            let view = w.message.view();
+            let expected = match &view {
                 Message::Connect(c) => Some(c.client_id.as_str()),
                 Message::Subscribe(s) => match &s.topic {
                     TopicRef::Name(f) => Some(f.as_str()),
@@ -304,7 +306,7 @@ mod tests {
             }
             let (m, n) = peer.unwrap_or_else(|e| panic!("{}: {e:?}", w.name));
             assert_eq!(n, w.bytes.len(), "{}", w.name);
-            let expected = match (&w.message, &m) {
+            let expected = match (&w.message.view(), &m) {
                 (Message::Publish(ours), mqtt_sn::Message::Publish(p)) => {
                     assert_eq!(p.flags.qos(), qos_num(ours.delivery.qos()) as u8);
                     assert_eq!(p.flags.topic_id_type(), ours.topic.id_type() as u8);

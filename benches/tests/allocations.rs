@@ -102,7 +102,7 @@ fn allocations_per_decoded_packet() {
 
     let mut rows = Vec::new();
     for w in workloads() {
-        let expected = checksum(&w.packet).wrapping_mul(COPIES as u64);
+        let expected = checksum(&w.packet.view()).wrapping_mul(COPIES as u64);
         let b = &w.bytes[..];
         let name = w.name;
         if w.is_v5() {
@@ -242,7 +242,7 @@ type SnCell = (Option<f64>, bool);
 fn sn_allocations_per_decode() {
     let mut rows: Vec<(&'static str, &'static str, SnCell)> = Vec::new();
     for w in sn::workloads() {
-        let expected = sn::checksum(&w.message);
+        let expected = sn::checksum(&w.message.view());
         rows.push((
             w.name,
             "ours",

@@ -4,7 +4,7 @@
 //! come from the mosquitto captures in `tests/vectors/` (plus AUTH, which mosquitto did not
 //! send); round-trip seeds are fuzzer inputs found to build a packet of each type.
 
-use mqtt_codec::{Decoded, Decoder, Packet, Protocol, MAX_PACKET_SIZE};
+use mqtt_codec::{Decoded, Decoder, Protocol, MAX_PACKET_SIZE};
 use std::collections::BTreeMap;
 use std::fs;
 
@@ -85,7 +85,7 @@ fn main() {
         let Ok(level) = mqtt_fuzz::level(&mut u) else { continue };
         let Ok(p) = mqtt_fuzz::packet(&mut u, level) else { continue };
         let level = match &p {
-            Packet::Connect(c) => c.protocol,
+            mqtt_codec::generic::Packet::Connect(c) => c.protocol,
             _ => level,
         };
         found.entry((level, p.packet_type().name())).or_insert(data);

@@ -58,15 +58,31 @@ fuzz_target!(|data: &[u8]| {
     let mut fed = 0;
     let mut step = (cuts as usize % 7) + 1;
     let mut stream_err = None;
+    // Half the inputs go through the shared decoder, a `BytesMut` read buffer from which
+    // whole packets are split off.
+    let shared = cuts & 0x80 != 0;
+    let mut bytes_buf = bytes::BytesMut::new();
     'feed: while fed < data.len() {
         let n = step.min(data.len() - fed);
         buf.extend_from_slice(&data[fed..fed + n]);
+        bytes_buf.extend_from_slice(&data[fed..fed + n]);
         fed += n;
         step = (step * 5 + 3) % 11 + 1;
         loop {
+            if shared {
+                match decoder.decode_bytes_mut(&mut bytes_buf) {
+                    Ok(Some(packet)) => streamed.push(packet),
+                    Ok(None) => break,
+                    Err(e) => {
+                        stream_err = Some(e);
+                        break 'feed;
+                    }
+                }
+                continue;
+            }
             match decoder.decode(&buf) {
                 Ok(Decoded::Complete(packet, used)) => {
-                    streamed.push(packet.into_owned());
+                    streamed.push(packet.to_shared());
                     buf.drain(..used);
                 }
                 Ok(Decoded::Partial(_)) => break,

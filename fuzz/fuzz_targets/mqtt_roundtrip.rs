@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mqtt_codec::{Decoded, Decoder, EncodeError, Packet, MAX_PACKET_SIZE};
+use mqtt_codec::{generic, shared, Decoded, Decoder, EncodeError, MAX_PACKET_SIZE};
 use mqtt_fuzz::{level, packet};
 
 fuzz_target!(|data: &[u8]| {
@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(level) = level(&mut u) else { return };
     let Ok(p) = packet(&mut u, level) else { return };
     let level = match &p {
-        Packet::Connect(c) => c.protocol,
+        generic::Packet::Connect(c) => c.protocol,
         _ => level,
     };
     let n = p.encoded_len(level).unwrap_or_else(|e| panic!("{p:?} does not encode: {e}"));
@@ -22,9 +22,18 @@ fuzz_target!(|data: &[u8]| {
         Ok(Decoded::Complete(q, m)) => {
             assert_eq!(m, n);
             assert_eq!(q, p);
-            assert_eq!(q.into_owned(), p);
+            assert_eq!(q.to_shared(), p);
         }
         other => panic!("{p:?} encoded as {out:02x?} decodes as {other:?}"),
+    }
+    // The shared decoder over `Bytes`: the same packet.
+    let frozen = bytes::Bytes::from(out.clone());
+    match Decoder::new(level).max_packet_size(MAX_PACKET_SIZE).decode_bytes(&frozen) {
+        Ok(shared::Decoded::Complete(q, m)) => {
+            assert_eq!(m, n);
+            assert_eq!(q, p);
+        }
+        other => panic!("{p:?} encoded as {out:02x?} decodes shared as {other:?}"),
     }
     let mut short = vec![0xa5u8; n - 1];
     assert_eq!(

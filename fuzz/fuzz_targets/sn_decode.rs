@@ -67,7 +67,7 @@ fuzz_target!(|data: &[u8]| {
         loop {
             match d.decode_stream(&buf) {
                 Ok(Decoded::Complete(msg, used)) => {
-                    streamed.push(msg.into_owned());
+                    streamed.push(msg.to_shared());
                     buf.drain(..used);
                 }
                 Ok(Decoded::Partial(_)) => break,

@@ -6,6 +6,10 @@ pub mod sn;
 
 use arbitrary::{Result, Unstructured};
 use core::num::{NonZeroU16, NonZeroU32};
+use mqtt_codec::shared::{
+    Auth, Bin, ConnAck, Connect, Disconnect, Packet, PubAck, PubComp, PubRec,
+    PubRel, Publish, Str, SubAck, Subscribe, Subscription, TopicFilter, TopicName, UnsubAck, Unsubscribe, Will, WillProperties,
+};
 use mqtt_codec::*;
 
 /// A protocol level.
@@ -14,21 +18,21 @@ pub fn level(u: &mut Unstructured<'_>) -> Result<Protocol> {
 }
 
 /// A string that satisfies the UTF-8 string rules (no U+0000, at most 64 KiB).
-pub fn string(u: &mut Unstructured<'_>) -> Result<Str<'static>> {
+pub fn string(u: &mut Unstructured<'_>) -> Result<Str> {
     let s: String = u.arbitrary()?;
     let s: String = s.chars().filter(|&c| c != '\0').take(300).collect();
     Ok(Str::new(s).unwrap_or_default())
 }
 
 /// Binary data of at most 300 bytes.
-pub fn binary(u: &mut Unstructured<'_>) -> Result<Bin<'static>> {
+pub fn binary(u: &mut Unstructured<'_>) -> Result<Bin> {
     let len = u.int_in_range(0..=300)?;
     let b = u.bytes(len)?.to_vec();
     Ok(Bin::new(b).unwrap_or_default())
 }
 
 /// A topic name: levels of letters, digits and some UTF-8, never a wildcard.
-pub fn topic_name(u: &mut Unstructured<'_>) -> Result<TopicName<'static>> {
+pub fn topic_name(u: &mut Unstructured<'_>) -> Result<TopicName> {
     let levels = u.int_in_range(1..=5)?;
     let mut t = String::new();
     for i in 0..levels {
@@ -46,7 +50,7 @@ pub fn topic_name(u: &mut Unstructured<'_>) -> Result<TopicName<'static>> {
 
 /// A topic filter: a name with `+` levels and perhaps a trailing `#`; at 5.0 sometimes
 /// shared.
-pub fn topic_filter(u: &mut Unstructured<'_>, v5: bool) -> Result<TopicFilter<'static>> {
+pub fn topic_filter(u: &mut Unstructured<'_>, v5: bool) -> Result<TopicFilter> {
     let name = topic_name(u)?;
     let mut levels: Vec<String> = name.split('/').map(String::from).collect();
     for l in levels.iter_mut() {
@@ -92,7 +96,7 @@ macro_rules! users {
     ($u:expr, $p:expr) => {
         for _ in 0..$u.int_in_range(0..=3)? {
             let (k, v) = (string($u)?, string($u)?);
-            $p.push_user_property(mqtt_codec::UserProperty { key: k, value: v });
+            $p.push_user_property(mqtt_codec::UserProperty { key: k.view(), value: v.view() });
         }
     };
 }
@@ -103,7 +107,7 @@ fn reason<R: Copy>(u: &mut Unstructured<'_>, all: &[R], v5: bool, ok_v3: impl Fn
 }
 
 /// Any valid packet at `level` (AUTH only at 5.0).
-pub fn packet(u: &mut Unstructured<'_>, level: Protocol) -> Result<Packet<'static>> {
+pub fn packet(u: &mut Unstructured<'_>, level: Protocol) -> Result<Packet> {
     let v5 = level.is_v5();
     let ty = u.int_in_range(1..=if v5 { 15 } else { 14 })?;
     Ok(match ty {
@@ -140,13 +144,13 @@ pub fn packet(u: &mut Unstructured<'_>, level: Protocol) -> Result<Packet<'stati
                         p.set_message_expiry_interval(v);
                     }
                     if let Some(v) = opt(u, string)? {
-                        p.set_content_type(v);
+                        p.set_content_type(v.view());
                     }
                     if let Some(v) = opt(u, topic_name)? {
-                        p.set_response_topic(v);
+                        p.set_response_topic(v.view());
                     }
                     if let Some(v) = opt(u, binary)? {
-                        p.set_correlation_data(v);
+                        p.set_correlation_data(v.view());
                     }
                     users!(u, p);
                 }
@@ -178,12 +182,12 @@ pub fn packet(u: &mut Unstructured<'_>, level: Protocol) -> Result<Packet<'stati
                     p.set_request_problem_information(v);
                 }
                 if let Some(v) = opt(u, string)? {
-                    p.set_authentication_method(v);
+                    p.set_authentication_method(v.view());
                 }
                 // Authentication Data only with a Method (MQTT 5.0 §3.1.2.11.10).
                 if let Some(v) = opt(u, binary)? {
                     if p.contains(PropertyId::AuthenticationMethod) {
-                        p.set_authentication_data(v);
+                        p.set_authentication_data(v.view());
                     }
                 }
                 users!(u, p);
@@ -212,13 +216,13 @@ pub fn packet(u: &mut Unstructured<'_>, level: Protocol) -> Result<Packet<'stati
                     p.set_maximum_packet_size(v);
                 }
                 if let Some(v) = opt(u, string)? {
-                    p.set_assigned_client_identifier(v);
+                    p.set_assigned_client_identifier(v.view());
                 }
                 if let Some(v) = opt(u, |u| u.arbitrary())? {
                     p.set_topic_alias_maximum(v);
                 }
                 if let Some(v) = opt(u, string)? {
-                    p.set_reason_string(v);
+                    p.set_reason_string(v.view());
                 }
                 if let Some(v) = opt(u, |u| u.arbitrary())? {
                     p.set_wildcard_subscription_available(v);
@@ -233,16 +237,16 @@ pub fn packet(u: &mut Unstructured<'_>, level: Protocol) -> Result<Packet<'stati
                     p.set_server_keep_alive(v);
                 }
                 if let Some(v) = opt(u, string)? {
-                    p.set_response_information(v);
+                    p.set_response_information(v.view());
                 }
                 if let Some(v) = opt(u, string)? {
-                    p.set_server_reference(v);
+                    p.set_server_reference(v.view());
                 }
                 if let Some(v) = opt(u, string)? {
-                    p.set_authentication_method(v);
+                    p.set_authentication_method(v.view());
                 }
                 if let Some(v) = opt(u, binary)? {
-                    p.set_authentication_data(v);
+                    p.set_authentication_data(v.view());
                 }
                 users!(u, p);
             }
@@ -270,13 +274,13 @@ pub fn packet(u: &mut Unstructured<'_>, level: Protocol) -> Result<Packet<'stati
                     pr.set_topic_alias(v);
                 }
                 if let Some(v) = opt(u, topic_name)? {
-                    pr.set_response_topic(v);
+                    pr.set_response_topic(v.view());
                 }
                 if let Some(v) = opt(u, binary)? {
-                    pr.set_correlation_data(v);
+                    pr.set_correlation_data(v.view());
                 }
                 if let Some(v) = opt(u, string)? {
-                    pr.set_content_type(v);
+                    pr.set_content_type(v.view());
                 }
                 for _ in 0..u.int_in_range(0..=3)? {
                     pr.add_subscription_identifier(sub_id(u)?);
@@ -296,7 +300,7 @@ pub fn packet(u: &mut Unstructured<'_>, level: Protocol) -> Result<Packet<'stati
                     if v5 {
                         a.reason = *u.choose($r::ALL)?;
                         if let Some(v) = opt(u, string)? {
-                            a.properties.set_reason_string(v);
+                            a.properties.set_reason_string(v.view());
                         }
                         users!(u, a.properties);
                     }
@@ -341,7 +345,7 @@ pub fn packet(u: &mut Unstructured<'_>, level: Protocol) -> Result<Packet<'stati
             let mut s = SubAck::new(pid(u)?, codes);
             if v5 {
                 if let Some(v) = opt(u, string)? {
-                    s.properties.set_reason_string(v);
+                    s.properties.set_reason_string(v.view());
                 }
                 users!(u, s.properties);
             }
@@ -369,7 +373,7 @@ pub fn packet(u: &mut Unstructured<'_>, level: Protocol) -> Result<Packet<'stati
             let mut s = UnsubAck::new(pid(u)?, codes);
             if v5 {
                 if let Some(v) = opt(u, string)? {
-                    s.properties.set_reason_string(v);
+                    s.properties.set_reason_string(v.view());
                 }
                 users!(u, s.properties);
             }
@@ -385,10 +389,10 @@ pub fn packet(u: &mut Unstructured<'_>, level: Protocol) -> Result<Packet<'stati
                     d.properties.set_session_expiry_interval(v);
                 }
                 if let Some(v) = opt(u, string)? {
-                    d.properties.set_reason_string(v);
+                    d.properties.set_reason_string(v.view());
                 }
                 if let Some(v) = opt(u, string)? {
-                    d.properties.set_server_reference(v);
+                    d.properties.set_server_reference(v.view());
                 }
                 users!(u, d.properties);
             }
@@ -397,13 +401,13 @@ pub fn packet(u: &mut Unstructured<'_>, level: Protocol) -> Result<Packet<'stati
         _ => {
             let mut a = Auth { reason: *u.choose(AuthReason::ALL)?, ..Auth::default() };
             if let Some(v) = opt(u, string)? {
-                a.properties.set_authentication_method(v);
+                a.properties.set_authentication_method(v.view());
             }
             if let Some(v) = opt(u, binary)? {
-                a.properties.set_authentication_data(v);
+                a.properties.set_authentication_data(v.view());
             }
             if let Some(v) = opt(u, string)? {
-                a.properties.set_reason_string(v);
+                a.properties.set_reason_string(v.view());
             }
             users!(u, a.properties);
             Packet::Auth(a)

@@ -1,9 +1,13 @@
 //! Arbitrary valid MQTT-SN messages, for the round-trip target.
 
 use arbitrary::{Result, Unstructured};
+use mqtt_sn_codec::shared::{
+    Connect, Encapsulated, GwInfo, Message, Payload, Publish, Register, Str, Subscribe,
+    TopicFilter, TopicName, TopicRef, Unsubscribe, WillTopic,
+};
 use mqtt_sn_codec::*;
 
-fn client_id(u: &mut Unstructured<'_>) -> Result<Str<'static>> {
+fn client_id(u: &mut Unstructured<'_>) -> Result<Str> {
     let n = u.int_in_range(1..=23)?;
     let s: String = (0..n)
         .map(|_| u.int_in_range(b'!'..=b'~').map(char::from))
@@ -48,7 +52,7 @@ fn topic_string(u: &mut Unstructured<'_>, wild: bool) -> Result<String> {
     Ok(s)
 }
 
-fn topic_name(u: &mut Unstructured<'_>) -> Result<TopicName<'static>> {
+fn topic_name(u: &mut Unstructured<'_>) -> Result<TopicName> {
     let s = topic_string(u, false)?;
     Ok(TopicName::new(s).unwrap_or_else(|_| TopicName::new("t").unwrap_or(TopicName::empty())))
 }
@@ -72,7 +76,7 @@ fn qos(u: &mut Unstructured<'_>) -> Result<QoS> {
     Ok(*u.choose(&[QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce])?)
 }
 
-fn bytes(u: &mut Unstructured<'_>) -> Result<Payload<'static>> {
+fn bytes(u: &mut Unstructured<'_>) -> Result<Payload> {
     // Sometimes long enough for the three-octet Length.
     let n = if u.ratio(1, 8)? {
         u.int_in_range(250..=1200)?
@@ -83,10 +87,10 @@ fn bytes(u: &mut Unstructured<'_>) -> Result<Payload<'static>> {
     let fill: Vec<u8> = u.bytes(n.min(u.len()))?.to_vec();
     let mut b = b;
     b[..fill.len()].copy_from_slice(&fill);
-    Ok(Payload::new(b))
+    Ok(Payload::from(b))
 }
 
-fn will(u: &mut Unstructured<'_>) -> Result<Option<WillTopic<'static>>> {
+fn will(u: &mut Unstructured<'_>) -> Result<Option<WillTopic>> {
     if u.ratio(1, 4)? {
         return Ok(None);
     }
@@ -97,7 +101,7 @@ fn will(u: &mut Unstructured<'_>) -> Result<Option<WillTopic<'static>>> {
     }))
 }
 
-fn sub_topic(u: &mut Unstructured<'_>) -> Result<TopicRef<'static>> {
+fn sub_topic(u: &mut Unstructured<'_>) -> Result<TopicRef> {
     Ok(match u.int_in_range(0..=2)? {
         0 => TopicRef::Name(
             TopicFilter::new(topic_string(u, true)?)
@@ -109,7 +113,7 @@ fn sub_topic(u: &mut Unstructured<'_>) -> Result<TopicRef<'static>> {
 }
 
 /// Any message that is not encapsulated.
-pub fn plain(u: &mut Unstructured<'_>) -> Result<Message<'static>> {
+pub fn plain(u: &mut Unstructured<'_>) -> Result<Message> {
     let code = || -> fn(u8) -> ReturnCode { ReturnCode::from };
     Ok(match u.int_in_range(0..=26)? {
         0 => Message::Advertise(Advertise {
@@ -205,14 +209,14 @@ pub fn plain(u: &mut Unstructured<'_>) -> Result<Message<'static>> {
 }
 
 /// Any message, sometimes wrapped in an Encapsulated message.
-pub fn message(u: &mut Unstructured<'_>) -> Result<Message<'static>> {
+pub fn message(u: &mut Unstructured<'_>) -> Result<Message> {
     let inner = plain(u)?;
     if u.ratio(1, 5)? {
         let n = u.int_in_range(0..=8)?;
         let node: Vec<u8> = u.bytes(n.min(u.len()))?.to_vec();
         return Ok(Message::Encapsulated(Encapsulated {
             ctrl: Ctrl(u.arbitrary()?),
-            node_id: Payload::new(node),
+            node_id: Payload::from(node),
             message: Box::new(inner),
         }));
     }

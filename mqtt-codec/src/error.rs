@@ -2,7 +2,6 @@
 
 use crate::packet::properties::PropertyId;
 use crate::packet::reason::{ConnectReason, DisconnectReason, ReasonCode};
-use crate::packet::Disconnect;
 use crate::packet::PacketType;
 use crate::types::{PacketId, Protocol};
 use crate::wire::utf8::Utf8Problem;
@@ -357,8 +356,8 @@ impl DecodeError {
 
     /// The DISCONNECT to send for this error: [`DecodeError::disconnect_reason`] and no
     /// properties (a caller that wants a Reason String sets it on the result).
-    pub fn disconnect(&self) -> Disconnect<'static> {
-        Disconnect::new(self.disconnect_reason())
+    pub fn disconnect(&self) -> crate::Disconnect<'static> {
+        crate::Disconnect::new(self.disconnect_reason())
     }
 
     /// The CONNACK reason code for an error in a CONNECT (MQTT 5.0 §3.2.2.2; at 3.1.1 its

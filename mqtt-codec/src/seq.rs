@@ -1,8 +1,12 @@
-//! `Seq`: an ordered list that is either a view over validated wire bytes (decoding
-//! allocates nothing) or a vector the caller built.
+//! `Seq`: an ordered list kept as its wire bytes, either the validated bytes of a decoded
+//! packet (decoding allocates nothing) or a buffer the caller's items were written into.
 
 use alloc::vec::Vec;
+use bytes::Bytes;
 use core::fmt;
+use core::marker::PhantomData;
+
+use crate::storage::Storage;
 
 mod sealed {
     pub trait Sealed {}
@@ -10,182 +14,210 @@ mod sealed {
 pub(crate) use sealed::Sealed;
 
 /// An element of a [`Seq`]. Implemented by the crate's list element types only.
-pub trait SeqItem: Clone + Sealed {
-    /// The element as read from the wire or borrowed from a vector.
-    type View<'s>: Clone + PartialEq + fmt::Debug
-    where
-        Self: 's;
-    /// The same element type with no borrow.
-    type Static: SeqItem + 'static;
-    /// Borrows an element of the vector form.
-    fn view(&self) -> Self::View<'_>;
-    /// Reads the next element of the wire form, moving `buf` past it.
+pub trait SeqItem: Sealed {
+    /// The element as read from the list's bytes: the borrowed form.
+    type View<'s>: Clone + PartialEq + fmt::Debug;
+    /// Reads the next element of validated bytes, moving `buf` past it.
     #[doc(hidden)]
-    fn read<'s>(buf: &mut &'s [u8]) -> Option<Self::View<'s>>
-    where
-        Self: 's;
-    /// Copies an element so that it no longer borrows.
-    fn to_static(v: Self::View<'_>) -> Self::Static;
+    fn read<'s>(buf: &mut &'s [u8]) -> Option<Self::View<'s>>;
+    /// Appends the element's wire form.
+    #[doc(hidden)]
+    fn write(&self, out: &mut Vec<u8>);
 }
 
-/// An ordered list of `T`: decoded lists borrow the packet's bytes (no allocation), built
-/// ones hold a `Vec`. Equality compares elements, whatever the form.
+/// An ordered list of `I`, kept as its wire bytes: a decoded list is the packet's own
+/// validated bytes (borrowed, or shared through [`Bytes`]), a built one the bytes its
+/// items were written into. Equality compares elements, whatever the form.
 ///
-/// Iterating (`iter()`, or `for x in &seq`) yields, for each list in the crate:
+/// Iterating (`iter()`, or `for x in &seq`) reads each element in its borrowed form:
 ///
-/// | field | `Seq` | each item |
-/// |---|---|---|
-/// | [`Subscribe::subscriptions`](crate::Subscribe::subscriptions) | `Seq<'a, Subscription<'a>>` | [`Subscription<'_>`](crate::Subscription), borrowing the list |
-/// | [`Unsubscribe::filters`](crate::Unsubscribe::filters) | `Seq<'a, TopicFilter<'a>>` | [`TopicFilter<'_>`](crate::TopicFilter), borrowing the list |
-/// | [`SubAck::reasons`](crate::SubAck::reasons) | `Seq<'a, SubAckReason>` | [`SubAckReason`](crate::SubAckReason), by value |
-/// | [`UnsubAck::reasons`](crate::UnsubAck::reasons) | `Seq<'a, UnsubAckReason>` | [`UnsubAckReason`](crate::UnsubAckReason), by value |
+/// | field | each item |
+/// |---|---|
+/// | [`Subscribe::subscriptions`](crate::generic::Subscribe::subscriptions) | [`Subscription<'_>`](crate::Subscription) |
+/// | [`Unsubscribe::filters`](crate::generic::Unsubscribe::filters) | [`TopicFilter<'_>`](crate::TopicFilter) |
+/// | [`SubAck::reasons`](crate::generic::SubAck::reasons) | [`SubAckReason`](crate::SubAckReason), by value |
+/// | [`UnsubAck::reasons`](crate::generic::UnsubAck::reasons) | [`UnsubAckReason`](crate::UnsubAckReason), by value |
 ///
-/// (In the signatures that is `<T as SeqItem>::View<'_>`.)
+/// (In the signatures that is `<I as SeqItem>::View<'_>`.)
+pub struct Seq<B, I> {
+    repr: Repr<B>,
+    item: PhantomData<fn() -> I>,
+}
+
 #[derive(Clone)]
-pub struct Seq<'a, T> {
-    repr: Repr<'a, T>,
+enum Repr<B> {
+    Wire(B),
+    Built(Vec<u8>),
 }
 
-#[derive(Clone)]
-enum Repr<'a, T> {
-    Wire(&'a [u8]),
-    Vec(Vec<T>),
+impl<B: Clone, I> Clone for Seq<B, I> {
+    fn clone(&self) -> Self {
+        Seq {
+            repr: self.repr.clone(),
+            item: PhantomData,
+        }
+    }
 }
 
-impl<'a, T: SeqItem> Seq<'a, T> {
+impl<B, I> Seq<B, I> {
     /// An empty list (no allocation).
     #[inline]
     pub const fn new() -> Self {
         Seq {
-            repr: Repr::Vec(Vec::new()),
+            repr: Repr::Built(Vec::new()),
+            item: PhantomData,
         }
     }
 
     /// A view over validated wire bytes.
     #[inline]
-    pub(crate) fn wire(bytes: &'a [u8]) -> Self {
+    pub(crate) fn wire(bytes: B) -> Self {
         Seq {
             repr: Repr::Wire(bytes),
+            item: PhantomData,
+        }
+    }
+}
+
+impl<B: Storage, I: SeqItem> Seq<B, I> {
+    /// The elements' bytes, as written in the packet.
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.repr {
+            Repr::Wire(b) => b,
+            Repr::Built(v) => v,
         }
     }
 
     /// The elements, in order.
     #[inline]
-    pub fn iter(&self) -> Iter<'_, T> {
+    pub fn iter(&self) -> Iter<'_, I> {
         Iter {
-            inner: match &self.repr {
-                Repr::Wire(b) => IterRepr::Wire(b),
-                Repr::Vec(v) => IterRepr::Vec(v.iter()),
-            },
+            rest: self.as_bytes(),
+            item: PhantomData,
         }
     }
 
-    /// The number of elements (counted over the bytes for the wire form).
+    /// The number of elements (counted over the bytes).
     pub fn len(&self) -> usize {
-        match &self.repr {
-            Repr::Wire(_) => self.iter().count(),
-            Repr::Vec(v) => v.len(),
-        }
+        self.iter().count()
     }
 
     /// Whether there are no elements.
     pub fn is_empty(&self) -> bool {
-        match &self.repr {
-            Repr::Wire(_) => self.iter().next().is_none(),
-            Repr::Vec(v) => v.is_empty(),
+        self.as_bytes().is_empty()
+    }
+
+    /// Appends an element (a decoded list is copied into a buffer of its own first).
+    pub fn push(&mut self, item: I) {
+        if let Repr::Wire(b) = &self.repr {
+            self.repr = Repr::Built(b.to_vec());
+        }
+        if let Repr::Built(v) = &mut self.repr {
+            item.write(v);
         }
     }
 
-    /// Appends an element; a decoded (wire) list must be made owned first, so this takes
-    /// only built lists and returns the element back otherwise.
-    pub fn push(&mut self, item: T) -> Result<(), T> {
-        match &mut self.repr {
-            Repr::Vec(v) => {
-                v.push(item);
-                Ok(())
-            }
-            Repr::Wire(_) => Err(item),
-        }
+    /// The same list over other storage: borrowed from this one.
+    #[inline]
+    pub(crate) fn view_as<J>(&self) -> Seq<&[u8], J> {
+        Seq::wire(self.as_bytes())
     }
 
-    /// Copies the list so that it no longer borrows.
-    pub fn into_owned(self) -> Seq<'static, T::Static> {
-        Seq {
-            repr: Repr::Vec(self.iter().map(T::to_static).collect()),
-        }
+    /// The same list over shared storage: a slice of `parent` (or a clone) when its bytes
+    /// are there, a copy otherwise.
+    pub(crate) fn share_as<J>(&self, parent: Option<&Bytes>) -> Seq<Bytes, J> {
+        Seq::wire(match &self.repr {
+            Repr::Wire(b) => b.share(parent),
+            Repr::Built(v) => Bytes::copy_from_slice(v),
+        })
     }
 }
 
-impl<T: SeqItem> Default for Seq<'_, T> {
+impl<B, I> Default for Seq<B, I> {
     fn default() -> Self {
         Seq::new()
     }
 }
 
-impl<T: SeqItem> From<Vec<T>> for Seq<'_, T> {
-    fn from(v: Vec<T>) -> Self {
-        Seq { repr: Repr::Vec(v) }
+impl<B, I: SeqItem> From<Vec<I>> for Seq<B, I> {
+    fn from(v: Vec<I>) -> Self {
+        v.into_iter().collect()
     }
 }
 
-impl<T: SeqItem> FromIterator<T> for Seq<'_, T> {
-    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+impl<B, I: SeqItem, const N: usize> From<[I; N]> for Seq<B, I> {
+    fn from(v: [I; N]) -> Self {
+        v.into_iter().collect()
+    }
+}
+
+impl<B, I: SeqItem> FromIterator<I> for Seq<B, I> {
+    fn from_iter<It: IntoIterator<Item = I>>(iter: It) -> Self {
+        let mut out = Vec::new();
+        for item in iter {
+            item.write(&mut out);
+        }
         Seq {
-            repr: Repr::Vec(iter.into_iter().collect()),
+            repr: Repr::Built(out),
+            item: PhantomData,
         }
     }
 }
 
-impl<T: SeqItem> PartialEq for Seq<'_, T> {
+impl<B: Storage, I: SeqItem> PartialEq for Seq<B, I> {
     fn eq(&self, other: &Self) -> bool {
-        self.iter().eq(other.iter())
+        self.as_bytes() == other.as_bytes() || self.iter().eq(other.iter())
     }
 }
 
-impl<T: SeqItem> Eq for Seq<'_, T> {}
+impl<B: Storage, I: SeqItem> Eq for Seq<B, I> {}
 
-impl<T: SeqItem> fmt::Debug for Seq<'_, T> {
+impl<B: Storage, I: SeqItem> fmt::Debug for Seq<B, I> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.iter()).finish()
     }
 }
 
-impl<'s, T: SeqItem> IntoIterator for &'s Seq<'_, T> {
-    type Item = T::View<'s>;
-    type IntoIter = Iter<'s, T>;
-    fn into_iter(self) -> Iter<'s, T> {
+impl<'s, B: Storage, I: SeqItem> IntoIterator for &'s Seq<B, I> {
+    type Item = I::View<'s>;
+    type IntoIter = Iter<'s, I>;
+    fn into_iter(self) -> Iter<'s, I> {
         self.iter()
     }
 }
 
 /// Iterator over a [`Seq`]: see [`Seq`] for the item type of each list.
-pub struct Iter<'s, T> {
-    inner: IterRepr<'s, T>,
+pub struct Iter<'s, I> {
+    rest: &'s [u8],
+    item: PhantomData<fn() -> I>,
 }
 
-enum IterRepr<'s, T> {
-    Wire(&'s [u8]),
-    Vec(core::slice::Iter<'s, T>),
-}
-
-impl<'s, T: SeqItem> Iterator for Iter<'s, T> {
-    type Item = T::View<'s>;
+impl<'s, I: SeqItem> Iterator for Iter<'s, I> {
+    type Item = I::View<'s>;
     #[inline]
-    fn next(&mut self) -> Option<T::View<'s>> {
-        match &mut self.inner {
-            IterRepr::Wire(b) => {
-                let item = T::read(b);
-                if item.is_none() {
-                    *b = &[];
-                }
-                item
-            }
-            IterRepr::Vec(it) => it.next().map(|item| item.view()),
+    fn next(&mut self) -> Option<I::View<'s>> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let item = I::read(&mut self.rest);
+        if item.is_none() {
+            self.rest = &[];
+        }
+        item
+    }
+}
+
+impl<I> Clone for Iter<'_, I> {
+    fn clone(&self) -> Self {
+        Iter {
+            rest: self.rest,
+            item: PhantomData,
         }
     }
 }
 
-impl<T> fmt::Debug for Iter<'_, T> {
+impl<I> fmt::Debug for Iter<'_, I> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Iter")
     }

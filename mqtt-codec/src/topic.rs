@@ -1,10 +1,10 @@
 //! Topic names, topic filters, matching (MQTT 5.0 §4.7, MQTT 3.1.1 §4.7) and shared
 //! subscriptions (MQTT 5.0 §4.8.2).
 
-use alloc::borrow::Cow;
 use alloc::string::String;
-use core::fmt;
-use core::ops::Deref;
+use bytestring::ByteString;
+
+use crate::storage::StrStorage;
 
 use crate::error::ValueError;
 
@@ -121,21 +121,25 @@ fn check_filter_levels(s: &str, base: usize, from: usize) -> Result<(), ValueErr
 
 /// A Topic Name: where a PUBLISH goes. Non-empty (except [`TopicName::empty`], for an MQTT
 /// 5.0 PUBLISH that uses a Topic Alias), no wildcards, no U+0000, at most 65,535 bytes.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TopicName<'a>(Cow<'a, str>);
+///
+/// `T` is `&str` in the borrowed form ([`TopicName<'a>`](crate::TopicName)) and
+/// [`ByteString`] in the shared one ([`shared::TopicName`](crate::shared::TopicName)).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct TopicName<T>(T);
 
-impl<'a> TopicName<'a> {
+crate::types::str_newtype!(TopicName);
+
+impl<'a> TopicName<&'a str> {
     /// Checks the topic name rules.
-    pub fn new(s: impl Into<Cow<'a, str>>) -> Result<Self, ValueError> {
-        let s = s.into();
-        check_name(&s)?;
+    pub fn new(s: &'a str) -> Result<Self, ValueError> {
+        check_name(s)?;
         Ok(TopicName(s))
     }
 
     /// The zero-length topic name, allowed only in an MQTT 5.0 PUBLISH that carries a
     /// Topic Alias (MQTT 5.0 §3.3.2.1).
-    pub const fn empty() -> TopicName<'static> {
-        TopicName(Cow::Borrowed(""))
+    pub const fn empty() -> Self {
+        TopicName("")
     }
 
     /// Checks raw bytes (as read off the wire) against the topic name rules and borrows
@@ -162,48 +166,55 @@ impl<'a> TopicName<'a> {
         if strict {
             crate::wire::utf8::check_strict(s).map_err(ValueError::from)?;
         }
-        Ok(TopicName(Cow::Borrowed(s)))
+        Ok(TopicName(s))
     }
 
+    /// The topic, with the lifetime of the buffer it borrows.
     #[inline]
-    pub(crate) fn from_checked(s: &'a str) -> Self {
-        TopicName(Cow::Borrowed(s))
+    pub fn get(self) -> &'a str {
+        self.0
+    }
+}
+
+impl TopicName<ByteString> {
+    /// Checks the topic name rules; a `String` becomes the storage without a copy.
+    pub fn new(s: impl Into<ByteString>) -> Result<Self, ValueError> {
+        let s = s.into();
+        check_name(&s)?;
+        Ok(TopicName(s))
     }
 
-    /// The topic.
+    /// The zero-length topic name (see [`TopicName::<&str>::empty`]).
+    pub const fn empty() -> Self {
+        TopicName(ByteString::new())
+    }
+}
+
+impl<T> TopicName<T> {
     #[inline]
-    pub fn as_str(&self) -> &str {
-        &self.0
+    pub(crate) const fn from_checked(s: T) -> Self {
+        TopicName(s)
     }
+}
 
-    /// Copies borrowed contents so that the value no longer borrows.
-    pub fn into_owned(self) -> TopicName<'static> {
-        TopicName(Cow::Owned(self.0.into_owned()))
-    }
-
-    /// A value borrowing from this one.
-    #[inline]
-    pub fn reborrow(&self) -> TopicName<'_> {
-        TopicName(Cow::Borrowed(&self.0))
-    }
-
+impl<T: StrStorage> TopicName<T> {
     /// Whether `filter` matches this name (§4.7). See [`TopicFilter::matches`].
-    pub fn matches(&self, filter: &TopicFilter<'_>) -> bool {
+    pub fn matches<F: StrStorage>(&self, filter: &TopicFilter<F>) -> bool {
         filter.matches(self)
     }
 }
 
-impl<'a> TryFrom<&'a str> for TopicName<'a> {
+impl<'a> TryFrom<&'a str> for TopicName<&'a str> {
     type Error = ValueError;
     fn try_from(s: &'a str) -> Result<Self, ValueError> {
-        TopicName::new(s)
+        TopicName::<&str>::new(s)
     }
 }
 
-impl TryFrom<String> for TopicName<'static> {
+impl TryFrom<String> for TopicName<ByteString> {
     type Error = ValueError;
     fn try_from(s: String) -> Result<Self, ValueError> {
-        TopicName::new(s)
+        TopicName::<ByteString>::new(s)
     }
 }
 
@@ -212,8 +223,13 @@ impl TryFrom<String> for TopicName<'static> {
 ///
 /// Shared subscriptions (`$share/{ShareName}/{filter}`) are an MQTT 5.0 feature: built with
 /// [`TopicFilter::new`] the share name is checked; [`TopicFilter::shared`] splits it.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TopicFilter<'a>(Cow<'a, str>);
+///
+/// `T` is `&str` in the borrowed form ([`TopicFilter<'a>`](crate::TopicFilter)) and
+/// [`ByteString`] in the shared one ([`shared::TopicFilter`](crate::shared::TopicFilter)).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct TopicFilter<T>(T);
+
+crate::types::str_newtype!(TopicFilter);
 
 /// A shared subscription split into its parts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,11 +240,10 @@ pub struct SharedFilter<'s> {
     pub filter: &'s str,
 }
 
-impl<'a> TopicFilter<'a> {
+impl<'a> TopicFilter<&'a str> {
     /// Checks the topic filter rules, including the shared-subscription form.
-    pub fn new(s: impl Into<Cow<'a, str>>) -> Result<Self, ValueError> {
-        let s = s.into();
-        check_filter(&s, true)?;
+    pub fn new(s: &'a str) -> Result<Self, ValueError> {
+        check_filter(s, true)?;
         Ok(TopicFilter(s))
     }
 
@@ -237,47 +252,56 @@ impl<'a> TopicFilter<'a> {
     /// and non-characters.
     #[inline]
     pub fn from_bytes(b: &'a [u8], strict: bool) -> Result<Self, ValueError> {
-        filter_from_bytes(b, strict, true).map(TopicFilter::from_checked)
+        filter_from_bytes(b, strict, true).map(TopicFilter)
     }
 
     /// Checks the topic filter rules of a protocol without shared subscriptions (MQTT
     /// 3.1.1, MQTT-SN): a filter starting `$share/` is an ordinary one there. The
     /// shared-subscription view ([`shared`](Self::shared), and the matching that uses it)
     /// is MQTT 5.0's reading of the filter.
-    pub fn new_unshared(s: impl Into<Cow<'a, str>>) -> Result<Self, ValueError> {
-        let s = s.into();
-        check_filter(&s, false)?;
+    pub fn new_unshared(s: &'a str) -> Result<Self, ValueError> {
+        check_filter(s, false)?;
         Ok(TopicFilter(s))
     }
 
     /// [`from_bytes`](Self::from_bytes) with the rules of [`new_unshared`](Self::new_unshared).
     #[inline]
     pub fn from_bytes_unshared(b: &'a [u8], strict: bool) -> Result<Self, ValueError> {
-        filter_from_bytes(b, strict, false).map(TopicFilter::from_checked)
+        filter_from_bytes(b, strict, false).map(TopicFilter)
     }
 
+    /// The filter, with the lifetime of the buffer it borrows.
     #[inline]
-    pub(crate) fn from_checked(s: &'a str) -> Self {
-        TopicFilter(Cow::Borrowed(s))
+    pub fn get(self) -> &'a str {
+        self.0
+    }
+}
+
+impl TopicFilter<ByteString> {
+    /// Checks the topic filter rules, including the shared-subscription form; a `String`
+    /// becomes the storage without a copy.
+    pub fn new(s: impl Into<ByteString>) -> Result<Self, ValueError> {
+        let s = s.into();
+        check_filter(&s, true)?;
+        Ok(TopicFilter(s))
     }
 
-    /// The filter as written, `$share/…` prefix included.
+    /// The rules without shared subscriptions (see [`TopicFilter::<&str>::new_unshared`]).
+    pub fn new_unshared(s: impl Into<ByteString>) -> Result<Self, ValueError> {
+        let s = s.into();
+        check_filter(&s, false)?;
+        Ok(TopicFilter(s))
+    }
+}
+
+impl<T> TopicFilter<T> {
     #[inline]
-    pub fn as_str(&self) -> &str {
-        &self.0
+    pub(crate) const fn from_checked(s: T) -> Self {
+        TopicFilter(s)
     }
+}
 
-    /// Copies borrowed contents so that the value no longer borrows.
-    pub fn into_owned(self) -> TopicFilter<'static> {
-        TopicFilter(Cow::Owned(self.0.into_owned()))
-    }
-
-    /// A value borrowing from this one.
-    #[inline]
-    pub fn reborrow(&self) -> TopicFilter<'_> {
-        TopicFilter(Cow::Borrowed(&self.0))
-    }
-
+impl<T: StrStorage> TopicFilter<T> {
     /// The group and filter of a shared subscription (`$share/{group}/{filter}`), or
     /// `None` for an ordinary filter.
     pub fn shared(&self) -> Option<SharedFilter<'_>> {
@@ -301,7 +325,7 @@ impl<'a> TopicFilter<'a> {
     /// number of levels below it. A filter starting with a wildcard does not match a topic
     /// name starting with `$` ([MQTT-4.7.2-1]). For a shared subscription the filter after
     /// the share name is what matches.
-    pub fn matches(&self, name: &TopicName<'_>) -> bool {
+    pub fn matches<N: StrStorage>(&self, name: &TopicName<N>) -> bool {
         let filter = self.shared().map_or(self.as_str(), |s| s.filter);
         matches(filter, name.as_str())
     }
@@ -326,57 +350,24 @@ pub fn matches(filter: &str, name: &str) -> bool {
     }
 }
 
-impl<'a> TryFrom<&'a str> for TopicFilter<'a> {
+impl<'a> TryFrom<&'a str> for TopicFilter<&'a str> {
     type Error = ValueError;
     fn try_from(s: &'a str) -> Result<Self, ValueError> {
-        TopicFilter::new(s)
+        TopicFilter::<&str>::new(s)
     }
 }
 
-impl TryFrom<String> for TopicFilter<'static> {
+impl TryFrom<String> for TopicFilter<ByteString> {
     type Error = ValueError;
     fn try_from(s: String) -> Result<Self, ValueError> {
-        TopicFilter::new(s)
+        TopicFilter::<ByteString>::new(s)
     }
 }
-
-macro_rules! str_like {
-    ($name:ident) => {
-        impl Deref for $name<'_> {
-            type Target = str;
-            #[inline]
-            fn deref(&self) -> &str {
-                &self.0
-            }
-        }
-        impl AsRef<str> for $name<'_> {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
-        impl fmt::Debug for $name<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Debug::fmt(&*self.0, f)
-            }
-        }
-        impl fmt::Display for $name<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-        impl PartialEq<str> for $name<'_> {
-            fn eq(&self, other: &str) -> bool {
-                &*self.0 == other
-            }
-        }
-    };
-}
-str_like!(TopicName);
-str_like!(TopicFilter);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{TopicFilter, TopicName};
 
     /// `filter_from_bytes` skips the level rules when its word-at-a-time pass finds no
     /// wildcard and no U+0000, and starts them at the first one it finds: it must give the

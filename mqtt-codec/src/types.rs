@@ -1,11 +1,11 @@
 //! Values that carry a wire invariant, each with a checked constructor.
 
-use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
+use bytes::Bytes;
+use bytestring::ByteString;
 use core::fmt;
 use core::num::{NonZeroU16, NonZeroU32};
-use core::ops::Deref;
 
 use crate::error::ValueError;
 use crate::wire::utf8;
@@ -180,44 +180,172 @@ fn check_len(len: usize) -> Result<(), ValueError> {
     }
 }
 
-macro_rules! cow_newtype_common {
-    ($name:ident, $target:ty, $owned:ty) => {
-        impl<'a> $name<'a> {
-            /// Copies borrowed contents so that the value no longer borrows.
-            pub fn into_owned(self) -> $name<'static> {
-                $name(Cow::Owned(self.0.into_owned()))
-            }
-
-            /// A value borrowing from this one (no copy).
+/// What the string-valued newtypes share: the string, its length, the conversions between
+/// the borrowed and the shared form.
+macro_rules! str_newtype {
+    ($name:ident) => {
+        impl<T: $crate::storage::StrStorage> $name<T> {
+            /// The string.
             #[inline]
-            pub fn reborrow(&self) -> $name<'_> {
-                $name(Cow::Borrowed(&*self.0))
+            pub fn as_str(&self) -> &str {
+                &self.0
             }
 
-            /// Length on the wire of the contents, without any length prefix.
+            /// Length on the wire, without the length prefix.
             #[inline]
             #[allow(clippy::len_without_is_empty)]
             pub fn len(&self) -> usize {
                 self.0.len()
             }
-        }
 
-        impl Deref for $name<'_> {
-            type Target = $target;
+            /// The borrowed form, pointing into this value (no copy).
             #[inline]
-            fn deref(&self) -> &$target {
+            pub fn view(&self) -> $name<&str> {
+                $name(&*self.0)
+            }
+
+            /// The shared form: a clone when it already is, a copy otherwise.
+            pub fn to_shared(&self) -> $name<bytestring::ByteString> {
+                $name($crate::storage::StrStorage::share(&self.0, None))
+            }
+
+            #[inline]
+            #[allow(dead_code)]
+            pub(crate) fn share(
+                &self,
+                parent: Option<&bytes::Bytes>,
+            ) -> $name<bytestring::ByteString> {
+                $name($crate::storage::StrStorage::share(&self.0, parent))
+            }
+
+            /// The shared form, as a slice of `parent` when the string lies inside it (no
+            /// copy), a copy otherwise.
+            pub fn to_shared_in(&self, parent: &bytes::Bytes) -> $name<bytestring::ByteString> {
+                $name($crate::storage::StrStorage::share(&self.0, Some(parent)))
+            }
+
+            /// The storage itself (`&str` or `ByteString`).
+            #[inline]
+            pub fn into_inner(self) -> T {
+                self.0
+            }
+        }
+
+        impl<T: $crate::storage::StrStorage> core::ops::Deref for $name<T> {
+            type Target = str;
+            #[inline]
+            fn deref(&self) -> &str {
                 &self.0
             }
         }
 
-        impl AsRef<$target> for $name<'_> {
-            fn as_ref(&self) -> &$target {
+        impl<T: $crate::storage::StrStorage> AsRef<str> for $name<T> {
+            fn as_ref(&self) -> &str {
                 &self.0
             }
         }
 
-        impl PartialEq<$target> for $name<'_> {
-            fn eq(&self, other: &$target) -> bool {
+        impl<T: $crate::storage::StrStorage> core::fmt::Debug for $name<T> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                core::fmt::Debug::fmt(&*self.0, f)
+            }
+        }
+
+        impl<T: $crate::storage::StrStorage> core::fmt::Display for $name<T> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl<T: $crate::storage::StrStorage> PartialEq<str> for $name<T> {
+            fn eq(&self, other: &str) -> bool {
+                &*self.0 == other
+            }
+        }
+
+        impl<T: $crate::storage::StrStorage> PartialEq<&str> for $name<T> {
+            fn eq(&self, other: &&str) -> bool {
+                &*self.0 == *other
+            }
+        }
+    };
+}
+pub(crate) use str_newtype;
+
+/// What the byte-valued newtypes share.
+macro_rules! bytes_newtype {
+    ($name:ident) => {
+        impl<B: $crate::storage::Storage> $name<B> {
+            /// The bytes.
+            #[inline]
+            pub fn as_bytes(&self) -> &[u8] {
+                &self.0
+            }
+
+            /// Length on the wire, without any length prefix.
+            #[inline]
+            pub fn len(&self) -> usize {
+                self.0.len()
+            }
+
+            /// Whether there are no bytes.
+            #[inline]
+            pub fn is_empty(&self) -> bool {
+                self.0.is_empty()
+            }
+
+            /// The borrowed form, pointing into this value (no copy).
+            #[inline]
+            pub fn view(&self) -> $name<&[u8]> {
+                $name(&*self.0)
+            }
+
+            /// The shared form: a clone when it already is, a copy otherwise.
+            pub fn to_shared(&self) -> $name<bytes::Bytes> {
+                $name($crate::storage::Storage::share(&self.0, None))
+            }
+
+            #[inline]
+            #[allow(dead_code)]
+            pub(crate) fn share(&self, parent: Option<&bytes::Bytes>) -> $name<bytes::Bytes> {
+                $name($crate::storage::Storage::share(&self.0, parent))
+            }
+
+            /// The shared form, as a slice of `parent` when the bytes lie inside it (no
+            /// copy), a copy otherwise.
+            pub fn to_shared_in(&self, parent: &bytes::Bytes) -> $name<bytes::Bytes> {
+                $name($crate::storage::Storage::share(&self.0, Some(parent)))
+            }
+
+            /// The storage itself (`&[u8]` or `Bytes`).
+            #[inline]
+            pub fn into_inner(self) -> B {
+                self.0
+            }
+        }
+
+        impl<B: $crate::storage::Storage> core::ops::Deref for $name<B> {
+            type Target = [u8];
+            #[inline]
+            fn deref(&self) -> &[u8] {
+                &self.0
+            }
+        }
+
+        impl<B: $crate::storage::Storage> AsRef<[u8]> for $name<B> {
+            fn as_ref(&self) -> &[u8] {
+                &self.0
+            }
+        }
+
+        impl<B: $crate::storage::Storage> core::fmt::Debug for $name<B> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                $crate::types::debug_bytes(&self.0, f)
+            }
+        }
+
+        impl<B: $crate::storage::Storage> PartialEq<[u8]> for $name<B> {
+            fn eq(&self, other: &[u8]) -> bool {
                 &*self.0 == other
             }
         }
@@ -226,32 +354,27 @@ macro_rules! cow_newtype_common {
 
 /// A UTF-8 Encoded String: at most 65,535 bytes, well-formed, without U+0000
 /// ([MQTT-1.5.4-1], [MQTT-1.5.4-2]; 3.1.1: [MQTT-1.5.3-1], [MQTT-1.5.3-2]).
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Str<'a>(Cow<'a, str>);
+///
+/// `T` is `&str` in the borrowed form ([`Str<'a>`](crate::Str)) and [`ByteString`] in the
+/// shared one ([`shared::Str`](crate::shared::Str)).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Str<T>(T);
 
-impl<'a> Str<'a> {
+str_newtype!(Str);
+
+impl<'a> Str<&'a str> {
     /// Checks the string rules.
-    pub fn new(s: impl Into<Cow<'a, str>>) -> Result<Self, ValueError> {
-        let s = s.into();
-        check_len(s.len())?;
-        if let Some(at) = s.bytes().position(|b| b == 0) {
-            return Err(ValueError::NullCharacter { at });
-        }
+    pub fn new(s: &'a str) -> Result<Self, ValueError> {
+        check_str(s)?;
         Ok(Str(s))
     }
 
     /// Checks the string rules and, in addition, refuses control characters and Unicode
     /// non-characters (the strict mode of the decoder).
-    pub fn new_strict(s: impl Into<Cow<'a, str>>) -> Result<Self, ValueError> {
-        let s = Str::new(s)?;
-        utf8::check_strict(&s.0).map_err(ValueError::from)?;
-        Ok(s)
-    }
-
-    /// The string.
-    #[inline]
-    pub fn as_str(&self) -> &str {
-        &self.0
+    pub fn new_strict(s: &'a str) -> Result<Self, ValueError> {
+        check_str(s)?;
+        utf8::check_strict(s).map_err(ValueError::from)?;
+        Ok(Str(s))
     }
 
     /// Checks raw bytes (as read off the wire) against the string rules and borrows them:
@@ -260,82 +383,106 @@ impl<'a> Str<'a> {
     #[inline(always)]
     pub fn from_bytes(b: &'a [u8], strict: bool) -> Result<Self, ValueError> {
         check_len(b.len())?;
-        utf8::check(b, strict)
-            .map(Str::from_checked)
-            .map_err(ValueError::from)
+        utf8::check(b, strict).map(Str).map_err(ValueError::from)
     }
 
-    /// For strings the decoder already checked.
+    /// The string, with the lifetime of the buffer it borrows.
     #[inline]
-    pub(crate) fn from_checked(s: &'a str) -> Self {
-        Str(Cow::Borrowed(s))
+    pub fn get(self) -> &'a str {
+        self.0
     }
 }
 
-impl fmt::Display for Str<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+impl Str<ByteString> {
+    /// Checks the string rules; a `String` becomes the storage without a copy.
+    pub fn new(s: impl Into<ByteString>) -> Result<Self, ValueError> {
+        let s = s.into();
+        check_str(&s)?;
+        Ok(Str(s))
     }
 }
 
-impl<'a> TryFrom<&'a str> for Str<'a> {
+impl<T> Str<T> {
+    /// For strings this crate already checked.
+    #[inline]
+    pub(crate) const fn from_checked(s: T) -> Self {
+        Str(s)
+    }
+}
+
+fn check_str(s: &str) -> Result<(), ValueError> {
+    check_len(s.len())?;
+    if let Some(at) = utf8::find_null(s.as_bytes()) {
+        return Err(ValueError::NullCharacter { at });
+    }
+    Ok(())
+}
+
+impl<'a> TryFrom<&'a str> for Str<&'a str> {
     type Error = ValueError;
     fn try_from(s: &'a str) -> Result<Self, ValueError> {
-        Str::new(s)
+        Str::<&str>::new(s)
     }
 }
 
-impl TryFrom<String> for Str<'static> {
+impl TryFrom<String> for Str<ByteString> {
     type Error = ValueError;
     fn try_from(s: String) -> Result<Self, ValueError> {
-        Str::new(s)
-    }
-}
-
-cow_newtype_common!(Str, str, String);
-
-impl fmt::Debug for Str<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0, f)
+        Str::<ByteString>::new(s)
     }
 }
 
 /// Binary Data: at most 65,535 bytes (MQTT 5.0 §1.5.6; the 3.1.1 password and will
 /// message).
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Bin<'a>(Cow<'a, [u8]>);
+///
+/// `B` is `&[u8]` in the borrowed form ([`Bin<'a>`](crate::Bin)) and [`Bytes`] in the
+/// shared one ([`shared::Bin`](crate::shared::Bin)).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Bin<B>(B);
 
-impl<'a> Bin<'a> {
+bytes_newtype!(Bin);
+
+impl<'a> Bin<&'a [u8]> {
     /// Checks the length.
-    pub fn new(b: impl Into<Cow<'a, [u8]>>) -> Result<Self, ValueError> {
-        let b = b.into();
+    pub fn new(b: &'a [u8]) -> Result<Self, ValueError> {
         check_len(b.len())?;
         Ok(Bin(b))
     }
 
-    /// The bytes.
+    /// The bytes, with the lifetime of the buffer they borrow.
     #[inline]
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-
-    #[inline]
-    pub(crate) fn from_checked(b: &'a [u8]) -> Self {
-        Bin(Cow::Borrowed(b))
+    pub fn get(self) -> &'a [u8] {
+        self.0
     }
 }
 
-impl<'a> TryFrom<&'a [u8]> for Bin<'a> {
+impl Bin<Bytes> {
+    /// Checks the length; a `Vec<u8>` becomes the storage without a copy.
+    pub fn new(b: impl Into<Bytes>) -> Result<Self, ValueError> {
+        let b = b.into();
+        check_len(b.len())?;
+        Ok(Bin(b))
+    }
+}
+
+impl<B> Bin<B> {
+    #[inline]
+    pub(crate) const fn from_checked(b: B) -> Self {
+        Bin(b)
+    }
+}
+
+impl<'a> TryFrom<&'a [u8]> for Bin<&'a [u8]> {
     type Error = ValueError;
     fn try_from(b: &'a [u8]) -> Result<Self, ValueError> {
-        Bin::new(b)
+        Bin::<&[u8]>::new(b)
     }
 }
 
-cow_newtype_common!(Bin, [u8], Vec<u8>);
-impl fmt::Debug for Bin<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        debug_bytes(&self.0, f)
+impl TryFrom<Vec<u8>> for Bin<Bytes> {
+    type Error = ValueError;
+    fn try_from(b: Vec<u8>) -> Result<Self, ValueError> {
+        Bin::<Bytes>::new(b)
     }
 }
 
@@ -378,57 +525,77 @@ pub(crate) fn debug_bytes(b: &[u8], f: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 /// An application message: any bytes, bounded only by the packet size.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Payload<'a>(Cow<'a, [u8]>);
+///
+/// `B` is `&[u8]` in the borrowed form ([`Payload<'a>`](crate::Payload)) and [`Bytes`] in
+/// the shared one ([`shared::Payload`](crate::shared::Payload)), where one payload can be
+/// handed to many subscribers without a copy.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Payload<B>(B);
 
-impl<'a> Payload<'a> {
+bytes_newtype!(Payload);
+
+impl<B> Payload<B> {
     /// A payload; there is no length rule of its own.
     #[inline]
-    pub fn new(b: impl Into<Cow<'a, [u8]>>) -> Self {
-        Payload(b.into())
-    }
-
-    /// The bytes.
-    #[inline]
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-
-    /// Whether the payload has no bytes.
-    #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+    pub const fn new(b: B) -> Self {
+        Payload(b)
     }
 }
 
-impl<'a> From<&'a [u8]> for Payload<'a> {
+impl<'a> Payload<&'a [u8]> {
+    /// The bytes, with the lifetime of the buffer they borrow.
+    #[inline]
+    pub fn get(self) -> &'a [u8] {
+        self.0
+    }
+}
+
+impl<'a> From<&'a [u8]> for Payload<&'a [u8]> {
     fn from(b: &'a [u8]) -> Self {
-        Payload(Cow::Borrowed(b))
+        Payload(b)
     }
 }
 
-impl<'a, const N: usize> From<&'a [u8; N]> for Payload<'a> {
+impl<'a, const N: usize> From<&'a [u8; N]> for Payload<&'a [u8]> {
     fn from(b: &'a [u8; N]) -> Self {
-        Payload(Cow::Borrowed(b.as_slice()))
+        Payload(b.as_slice())
     }
 }
 
-impl From<Vec<u8>> for Payload<'static> {
+impl<'a> From<&'a str> for Payload<&'a [u8]> {
+    fn from(s: &'a str) -> Self {
+        Payload(s.as_bytes())
+    }
+}
+
+impl From<Bytes> for Payload<Bytes> {
+    fn from(b: Bytes) -> Self {
+        Payload(b)
+    }
+}
+
+impl From<Vec<u8>> for Payload<Bytes> {
     fn from(b: Vec<u8>) -> Self {
-        Payload(Cow::Owned(b))
+        Payload(Bytes::from(b))
     }
 }
 
-cow_newtype_common!(Payload, [u8], Vec<u8>);
-impl fmt::Debug for Payload<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        debug_bytes(&self.0, f)
+impl From<String> for Payload<Bytes> {
+    fn from(s: String) -> Self {
+        Payload(Bytes::from(s))
+    }
+}
+
+impl From<&'static [u8]> for Payload<Bytes> {
+    fn from(b: &'static [u8]) -> Self {
+        Payload(Bytes::from_static(b))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Bin, Payload, Str};
     use alloc::format;
 
     #[test]
@@ -441,15 +608,32 @@ mod tests {
             format!("{:?}", Payload::from(&[0u8, 0xff, b'a', b'"'])),
             r#"b"\x00\xffa\"""#
         );
-        assert_eq!(
-            format!("{:?}", Bin::new(&b"corr"[..]).unwrap()),
-            r#""corr""#
-        );
+        assert_eq!(format!("{:?}", Bin::new(b"corr").unwrap()), r#""corr""#);
         assert_eq!(format!("{:?}", Payload::from(&b""[..])), r#""""#);
         // Long payloads are cut, with their size named; a cut inside a character keeps the
         // text before it.
         let long = "é".repeat(200);
         let shown = format!("{:?}", Payload::from(long.as_bytes()));
         assert_eq!(shown, format!("{:?}… (400 bytes)", "é".repeat(128)));
+        // The shared form reads the same.
+        let shared = crate::shared::Payload::from(long.into_bytes());
+        assert_eq!(format!("{shared:?}"), shown);
+    }
+
+    #[test]
+    fn borrowed_and_shared_convert_both_ways() {
+        let buf = Bytes::from_static(b"xx hello yy");
+        let s = core::str::from_utf8(&buf[3..8]).unwrap();
+        let borrowed = Str::new(s).unwrap();
+        let shared = borrowed.to_shared_in(&buf);
+        assert_eq!(shared.as_ptr(), s.as_ptr());
+        assert_eq!(shared.view(), borrowed);
+        let copied = borrowed.to_shared();
+        assert_ne!(copied.as_ptr(), s.as_ptr());
+        assert_eq!(&*copied, "hello");
+        assert_eq!(
+            crate::shared::Str::new(String::from("a\0b")),
+            Err(ValueError::NullCharacter { at: 1 })
+        );
     }
 }

@@ -1,10 +1,10 @@
 //! Unit tests: one golden vector per message form (from the layouts of §5.4), and one test
 //! per validation rule, named after its section.
 
-use alloc::borrow::Cow;
 use alloc::boxed::Box;
 use alloc::vec;
 use alloc::vec::Vec;
+use bytes::Bytes;
 
 use mqtt_codec::{Payload, Str, TopicFilter, TopicName, ValueError};
 
@@ -366,13 +366,13 @@ fn s5_5_encapsulated_publish() {
 
 // --- §5.2.1 the Length field -----------------------------------------------------------
 
-fn publish_with(len: usize) -> Message<'static> {
-    Message::Publish(Publish {
+fn publish_with(len: usize) -> crate::shared::Message {
+    crate::shared::Message::Publish(crate::shared::Publish {
         dup: false,
         retain: false,
         delivery: Delivery::AtMostOnce,
-        topic: TopicRef::Predefined(TopicId(1)),
-        payload: Payload::new(vec![0x5a; len]),
+        topic: crate::shared::TopicRef::Predefined(TopicId(1)),
+        payload: crate::shared::Payload::from(vec![0x5a; len]),
     })
 }
 
@@ -387,7 +387,7 @@ fn s5_2_1_encoder_uses_the_short_form_up_to_255_octets() {
     publish_with(249).encode(&mut out).unwrap();
     assert_eq!(out.len(), 4 + 5 + 249);
     assert_eq!(&out[..4], &[0x01, 0x01, 0x02, 0x0c]);
-    assert_eq!(decode(&out), Ok(publish_with(249)));
+    assert_eq!(decode(&out).map(|m| m.to_shared()), Ok(publish_with(249)));
 }
 
 #[test]
@@ -462,7 +462,10 @@ fn s5_2_1_a_message_over_65535_octets_is_an_encode_error() {
     // 4 + 5 + 65_526 = 65_535: fits exactly.
     let mut out = Vec::new();
     assert_eq!(publish_with(65_526).encode(&mut out), Ok(65_535));
-    assert_eq!(decode(&out), Ok(publish_with(65_526)));
+    assert_eq!(
+        decode(&out).map(|m| m.to_shared()),
+        Ok(publish_with(65_526))
+    );
     let too_long = publish_with(65_527);
     let mut out = Vec::new();
     assert_eq!(
@@ -879,7 +882,7 @@ fn s5_5_encapsulated_keeps_reserved_ctrl_bits_and_long_inner_messages() {
     let m = Message::Encapsulated(Encapsulated {
         ctrl: Ctrl(0xfd),
         node_id: Payload::from(&[1, 2, 3, 4, 5, 6, 7, 8]),
-        message: Box::new(inner),
+        message: Box::new(inner.view()),
     });
     let mut out = Vec::new();
     let n = m.encode(&mut out).unwrap();
@@ -971,18 +974,32 @@ fn encode_is_all_or_nothing_when_the_buffer_is_too_small() {
 }
 
 #[test]
-fn into_owned_outlives_the_datagram() {
-    let owned = {
-        let bytes = hex("0a 12 a0 00 05 61 2f 2b 2f 23");
-        decode(&bytes).unwrap().into_owned()
-    };
-    let Message::Subscribe(s) = owned else {
+fn shared_message_outlives_the_datagram_and_shares_it() {
+    let bytes = Bytes::from(hex("0a 12 a0 00 05 61 2f 2b 2f 23"));
+    let shared = Decoder::new().decode_bytes(&bytes).unwrap();
+    let crate::generic::Message::Subscribe(s) = &shared else {
         panic!()
     };
+    let crate::generic::TopicRef::Name(f) = &s.topic else {
+        panic!()
+    };
+    // The filter is a slice of the datagram, not a copy.
+    assert_eq!(f.as_ptr(), bytes[5..].as_ptr());
+    drop(bytes);
     assert_eq!(
-        s.topic,
-        TopicRef::Name(TopicFilter::new(Cow::Borrowed("a/+/#")).unwrap())
+        shared.view(),
+        Message::Subscribe(Subscribe {
+            dup: true,
+            qos: QoS::AtLeastOnce,
+            msg_id: MsgId::new(5).unwrap(),
+            topic: TopicRef::Name(TopicFilter::new("a/+/#").unwrap()),
+        })
     );
+    // And it converts from the borrowed form, sharing a parent buffer.
+    let again = Bytes::from(hex("0a 12 a0 00 05 61 2f 2b 2f 23"));
+    let borrowed = decode(&again).unwrap();
+    assert_eq!(borrowed.to_shared_in(&again), shared);
+    assert_eq!(borrowed.to_shared(), shared);
 }
 
 // --- byte streams ----------------------------------------------------------------------------
@@ -1068,16 +1085,16 @@ fn s5_5_encapsulation_length_is_one_octet() {
     // 252 octets of Wireless Node Id fill the one-octet Length (255); one more cannot be
     // written at all, rather than in a form the receiver must refuse.
     let wrap = |len: usize| {
-        Message::Encapsulated(Encapsulated {
+        crate::shared::Message::Encapsulated(crate::shared::Encapsulated {
             ctrl: Ctrl(0),
-            node_id: Payload::from(vec![7u8; len]),
-            message: Box::new(Message::PingResp),
+            node_id: crate::shared::Payload::from(vec![7u8; len]),
+            message: Box::new(crate::shared::Message::PingResp),
         })
     };
     let mut out = Vec::new();
     assert_eq!(wrap(252).encode(&mut out), Ok(257));
     assert_eq!(out[0], 255);
-    assert_eq!(decode(&out), Ok(wrap(252)));
+    assert_eq!(decode(&out).map(|m| m.to_shared()), Ok(wrap(252)));
     let mut out = Vec::new();
     assert_eq!(
         wrap(253).encode(&mut out),
@@ -1201,11 +1218,11 @@ fn s5_4_15_share_prefix_is_an_ordinary_filter() {
                 dup: false,
                 qos: QoS::AtLeastOnce,
                 msg_id: id(9),
-                topic: TopicRef::Name(f.clone()),
+                topic: TopicRef::Name(f),
             }),
             Message::Unsubscribe(Unsubscribe {
                 msg_id: id(9),
-                topic: TopicRef::Name(f.clone()),
+                topic: TopicRef::Name(f),
             }),
         ] {
             let mut out = Vec::new();

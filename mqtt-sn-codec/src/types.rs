@@ -2,7 +2,8 @@
 
 use core::fmt;
 
-use mqtt_codec::{InvalidByte, TopicFilter, ValueError};
+use mqtt_codec::generic::TopicFilter;
+use mqtt_codec::{InvalidByte, StrStorage, ValueError};
 
 /// A Message Identifier (§5.3.6): never 0 where a message carries one. The same type as
 /// an MQTT Packet Identifier, so a gateway maps one to the other without conversion.
@@ -291,7 +292,7 @@ impl fmt::Debug for ShortTopic {
 /// [`Name`](TopicRef::Name), `Predefined` or `Short`. The encoder refuses the other
 /// combinations with [`EncodeError::TopicNotCarried`](crate::EncodeError::TopicNotCarried).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum TopicRef<'a> {
+pub enum TopicRef<T: StrStorage> {
     /// A topic id agreed with REGISTER/REGACK (TopicIdType `0b00`).
     Registered(TopicId),
     /// A predefined topic id (TopicIdType `0b01`).
@@ -300,10 +301,10 @@ pub enum TopicRef<'a> {
     Short(ShortTopic),
     /// A topic name or filter carried in full (SUBSCRIBE and UNSUBSCRIBE, TopicIdType
     /// `0b00`); wildcards are allowed there.
-    Name(TopicFilter<'a>),
+    Name(TopicFilter<T>),
 }
 
-impl TopicRef<'_> {
+impl<T: StrStorage> TopicRef<T> {
     /// The TopicIdType this reference is sent with.
     pub const fn id_type(&self) -> TopicIdType {
         match self {
@@ -322,13 +323,25 @@ impl TopicRef<'_> {
         }
     }
 
-    /// Copies borrowed contents so that the value no longer borrows.
-    pub fn into_owned(self) -> TopicRef<'static> {
+    /// The borrowed form, pointing into this value (no copy).
+    pub fn view(&self) -> TopicRef<&str> {
         match self {
-            TopicRef::Registered(id) => TopicRef::Registered(id),
-            TopicRef::Predefined(id) => TopicRef::Predefined(id),
-            TopicRef::Short(s) => TopicRef::Short(s),
-            TopicRef::Name(f) => TopicRef::Name(f.into_owned()),
+            TopicRef::Registered(id) => TopicRef::Registered(*id),
+            TopicRef::Predefined(id) => TopicRef::Predefined(*id),
+            TopicRef::Short(s) => TopicRef::Short(*s),
+            TopicRef::Name(f) => TopicRef::Name(f.view()),
+        }
+    }
+
+    pub(crate) fn share(&self, parent: Option<&bytes::Bytes>) -> TopicRef<bytestring::ByteString> {
+        match self {
+            TopicRef::Name(f) => TopicRef::Name(match parent {
+                Some(p) => f.to_shared_in(p),
+                None => f.to_shared(),
+            }),
+            TopicRef::Registered(id) => TopicRef::Registered(*id),
+            TopicRef::Predefined(id) => TopicRef::Predefined(*id),
+            TopicRef::Short(s) => TopicRef::Short(*s),
         }
     }
 }

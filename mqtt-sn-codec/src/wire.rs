@@ -3,7 +3,8 @@
 
 use bytes::BufMut;
 
-use mqtt_codec::{TopicFilter, TopicName, ValueError};
+use mqtt_codec::generic::{TopicFilter, TopicName};
+use mqtt_codec::ValueError;
 
 use crate::error::DecodeError;
 use crate::types::MsgType;
@@ -114,7 +115,7 @@ impl<'a> Reader<'a> {
 
     /// The rest of the message as a topic name (REGISTER, WILLTOPIC, WILLTOPICUPD).
     #[inline]
-    pub(crate) fn topic_name(&mut self, strict: bool) -> Result<TopicName<'a>, DecodeError> {
+    pub(crate) fn topic_name(&mut self, strict: bool) -> Result<TopicName<&'a str>, DecodeError> {
         let msg = self.msg;
         TopicName::from_bytes(self.rest(), strict)
             .map_err(|error| invalid(msg, "topic name", error))
@@ -122,7 +123,10 @@ impl<'a> Reader<'a> {
 
     /// The rest of the message as a topic filter (SUBSCRIBE, UNSUBSCRIBE).
     #[inline]
-    pub(crate) fn topic_filter(&mut self, strict: bool) -> Result<TopicFilter<'a>, DecodeError> {
+    pub(crate) fn topic_filter(
+        &mut self,
+        strict: bool,
+    ) -> Result<TopicFilter<&'a str>, DecodeError> {
         let msg = self.msg;
         // MQTT-SN has no shared subscriptions: `$share/…` is an ordinary filter.
         TopicFilter::from_bytes_unshared(self.rest(), strict)

@@ -15,7 +15,11 @@
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 
-use mqtt_codec::{Decoded, Decoder, EncodeError, Packet, PacketType, Protocol, MAX_PACKET_SIZE};
+use mqtt_codec::generic::Packet as AnyPacket;
+use mqtt_codec::{
+    shared, Decoded, Decoder, EncodeError, PacketType, Protocol, Storage, StrStorage,
+    MAX_PACKET_SIZE,
+};
 
 /// Every protocol level the codec speaks, oldest first.
 pub const PROTOCOLS: [Protocol; 3] = [Protocol::V3_1, Protocol::V3_1_1, Protocol::V5];
@@ -46,15 +50,21 @@ pub fn type_exists_at(ty: PacketType, protocol: Protocol) -> bool {
 
 /// The level a packet is encoded at on a connection at `protocol`: a CONNECT carries its
 /// own level, every other packet uses the connection's.
-pub fn encode_level(packet: &Packet<'_>, protocol: Protocol) -> Protocol {
+pub fn encode_level<B: Storage, T: StrStorage>(
+    packet: &AnyPacket<B, T>,
+    protocol: Protocol,
+) -> Protocol {
     match packet {
-        Packet::Connect(c) => c.protocol,
+        AnyPacket::Connect(c) => c.protocol,
         _ => protocol,
     }
 }
 
 /// Encodes `packet` at `protocol` into a fresh vector.
-pub fn encode_vec(packet: &Packet<'_>, protocol: Protocol) -> Result<Vec<u8>, EncodeError> {
+pub fn encode_vec<B: Storage, T: StrStorage>(
+    packet: &AnyPacket<B, T>,
+    protocol: Protocol,
+) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::new();
     packet.encode(protocol, &mut out)?;
     Ok(out)
@@ -67,12 +77,12 @@ pub fn decoder(protocol: Protocol) -> Decoder {
 
 /// Decodes every packet of a buffer that holds whole packets only, copying each so that
 /// it no longer borrows. Panics on a decode error or a trailing partial packet.
-pub fn decode_all(decoder: &Decoder, mut buf: &[u8]) -> Vec<Packet<'static>> {
+pub fn decode_all(decoder: &Decoder, mut buf: &[u8]) -> Vec<shared::Packet> {
     let mut out = Vec::new();
     while !buf.is_empty() {
         match decoder.decode(buf) {
             Ok(Decoded::Complete(p, n)) => {
-                out.push(p.into_owned());
+                out.push(p.to_shared());
                 buf = &buf[n..];
             }
             Ok(Decoded::Partial(need)) => {
@@ -82,6 +92,69 @@ pub fn decode_all(decoder: &Decoder, mut buf: &[u8]) -> Vec<Packet<'static>> {
         }
     }
     out
+}
+
+/// Checks that every non-empty variable-length field of a shared packet (topic, strings,
+/// binary fields, payload, property blocks, lists) lies inside `buf`: decoding shared the
+/// buffer instead of copying. Panics otherwise.
+pub fn assert_fields_share(packet: &shared::Packet, buf: &mqtt_codec::Bytes) {
+    let range = buf.as_ptr() as usize..buf.as_ptr() as usize + buf.len();
+    let inside = |what: &str, b: &[u8]| {
+        if !b.is_empty() {
+            let at = b.as_ptr() as usize;
+            assert!(
+                range.contains(&at) && at + b.len() <= range.end,
+                "{what} of {:?} was copied, not shared",
+                packet.packet_type()
+            );
+        }
+    };
+    match packet {
+        AnyPacket::Connect(c) => {
+            inside("client id", c.client_id.as_bytes());
+            inside("properties", c.properties.as_bytes());
+            if let Some(w) = &c.will {
+                inside("will topic", w.topic.as_bytes());
+                inside("will payload", w.payload.as_bytes());
+                inside("will properties", w.properties.as_bytes());
+            }
+            if let Some(u) = &c.username {
+                inside("user name", u.as_bytes());
+            }
+            if let Some(p) = &c.password {
+                inside("password", p.as_bytes());
+            }
+        }
+        AnyPacket::ConnAck(c) => inside("properties", c.properties.as_bytes()),
+        AnyPacket::Publish(p) => {
+            inside("topic", p.topic.as_bytes());
+            inside("payload", p.payload.as_bytes());
+            inside("properties", p.properties.as_bytes());
+        }
+        AnyPacket::PubAck(a) => inside("properties", a.properties.as_bytes()),
+        AnyPacket::PubRec(a) => inside("properties", a.properties.as_bytes()),
+        AnyPacket::PubRel(a) => inside("properties", a.properties.as_bytes()),
+        AnyPacket::PubComp(a) => inside("properties", a.properties.as_bytes()),
+        AnyPacket::Subscribe(s) => {
+            inside("subscriptions", s.subscriptions.as_bytes());
+            inside("properties", s.properties.as_bytes());
+        }
+        AnyPacket::SubAck(s) => {
+            inside("reasons", s.reasons.as_bytes());
+            inside("properties", s.properties.as_bytes());
+        }
+        AnyPacket::Unsubscribe(u) => {
+            inside("filters", u.filters.as_bytes());
+            inside("properties", u.properties.as_bytes());
+        }
+        AnyPacket::UnsubAck(u) => {
+            inside("reasons", u.reasons.as_bytes());
+            inside("properties", u.properties.as_bytes());
+        }
+        AnyPacket::PingReq | AnyPacket::PingResp => {}
+        AnyPacket::Disconnect(d) => inside("properties", d.properties.as_bytes()),
+        AnyPacket::Auth(a) => inside("properties", a.properties.as_bytes()),
+    }
 }
 
 /// Length of the fixed header at the start of an encoded packet (2 to 5 bytes), read from
@@ -106,15 +179,17 @@ pub mod tshark;
 pub mod strategies {
     use std::num::{NonZeroU16, NonZeroU32};
 
+    use mqtt_codec::shared::{
+        AckProperties, Auth, AuthProperties, Bin, ConnAck, ConnAckProperties, Connect,
+        ConnectProperties, Disconnect, DisconnectProperties, Packet, Payload, Publish, PublishAck,
+        PublishProperties, Seq, Str, SubAck, Subscribe, SubscribeProperties, Subscription,
+        TopicFilter, TopicName, UnsubAck, Unsubscribe, UnsubscribeProperties, Will, WillProperties,
+    };
     use mqtt_codec::{
-        AckProperties, Auth, AuthProperties, AuthReason, Bin, ConnAck, ConnAckProperties, Connect,
-        ConnectProperties, ConnectReason, Delivery, Disconnect, DisconnectProperties,
-        DisconnectReason, MaximumQos, Packet, PacketId, PacketType, Payload, PayloadFormat,
-        Protocol, PubAckReason, PubCompReason, PubRecReason, PubRelReason, Publish, PublishAck,
-        PublishProperties, QoS, RetainHandling, Seq, Str, SubAck, SubAckReason, Subscribe,
-        SubscribeProperties, Subscription, SubscriptionId, SubscriptionOptions, TopicFilter,
-        TopicName, UnsubAck, UnsubAckReason, Unsubscribe, UnsubscribeProperties, UserProperty,
-        Will, WillProperties, VARINT_MAX,
+        AuthReason, ConnectReason, Delivery, DisconnectReason, MaximumQos, PacketId, PacketType,
+        PayloadFormat, Protocol, PubAckReason, PubCompReason, PubRecReason, PubRelReason, QoS,
+        RetainHandling, SubAckReason, SubscriptionId, SubscriptionOptions, UnsubAckReason,
+        UserProperty, VARINT_MAX,
     };
     use proptest::collection::vec;
     use proptest::option;
@@ -160,12 +235,12 @@ pub mod strategies {
     }
 
     /// A UTF-8 Encoded String field.
-    pub fn str_field() -> impl Strategy<Value = Str<'static>> + Clone {
+    pub fn str_field() -> impl Strategy<Value = Str> + Clone {
         any_text().prop_map(|s| Str::new(s).expect("valid string"))
     }
 
     /// Binary Data: often empty, up to 64 bytes, sometimes a few hundred.
-    pub fn bin_field() -> impl Strategy<Value = Bin<'static>> + Clone {
+    pub fn bin_field() -> impl Strategy<Value = Bin> + Clone {
         prop_oneof![
             1 => Just(Vec::new()),
             6 => vec(any::<u8>(), 0..=64),
@@ -175,7 +250,7 @@ pub mod strategies {
     }
 
     /// An application message: usually small, sometimes up to 4 KiB.
-    pub fn payload() -> impl Strategy<Value = Payload<'static>> + Clone {
+    pub fn payload() -> impl Strategy<Value = Payload> + Clone {
         prop_oneof![
             1 => Just(Vec::new()),
             6 => vec(any::<u8>(), 0..=64),
@@ -255,7 +330,7 @@ pub mod strategies {
     }
 
     /// A valid Topic Name.
-    pub fn topic_name() -> impl Strategy<Value = TopicName<'static>> + Clone {
+    pub fn topic_name() -> impl Strategy<Value = TopicName> + Clone {
         topic_name_string().prop_map(|s| TopicName::new(s).expect("valid topic name"))
     }
 
@@ -283,7 +358,7 @@ pub mod strategies {
 
     /// A valid topic filter for `protocol`: at 5.0 a quarter are shared subscriptions
     /// (`$share/{group}/{filter}`).
-    pub fn topic_filter(protocol: Protocol) -> BoxedStrategy<TopicFilter<'static>> {
+    pub fn topic_filter(protocol: Protocol) -> BoxedStrategy<TopicFilter> {
         let plain = plain_filter_string();
         let s = if protocol.is_v5() {
             prop_oneof![
@@ -328,7 +403,7 @@ pub mod strategies {
     }
 
     /// A subscription valid at `protocol` (no No Local on a shared subscription).
-    pub fn subscription(protocol: Protocol) -> BoxedStrategy<Subscription<'static>> {
+    pub fn subscription(protocol: Protocol) -> BoxedStrategy<Subscription> {
         (topic_filter(protocol), subscription_options(protocol))
             .prop_map(|(filter, mut options)| {
                 if filter.shared().is_some() {
@@ -340,7 +415,7 @@ pub mod strategies {
     }
 
     /// User properties: 0 to 5 pairs, keys often repeated, values often empty.
-    pub fn user_properties() -> impl Strategy<Value = Vec<UserProperty<'static>>> + Clone {
+    pub fn user_properties() -> impl Strategy<Value = Vec<(Str, Str)>> + Clone {
         let key = prop_oneof![
             3 => select(vec!["k", "key", "ключ", ""]).prop_map(String::from),
             1 => any_text(),
@@ -348,9 +423,11 @@ pub mod strategies {
         vec((key, any_text()), 0..=5).prop_map(|pairs| {
             pairs
                 .into_iter()
-                .map(|(k, v)| UserProperty {
-                    key: Str::new(k).expect("valid key"),
-                    value: Str::new(v).expect("valid value"),
+                .map(|(k, v)| {
+                    (
+                        Str::new(k).expect("valid key"),
+                        Str::new(v).expect("valid value"),
+                    )
                 })
                 .collect::<Vec<_>>()
         })
@@ -365,15 +442,18 @@ pub mod strategies {
     macro_rules! with_users {
         ($p:expr, $up:expr) => {{
             let mut p = $p;
-            for u in $up {
-                p.push_user_property(u);
+            for (k, v) in $up {
+                p.push_user_property(UserProperty {
+                    key: k.view(),
+                    value: v.view(),
+                });
             }
             p
         }};
     }
 
     /// CONNECT properties, every one of them.
-    pub fn connect_properties() -> impl Strategy<Value = ConnectProperties<'static>> {
+    pub fn connect_properties() -> impl Strategy<Value = ConnectProperties> {
         (
             option::of(any::<u32>()),
             option::of(nz16()),
@@ -408,10 +488,10 @@ pub mod strategies {
                     p.set_request_problem_information(v);
                 }
                 if let Some(v) = am {
-                    p.set_authentication_method(v);
+                    p.set_authentication_method(v.view());
                 }
                 if let Some(v) = ad {
-                    p.set_authentication_data(v);
+                    p.set_authentication_data(v.view());
                 }
                 with_users!(p, up)
             })
@@ -423,7 +503,7 @@ pub mod strategies {
     }
 
     /// Will properties, every one of them.
-    pub fn will_properties() -> impl Strategy<Value = WillProperties<'static>> {
+    pub fn will_properties() -> impl Strategy<Value = WillProperties> {
         (
             option::of(any::<u32>()),
             option::of(payload_format()),
@@ -445,20 +525,20 @@ pub mod strategies {
                     p.set_message_expiry_interval(v);
                 }
                 if let Some(v) = ct {
-                    p.set_content_type(v);
+                    p.set_content_type(v.view());
                 }
                 if let Some(v) = rt {
-                    p.set_response_topic(v);
+                    p.set_response_topic(v.view());
                 }
                 if let Some(v) = cd {
-                    p.set_correlation_data(v);
+                    p.set_correlation_data(v.view());
                 }
                 with_users!(p, up)
             })
     }
 
     /// CONNACK properties, every one of them.
-    pub fn connack_properties() -> impl Strategy<Value = ConnAckProperties<'static>> {
+    pub fn connack_properties() -> impl Strategy<Value = ConnAckProperties> {
         let a = (
             option::of(any::<u32>()),
             option::of(nz16()),
@@ -502,13 +582,13 @@ pub mod strategies {
                     p.set_maximum_packet_size(v);
                 }
                 if let Some(v) = aci {
-                    p.set_assigned_client_identifier(v);
+                    p.set_assigned_client_identifier(v.view());
                 }
                 if let Some(v) = tam {
                     p.set_topic_alias_maximum(v);
                 }
                 if let Some(v) = rs {
-                    p.set_reason_string(v);
+                    p.set_reason_string(v.view());
                 }
                 if let Some(v) = wsa {
                     p.set_wildcard_subscription_available(v);
@@ -523,16 +603,16 @@ pub mod strategies {
                     p.set_server_keep_alive(v);
                 }
                 if let Some(v) = ri {
-                    p.set_response_information(v);
+                    p.set_response_information(v.view());
                 }
                 if let Some(v) = sr {
-                    p.set_server_reference(v);
+                    p.set_server_reference(v.view());
                 }
                 if let Some(v) = am {
-                    p.set_authentication_method(v);
+                    p.set_authentication_method(v.view());
                 }
                 if let Some(v) = ad {
-                    p.set_authentication_data(v);
+                    p.set_authentication_data(v.view());
                 }
                 with_users!(p, up)
             },
@@ -540,7 +620,7 @@ pub mod strategies {
     }
 
     /// PUBLISH properties, every one of them, with 0 to 4 Subscription Identifiers.
-    pub fn publish_properties() -> impl Strategy<Value = PublishProperties<'static>> {
+    pub fn publish_properties() -> impl Strategy<Value = PublishProperties> {
         (
             option::of(payload_format()),
             option::of(any::<u32>()),
@@ -563,13 +643,13 @@ pub mod strategies {
                     p.set_topic_alias(v);
                 }
                 if let Some(v) = rt {
-                    p.set_response_topic(v);
+                    p.set_response_topic(v.view());
                 }
                 if let Some(v) = cd {
-                    p.set_correlation_data(v);
+                    p.set_correlation_data(v.view());
                 }
                 if let Some(v) = ct {
-                    p.set_content_type(v);
+                    p.set_content_type(v.view());
                 }
                 for id in sids {
                     p.add_subscription_identifier(id);
@@ -579,18 +659,18 @@ pub mod strategies {
     }
 
     /// Acknowledgement properties (PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK).
-    pub fn ack_properties() -> impl Strategy<Value = AckProperties<'static>> {
+    pub fn ack_properties() -> impl Strategy<Value = AckProperties> {
         (option::of(str_field()), user_properties()).prop_map(|(rs, up)| {
             let mut p = AckProperties::new();
             if let Some(v) = rs {
-                p.set_reason_string(v);
+                p.set_reason_string(v.view());
             }
             with_users!(p, up)
         })
     }
 
     /// SUBSCRIBE properties.
-    pub fn subscribe_properties() -> impl Strategy<Value = SubscribeProperties<'static>> {
+    pub fn subscribe_properties() -> impl Strategy<Value = SubscribeProperties> {
         (option::of(subscription_id()), user_properties()).prop_map(|(sid, up)| {
             let mut p = SubscribeProperties::new();
             if let Some(v) = sid {
@@ -601,12 +681,12 @@ pub mod strategies {
     }
 
     /// UNSUBSCRIBE properties.
-    pub fn unsubscribe_properties() -> impl Strategy<Value = UnsubscribeProperties<'static>> {
+    pub fn unsubscribe_properties() -> impl Strategy<Value = UnsubscribeProperties> {
         user_properties().prop_map(|up| with_users!(UnsubscribeProperties::new(), up))
     }
 
     /// DISCONNECT properties, every one of them.
-    pub fn disconnect_properties() -> impl Strategy<Value = DisconnectProperties<'static>> {
+    pub fn disconnect_properties() -> impl Strategy<Value = DisconnectProperties> {
         (
             option::of(any::<u32>()),
             option::of(str_field()),
@@ -619,17 +699,17 @@ pub mod strategies {
                     p.set_session_expiry_interval(v);
                 }
                 if let Some(v) = rs {
-                    p.set_reason_string(v);
+                    p.set_reason_string(v.view());
                 }
                 if let Some(v) = sr {
-                    p.set_server_reference(v);
+                    p.set_server_reference(v.view());
                 }
                 with_users!(p, up)
             })
     }
 
     /// AUTH properties, every one of them.
-    pub fn auth_properties() -> impl Strategy<Value = AuthProperties<'static>> {
+    pub fn auth_properties() -> impl Strategy<Value = AuthProperties> {
         (
             option::of(str_field()),
             option::of(bin_field()),
@@ -639,13 +719,13 @@ pub mod strategies {
             .prop_map(|(am, ad, rs, up)| {
                 let mut p = AuthProperties::new();
                 if let Some(v) = am {
-                    p.set_authentication_method(v);
+                    p.set_authentication_method(v.view());
                 }
                 if let Some(v) = ad {
-                    p.set_authentication_data(v);
+                    p.set_authentication_data(v.view());
                 }
                 if let Some(v) = rs {
-                    p.set_reason_string(v);
+                    p.set_reason_string(v.view());
                 }
                 with_users!(p, up)
             })
@@ -697,7 +777,7 @@ pub mod strategies {
     }
 
     /// A Will for `protocol`.
-    pub fn will(protocol: Protocol) -> impl Strategy<Value = Will<'static>> {
+    pub fn will(protocol: Protocol) -> impl Strategy<Value = Will> {
         (
             topic_name(),
             bin_field(),
@@ -715,7 +795,7 @@ pub mod strategies {
     }
 
     /// A CONNECT at `protocol` (its own level).
-    pub fn connect(protocol: Protocol) -> impl Strategy<Value = Connect<'static>> {
+    pub fn connect(protocol: Protocol) -> impl Strategy<Value = Connect> {
         (
             any::<bool>(),
             any::<u16>(),
@@ -747,7 +827,7 @@ pub mod strategies {
 
     /// A CONNACK at `protocol`: the six mappable codes at 3.x, no Session Present at 3.1
     /// and none with a failure code.
-    pub fn connack(protocol: Protocol) -> impl Strategy<Value = ConnAck<'static>> {
+    pub fn connack(protocol: Protocol) -> impl Strategy<Value = ConnAck> {
         (
             any::<bool>(),
             reason(protocol, ConnectReason::ALL, |r| r.v3_code().is_some()),
@@ -763,7 +843,7 @@ pub mod strategies {
     }
 
     /// A PUBLISH at `protocol`; at 5.0 one in eight has an empty topic and a Topic Alias.
-    pub fn publish(protocol: Protocol) -> impl Strategy<Value = Publish<'static>> {
+    pub fn publish(protocol: Protocol) -> impl Strategy<Value = Publish> {
         let empty_topic = if protocol.is_v5() {
             proptest::bool::weighted(0.125).boxed()
         } else {
@@ -803,7 +883,7 @@ pub mod strategies {
         protocol: Protocol,
         all: &'static [R],
         dup_allowed: bool,
-    ) -> impl Strategy<Value = PublishAck<'static, R>> {
+    ) -> impl Strategy<Value = PublishAck<R>> {
         (
             packet_id(),
             dup(protocol, dup_allowed),
@@ -829,7 +909,7 @@ pub mod strategies {
     }
 
     /// A SUBSCRIBE at `protocol` with 1 to 10 subscriptions.
-    pub fn subscribe(protocol: Protocol) -> impl Strategy<Value = Subscribe<'static>> {
+    pub fn subscribe(protocol: Protocol) -> impl Strategy<Value = Subscribe> {
         (
             packet_id(),
             dup(protocol, true),
@@ -845,7 +925,7 @@ pub mod strategies {
     }
 
     /// A SUBACK at `protocol` with 1 to 10 codes (0x00, 0x01, 0x02, 0x80 at 3.x).
-    pub fn suback(protocol: Protocol) -> impl Strategy<Value = SubAck<'static>> {
+    pub fn suback(protocol: Protocol) -> impl Strategy<Value = SubAck> {
         (
             packet_id(),
             vec(reason(protocol, SubAckReason::ALL, |r| r.in_v3()), 1..=10),
@@ -859,7 +939,7 @@ pub mod strategies {
     }
 
     /// An UNSUBSCRIBE at `protocol` with 1 to 10 filters.
-    pub fn unsubscribe(protocol: Protocol) -> impl Strategy<Value = Unsubscribe<'static>> {
+    pub fn unsubscribe(protocol: Protocol) -> impl Strategy<Value = Unsubscribe> {
         (
             packet_id(),
             dup(protocol, true),
@@ -875,7 +955,7 @@ pub mod strategies {
     }
 
     /// An UNSUBACK at `protocol`: 1 to 10 codes at 5.0, none at 3.x.
-    pub fn unsuback(protocol: Protocol) -> impl Strategy<Value = UnsubAck<'static>> {
+    pub fn unsuback(protocol: Protocol) -> impl Strategy<Value = UnsubAck> {
         let n = if protocol.is_v5() { 1..=10 } else { 0..=0 };
         (
             packet_id(),
@@ -890,7 +970,7 @@ pub mod strategies {
     }
 
     /// A DISCONNECT at `protocol`.
-    pub fn disconnect(protocol: Protocol) -> impl Strategy<Value = Disconnect<'static>> {
+    pub fn disconnect(protocol: Protocol) -> impl Strategy<Value = Disconnect> {
         (
             reason(protocol, DisconnectReason::ALL, |r| {
                 *r == DisconnectReason::NormalDisconnection
@@ -901,14 +981,14 @@ pub mod strategies {
     }
 
     /// An AUTH (MQTT 5.0 only).
-    pub fn auth() -> impl Strategy<Value = Auth<'static>> {
+    pub fn auth() -> impl Strategy<Value = Auth> {
         (select(AuthReason::ALL), auth_properties())
             .prop_map(|(reason, properties)| Auth { reason, properties })
     }
 
     /// A packet of type `ty`, valid at `protocol` (a CONNECT at that level). `ty` must
     /// exist at `protocol` (AUTH only at 5.0).
-    pub fn packet_of(ty: PacketType, protocol: Protocol) -> BoxedStrategy<Packet<'static>> {
+    pub fn packet_of(ty: PacketType, protocol: Protocol) -> BoxedStrategy<Packet> {
         assert!(
             type_exists_at(ty, protocol),
             "{ty} does not exist in {protocol}"
@@ -942,8 +1022,8 @@ pub mod strategies {
     }
 
     /// A packet of any type that exists at `protocol`, valid there.
-    pub fn packet(protocol: Protocol) -> BoxedStrategy<Packet<'static>> {
-        let all: Vec<BoxedStrategy<Packet<'static>>> = PACKET_TYPES
+    pub fn packet(protocol: Protocol) -> BoxedStrategy<Packet> {
+        let all: Vec<BoxedStrategy<Packet>> = PACKET_TYPES
             .iter()
             .filter(|&&ty| type_exists_at(ty, protocol))
             .map(|&ty| packet_of(ty, protocol))
@@ -952,7 +1032,7 @@ pub mod strategies {
     }
 
     /// A level at which `ty` exists and a packet of type `ty` valid at it.
-    pub fn leveled_packet_of(ty: PacketType) -> BoxedStrategy<(Protocol, Packet<'static>)> {
+    pub fn leveled_packet_of(ty: PacketType) -> BoxedStrategy<(Protocol, Packet)> {
         let levels: Vec<Protocol> = PROTOCOLS
             .iter()
             .copied()
@@ -964,12 +1044,12 @@ pub mod strategies {
     }
 
     /// Any level and a packet of any type valid at it.
-    pub fn leveled_packet() -> BoxedStrategy<(Protocol, Packet<'static>)> {
+    pub fn leveled_packet() -> BoxedStrategy<(Protocol, Packet)> {
         protocol().prop_flat_map(|p| (Just(p), packet(p))).boxed()
     }
 
     /// Any level and 1 to `max` packets valid at it (CONNECTs at that level).
-    pub fn leveled_packets(max: usize) -> BoxedStrategy<(Protocol, Vec<Packet<'static>>)> {
+    pub fn leveled_packets(max: usize) -> BoxedStrategy<(Protocol, Vec<Packet>)> {
         protocol()
             .prop_flat_map(move |p| (Just(p), vec(packet(p), 1..=max)))
             .boxed()

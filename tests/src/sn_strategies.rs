@@ -16,10 +16,13 @@
 //!   than 253 octets), with lengths on both sides of that boundary and up to the largest
 //!   message a Length field can describe.
 
+use mqtt_sn_codec::shared::{
+    Connect, Encapsulated, GwInfo, Message, Payload, Publish, Register, Str, Subscribe,
+    TopicFilter, TopicName, TopicRef, Unsubscribe, WillTopic,
+};
 use mqtt_sn_codec::{
-    Advertise, Connect, Ctrl, Delivery, Encapsulated, GwInfo, Message, MsgId, MsgType, Payload,
-    PubAck, Publish, QoS, RegAck, Register, ReturnCode, SearchGw, ShortTopic, Str, SubAck,
-    Subscribe, TopicFilter, TopicId, TopicName, TopicRef, Unsubscribe, WillTopic, MAX_MESSAGE_LEN,
+    Advertise, Ctrl, Delivery, MsgId, MsgType, PubAck, QoS, RegAck, ReturnCode, SearchGw,
+    ShortTopic, SubAck, TopicId, MAX_MESSAGE_LEN,
 };
 use proptest::collection::vec;
 use proptest::option;
@@ -91,7 +94,7 @@ pub fn short_topic() -> impl Strategy<Value = ShortTopic> + Clone {
 }
 
 /// A ClientId of 1 to 23 characters (any character but U+0000, multi-octet ones too).
-pub fn client_id() -> impl Strategy<Value = Str<'static>> + Clone {
+pub fn client_id() -> impl Strategy<Value = Str> + Clone {
     prop_oneof![
         4 => vec(proptest::char::range('a', 'z'), 1..=23),
         2 => vec(mqtt_char(), 1..=23),
@@ -102,7 +105,7 @@ pub fn client_id() -> impl Strategy<Value = Str<'static>> + Clone {
 
 /// A valid topic name: usually short, sometimes a few hundred octets (a REGISTER or will
 /// topic that needs the 3-octet Length form).
-pub fn topic_name() -> impl Strategy<Value = TopicName<'static>> + Clone {
+pub fn topic_name() -> impl Strategy<Value = TopicName> + Clone {
     prop_oneof![
         12 => topic_name_string(),
         1 => (250usize..=600, proptest::char::range('a', 'z'))
@@ -113,7 +116,7 @@ pub fn topic_name() -> impl Strategy<Value = TopicName<'static>> + Clone {
 
 /// A valid topic filter without the MQTT 5.0 shared form: plain names and filters with
 /// `+` and `#` levels.
-pub fn topic_filter() -> impl Strategy<Value = TopicFilter<'static>> + Clone {
+pub fn topic_filter() -> impl Strategy<Value = TopicFilter> + Clone {
     prop_oneof![
         2 => plain_filter_string(),
         1 => topic_name_string(),
@@ -124,7 +127,7 @@ pub fn topic_filter() -> impl Strategy<Value = TopicFilter<'static>> + Clone {
 /// `fixed` octets of a message body are taken by its other fields: data of a length that
 /// is usually small, sometimes up to a few KiB, sometimes on either side of the 1- / 3-octet
 /// Length boundary, rarely as long as a Length field allows.
-pub fn data(fixed: usize) -> BoxedStrategy<Payload<'static>> {
+pub fn data(fixed: usize) -> BoxedStrategy<Payload> {
     // Bodies of 252..=255 octets: total 254, 255 (short form), then 258, 259 (long form).
     let boundary = (252 - fixed)..=(255 - fixed);
     let max = MAX_MESSAGE_LEN - 4 - fixed;
@@ -145,7 +148,7 @@ pub fn advertise() -> impl Strategy<Value = Advertise> + Clone {
 }
 
 /// GWINFO: with no GwAdd (from a gateway) or with one (from a client).
-pub fn gw_info() -> impl Strategy<Value = GwInfo<'static>> {
+pub fn gw_info() -> impl Strategy<Value = GwInfo> {
     let add = prop_oneof![
         2 => Just(Vec::new()),
         4 => vec(any::<u8>(), 1..=16),
@@ -158,7 +161,7 @@ pub fn gw_info() -> impl Strategy<Value = GwInfo<'static>> {
 }
 
 /// CONNECT.
-pub fn connect() -> impl Strategy<Value = Connect<'static>> {
+pub fn connect() -> impl Strategy<Value = Connect> {
     (any::<bool>(), any::<bool>(), any::<u16>(), client_id()).prop_map(
         |(will, clean_session, duration, client_id)| Connect {
             will,
@@ -170,7 +173,7 @@ pub fn connect() -> impl Strategy<Value = Connect<'static>> {
 }
 
 /// The will topic of WILLTOPIC and WILLTOPICUPD: `None` (the empty form) or a topic.
-pub fn will_topic() -> impl Strategy<Value = Option<WillTopic<'static>>> {
+pub fn will_topic() -> impl Strategy<Value = Option<WillTopic>> {
     option::weighted(
         0.8,
         (qos012(), any::<bool>(), topic_name()).prop_map(|(qos, retain, topic)| WillTopic {
@@ -182,7 +185,7 @@ pub fn will_topic() -> impl Strategy<Value = Option<WillTopic<'static>>> {
 }
 
 /// REGISTER: from a client (Topic Id 0x0000) or from a gateway.
-pub fn register() -> impl Strategy<Value = Register<'static>> {
+pub fn register() -> impl Strategy<Value = Register> {
     (
         prop_oneof![Just(TopicId::NONE), topic_id()],
         msg_id(),
@@ -205,7 +208,7 @@ pub fn reg_ack() -> impl Strategy<Value = RegAck> + Clone {
 }
 
 /// The topic of a PUBLISH: a registered or predefined topic id or a short topic name.
-pub fn publish_topic() -> impl Strategy<Value = TopicRef<'static>> + Clone {
+pub fn publish_topic() -> impl Strategy<Value = TopicRef> + Clone {
     prop_oneof![
         2 => topic_id().prop_map(TopicRef::Registered),
         1 => topic_id().prop_map(TopicRef::Predefined),
@@ -224,7 +227,7 @@ pub fn delivery() -> impl Strategy<Value = Delivery> + Clone {
 }
 
 /// PUBLISH; a QoS −1 one on a registered id is moved to the predefined id of that value.
-pub fn publish() -> impl Strategy<Value = Publish<'static>> {
+pub fn publish() -> impl Strategy<Value = Publish> {
     (
         any::<bool>(),
         any::<bool>(),
@@ -260,7 +263,7 @@ pub fn pub_ack() -> impl Strategy<Value = PubAck> + Clone {
 
 /// The topic of a SUBSCRIBE or UNSUBSCRIBE: a topic name or filter in full, a predefined
 /// topic id or a short topic name.
-pub fn subscribe_topic() -> impl Strategy<Value = TopicRef<'static>> + Clone {
+pub fn subscribe_topic() -> impl Strategy<Value = TopicRef> + Clone {
     prop_oneof![
         3 => topic_filter().prop_map(TopicRef::Name),
         1 => topic_id().prop_map(TopicRef::Predefined),
@@ -269,7 +272,7 @@ pub fn subscribe_topic() -> impl Strategy<Value = TopicRef<'static>> + Clone {
 }
 
 /// SUBSCRIBE.
-pub fn subscribe() -> impl Strategy<Value = Subscribe<'static>> {
+pub fn subscribe() -> impl Strategy<Value = Subscribe> {
     (any::<bool>(), qos012(), msg_id(), subscribe_topic()).prop_map(|(dup, qos, msg_id, topic)| {
         Subscribe {
             dup,
@@ -293,13 +296,13 @@ pub fn sub_ack() -> impl Strategy<Value = SubAck> + Clone {
 }
 
 /// UNSUBSCRIBE.
-pub fn unsubscribe() -> impl Strategy<Value = Unsubscribe<'static>> {
+pub fn unsubscribe() -> impl Strategy<Value = Unsubscribe> {
     (msg_id(), subscribe_topic()).prop_map(|(msg_id, topic)| Unsubscribe { msg_id, topic })
 }
 
 /// A Wireless Node Id: usually 1 to 8 octets, sometimes none, rarely as long as the
 /// one-octet Length of the encapsulation header allows (252 octets, §5.5).
-pub fn node_id() -> impl Strategy<Value = Payload<'static>> + Clone {
+pub fn node_id() -> impl Strategy<Value = Payload> + Clone {
     prop_oneof![
         1 => Just(Vec::new()),
         8 => vec(any::<u8>(), 1..=8),
@@ -310,7 +313,7 @@ pub fn node_id() -> impl Strategy<Value = Payload<'static>> + Clone {
 
 /// A valid message of type `ty`. An Encapsulated message wraps a message of any other
 /// type.
-pub fn message_of(ty: MsgType) -> BoxedStrategy<Message<'static>> {
+pub fn message_of(ty: MsgType) -> BoxedStrategy<Message> {
     match ty {
         MsgType::Advertise => advertise().prop_map(Message::Advertise).boxed(),
         MsgType::SearchGw => any::<u8>()
@@ -362,8 +365,8 @@ pub fn message_of(ty: MsgType) -> BoxedStrategy<Message<'static>> {
 }
 
 /// A valid message of any type but Encapsulated (what an Encapsulated message carries).
-pub fn plain_message() -> BoxedStrategy<Message<'static>> {
-    let all: Vec<BoxedStrategy<Message<'static>>> = msg_types()
+pub fn plain_message() -> BoxedStrategy<Message> {
+    let all: Vec<BoxedStrategy<Message>> = msg_types()
         .into_iter()
         .filter(|&t| t != MsgType::Encapsulated)
         .map(message_of)
@@ -372,19 +375,20 @@ pub fn plain_message() -> BoxedStrategy<Message<'static>> {
 }
 
 /// A valid message of any type, each type equally likely (Encapsulated included).
-pub fn message() -> BoxedStrategy<Message<'static>> {
-    let all: Vec<BoxedStrategy<Message<'static>>> =
-        msg_types().into_iter().map(message_of).collect();
+pub fn message() -> BoxedStrategy<Message> {
+    let all: Vec<BoxedStrategy<Message>> = msg_types().into_iter().map(message_of).collect();
     proptest::strategy::Union::new(all).boxed()
 }
 
 /// Up to `max` valid messages (at least one).
-pub fn messages(max: usize) -> BoxedStrategy<Vec<Message<'static>>> {
+pub fn messages(max: usize) -> BoxedStrategy<Vec<Message>> {
     vec(message(), 1..=max.max(1)).boxed()
 }
 
 /// Encodes a message that must encode (the strategies only make such messages).
-pub fn encode_vec(m: &Message<'_>) -> Vec<u8> {
+pub fn encode_vec<B: mqtt_codec::Storage, T: mqtt_codec::StrStorage>(
+    m: &mqtt_sn_codec::generic::Message<B, T>,
+) -> Vec<u8> {
     let mut out = Vec::new();
     m.encode(&mut out)
         .unwrap_or_else(|e| panic!("{m:?} does not encode: {e:?}"));

@@ -47,7 +47,7 @@ fn publish_qos0() -> Packet<'static> {
 fn publish_qos1() -> Packet<'static> {
     let mut p = mqtt_codec::Publish::new(
         TopicName::new("sensors/kitchen/humidity").unwrap(),
-        vec![7u8; 300],
+        &*Vec::leak(vec![7u8; 300]),
     );
     p.delivery = Delivery::AtLeastOnce {
         packet_id: pid(42),
@@ -104,7 +104,7 @@ fn subscribe(level: Protocol) -> Packet<'static> {
         .enumerate()
         .map(|(i, f)| {
             let qos = [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce][i % 3];
-            Subscription::new(TopicFilter::new(*f).unwrap(), qos)
+            Subscription::new(TopicFilter::new(f).unwrap(), qos)
         })
         .collect();
     let mut s = Subscribe::new(pid(9), subs);

@@ -121,7 +121,17 @@ fn check(d: &Decoder, bytes: &[u8]) -> Result<(), TestCaseError> {
         Ok(Decoded::Complete(q, n)) => {
             prop_assert!(n <= bytes.len(), "consumed {n} of {} bytes", bytes.len());
             prop_assert_eq!(d.packet_len(bytes), Ok(Some(n)));
-            prop_assert_eq!(&q.clone().into_owned(), &q);
+            prop_assert_eq!(&q.to_shared(), &q);
+            // The shared decoder agrees on anything the borrowed one accepts.
+            let frozen = mqtt_codec::Bytes::copy_from_slice(bytes);
+            match d.decode_bytes(&frozen) {
+                Ok(mqtt_codec::shared::Decoded::Complete(s, m)) => {
+                    prop_assert_eq!(m, n);
+                    prop_assert_eq!(&s, &q);
+                    mqtt_integration_tests::assert_fields_share(&s, &frozen);
+                }
+                other => prop_assert!(false, "shared decode gave {other:?}"),
+            }
             let level = encode_level(&q, d.protocol());
             let len = q.encoded_len(level);
             let out = match encode_vec(&q, level) {

@@ -1,6 +1,7 @@
 //! Round trips of valid packets: for every packet type at every level that has it,
-//! `encoded_len` is exact, decoding the encoding gives the packet back (and so does
-//! `into_owned` of the decoded packet), and a buffer one byte short is refused untouched.
+//! `encoded_len` is exact, decoding the encoding gives the packet back (in the borrowed
+//! form, and in the shared form whose every field is a slice of the decoded buffer), and a
+//! buffer one byte short is refused untouched.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -8,18 +9,18 @@
     clippy::indexing_slicing
 )]
 
-use mqtt_codec::{Decoded, EncodeError, Packet, PacketType, Protocol};
+use mqtt_codec::{shared, Bytes, Decoded, EncodeError, Packet, PacketType, Protocol};
 use mqtt_integration_tests::strategies::{leveled_packet, leveled_packet_of};
-use mqtt_integration_tests::{decoder, encode_vec};
+use mqtt_integration_tests::{assert_fields_share, decoder, encode_vec};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
 const SENTINEL: u8 = 0xa5;
 
 /// The round-trip property for one packet at one level.
-fn round_trip(level: Protocol, p: &Packet<'static>) -> Result<(), TestCaseError> {
+fn round_trip(level: Protocol, p: &shared::Packet) -> Result<(), TestCaseError> {
     // CONNECT is generated at `level` itself.
-    if let Packet::Connect(c) = p {
+    if let shared::Packet::Connect(c) = p {
         prop_assert_eq!(c.protocol, level);
     }
     let n = p.encoded_len(level).expect("valid packet has a length");
@@ -34,8 +35,25 @@ fn round_trip(level: Protocol, p: &Packet<'static>) -> Result<(), TestCaseError>
             prop_assert_eq!(m, n);
             prop_assert_eq!(&q, p);
             prop_assert_eq!(q.packet_type(), p.packet_type());
-            let owned = q.into_owned();
-            prop_assert_eq!(&owned, p);
+            // A copy into the shared form, and the borrowed view of that, are the packet.
+            let copied = q.to_shared();
+            prop_assert_eq!(&copied, p);
+            prop_assert_eq!(&copied.view(), p);
+        }
+        other => {
+            return Err(TestCaseError::fail(format!(
+                "decoding {out:02x?} at {level:?} gave {other:?}"
+            )))
+        }
+    }
+
+    // The shared decoder: the same packet, every field a slice of the buffer.
+    let frozen = Bytes::from(out.clone());
+    match decoder(level).decode_bytes(&frozen) {
+        Ok(shared::Decoded::Complete(q, m)) => {
+            prop_assert_eq!(m, n);
+            prop_assert_eq!(&q, p);
+            assert_fields_share(&q, &frozen);
         }
         other => {
             return Err(TestCaseError::fail(format!(
@@ -66,7 +84,7 @@ fn round_trip(level: Protocol, p: &Packet<'static>) -> Result<(), TestCaseError>
 }
 
 /// The same bytes through `encode_vec`, for the packet type check of the first byte.
-fn first_byte_type(level: Protocol, p: &Packet<'static>) -> Result<(), TestCaseError> {
+fn first_byte_type(level: Protocol, p: &shared::Packet) -> Result<(), TestCaseError> {
     let out = encode_vec(p, level).expect("valid packet encodes");
     prop_assert_eq!(out[0] >> 4, p.packet_type() as u8);
     Ok(())
@@ -134,7 +152,7 @@ fn remaining_length_boundaries_round_trip() {
             (2_097_152, 5),
         ] {
             let payload = vec![0x5au8; remaining - overhead];
-            let p = Packet::Publish(Publish::new(TopicName::new(topic).unwrap(), payload));
+            let p = Packet::Publish(Publish::new(TopicName::new(topic).unwrap(), &payload[..]));
             let n = p.encoded_len(level).unwrap();
             assert_eq!(n, header + remaining, "{level:?} remaining {remaining}");
             let out = encode_vec(&p, level).unwrap();

@@ -46,7 +46,7 @@ fn check(d: &Decoder, bytes: &[u8]) -> Result<(), TestCaseError> {
     // As a datagram.
     match d.decode(bytes) {
         Ok(m) => {
-            prop_assert_eq!(&m.clone().into_owned(), &m);
+            prop_assert_eq!(&m.to_shared(), &m);
             let mut out = Vec::new();
             if let Err(e) = m.encode(&mut out) {
                 return Err(TestCaseError::fail(format!(

@@ -2,7 +2,8 @@
 //! - `encoded_len` is exact, and the Length field uses the 1-octet form exactly when the
 //!   message fits in 255 octets (for an Encapsulated message: the encapsulation header and
 //!   the message it carries each by their own length);
-//! - decoding the datagram gives the message back (and so does `into_owned`);
+//! - decoding the datagram gives the message back (and so does the shared decoder, over
+//!   `Bytes`);
 //! - `decode_stream` of the bytes is `Complete(message, length)`, also with more bytes after
 //!   them; every strict prefix is `Partial` (with the exact missing count once the header is
 //!   complete) for `decode_stream`, and an error, never a panic, for datagram decoding;
@@ -24,9 +25,10 @@
 
 use mqtt_integration_tests::sn_strategies::encode_vec;
 use mqtt_integration_tests::sn_strategies::{header_len, message, message_of, messages, msg_types};
+use mqtt_sn_codec::shared::{Message, Publish, TopicRef};
 use mqtt_sn_codec::{
-    decode, DecodeError, Decoded, Decoder, Delivery, EncodeError, Message, MsgType, Publish,
-    TopicId, TopicRef, MAX_MESSAGE_LEN,
+    decode, generic, DecodeError, Decoded, Decoder, Delivery, EncodeError, MsgType, TopicId,
+    MAX_MESSAGE_LEN,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -85,7 +87,7 @@ fn prefix_lengths(n: usize) -> Vec<usize> {
 }
 
 /// The round-trip property for one message.
-fn round_trip(m: &Message<'static>) -> Result<(), TestCaseError> {
+fn round_trip(m: &Message) -> Result<(), TestCaseError> {
     let n = m.encoded_len();
     let mut out = Vec::new();
     prop_assert_eq!(m.encode(&mut out), Ok(n));
@@ -93,7 +95,7 @@ fn round_trip(m: &Message<'static>) -> Result<(), TestCaseError> {
 
     // The Length forms.
     match m {
-        Message::Encapsulated(e) => {
+        generic::Message::Encapsulated(e) => {
             let header = 3 + e.node_id.len();
             let header_total = header_len(header - 2) + header - 2;
             check_header(&out, header_total, MsgType::Encapsulated)?;
@@ -111,7 +113,9 @@ fn round_trip(m: &Message<'static>) -> Result<(), TestCaseError> {
         Ok(q) => {
             prop_assert_eq!(&q, m);
             prop_assert_eq!(q.msg_type(), m.msg_type());
-            prop_assert_eq!(&q.into_owned(), m);
+            prop_assert_eq!(&q.to_shared(), m);
+            let frozen = mqtt_codec::Bytes::from(out.clone());
+            prop_assert_eq!(&Decoder::new().decode_bytes(&frozen).unwrap(), m);
         }
         Err(e) => {
             return Err(TestCaseError::fail(format!(
@@ -207,7 +211,7 @@ fn to_long_form(b: &[u8]) -> Vec<u8> {
 /// The encoding of `m` with the 3-octet Length form by hand: for an Encapsulated message,
 /// the message it carries (the encapsulation header itself has a one-octet Length, §5.5;
 /// see [`long_encapsulation_headers`]).
-fn long_forms(m: &Message<'_>) -> Vec<Vec<u8>> {
+fn long_forms(m: &Message) -> Vec<Vec<u8>> {
     let out = encode_vec(m);
     match m {
         Message::Encapsulated(_) => {
@@ -221,7 +225,7 @@ fn long_forms(m: &Message<'_>) -> Vec<Vec<u8>> {
 
 /// For an Encapsulated message: its encoding with the encapsulation header rewritten in
 /// the 3-octet Length form, alone and with the carried message in that form too.
-fn long_encapsulation_headers(m: &Message<'_>) -> Vec<Vec<u8>> {
+fn long_encapsulation_headers(m: &Message) -> Vec<Vec<u8>> {
     let out = encode_vec(m);
     let Message::Encapsulated(_) = m else {
         return Vec::new();
@@ -237,7 +241,7 @@ fn long_encapsulation_headers(m: &Message<'_>) -> Vec<Vec<u8>> {
 
 /// Splits `stream` at `points` and feeds the pieces into a growing buffer, decoding and
 /// draining after each piece. Returns the messages decoded.
-fn feed(stream: &[u8], points: &[usize]) -> Result<Vec<Message<'static>>, TestCaseError> {
+fn feed(stream: &[u8], points: &[usize]) -> Result<Vec<Message>, TestCaseError> {
     let d = Decoder::new();
     let mut buf: Vec<u8> = Vec::new();
     let mut got = Vec::new();
@@ -249,7 +253,7 @@ fn feed(stream: &[u8], points: &[usize]) -> Result<Vec<Message<'static>>, TestCa
             match d.decode_stream(&buf) {
                 Ok(Decoded::Complete(m, n)) => {
                     prop_assert!(n > 0 && n <= buf.len());
-                    got.push(m.into_owned());
+                    got.push(m.to_shared());
                     buf.drain(..n);
                 }
                 Ok(Decoded::Partial(need)) => {
@@ -360,7 +364,7 @@ proptest! {
     }
 }
 
-fn publish_with(payload: usize) -> Message<'static> {
+fn publish_with(payload: usize) -> Message {
     Message::Publish(Publish {
         dup: false,
         retain: false,
@@ -408,13 +412,13 @@ fn length_boundaries() {
 fn three_octet_form_of_the_smallest_messages() {
     assert_eq!(
         decode(&[0x01, 0x00, 0x04, 0x16]),
-        Ok(Message::PingReq(None))
+        Ok(generic::Message::PingReq(None))
     );
     assert_eq!(
         Decoder::new().decode_stream(&[0x01, 0x00, 0x04, 0x17, 0xff]),
-        Ok(Decoded::Complete(Message::PingResp, 4))
+        Ok(Decoded::Complete(generic::Message::PingResp, 4))
     );
-    let Message::Encapsulated(e) =
+    let generic::Message::Encapsulated(e) =
         decode(&[0x04, 0xfe, 0x02, 0x07, 0x01, 0x00, 0x04, 0x16]).unwrap()
     else {
         panic!("not an Encapsulated message")
@@ -432,8 +436,9 @@ fn three_octet_form_of_the_smallest_messages() {
 /// to the limit, so a forwarder can wrap the longest message there is.
 #[test]
 fn encapsulated_size_limit_agrees_between_datagram_and_stream() {
-    use mqtt_sn_codec::{Ctrl, Encapsulated};
-    let wrap = |inner: Message<'static>| {
+    use mqtt_sn_codec::shared::Encapsulated;
+    use mqtt_sn_codec::Ctrl;
+    let wrap = |inner: Message| {
         Message::Encapsulated(Encapsulated {
             ctrl: Ctrl(0),
             node_id: vec![0x12, 0x34].into(),

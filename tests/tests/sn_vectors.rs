@@ -60,10 +60,14 @@ use std::collections::BTreeSet;
 use mqtt_integration_tests::sn_strategies::encode_vec;
 use mqtt_integration_tests::sn_strategies::msg_types;
 use mqtt_integration_tests::tshark::{self, Json};
+use mqtt_sn_codec::shared::{
+    Connect, Encapsulated, GwInfo, Message, Publish, Register, Str, Subscribe, TopicFilter,
+    TopicName, TopicRef, Unsubscribe, WillTopic,
+};
+use mqtt_sn_codec::Message as BMessage;
 use mqtt_sn_codec::{
-    decode, Advertise, Connect, Ctrl, Decoded, Decoder, Delivery, Encapsulated, GwInfo, Message,
-    MsgId, PubAck, Publish, QoS, RegAck, Register, ReturnCode, SearchGw, ShortTopic, Str, SubAck,
-    Subscribe, TopicFilter, TopicId, TopicName, TopicRef, Unsubscribe, WillTopic,
+    decode, Advertise, Ctrl, Decoded, Decoder, Delivery, MsgId, PubAck, QoS, RegAck, ReturnCode,
+    SearchGw, ShortTopic, SubAck, TopicId,
 };
 
 const VECTORS: &str = include_str!("../vectors/mqtt-sn/messages.hex");
@@ -134,15 +138,15 @@ fn mid(v: u16) -> MsgId {
     MsgId::new(v).unwrap()
 }
 
-fn s(v: &'static str) -> Str<'static> {
+fn s(v: &'static str) -> Str {
     Str::new(v).unwrap()
 }
 
-fn tn(v: &'static str) -> TopicName<'static> {
+fn tn(v: &'static str) -> TopicName {
     TopicName::new(v).unwrap()
 }
 
-fn tf(v: &'static str) -> TopicFilter<'static> {
+fn tf(v: &'static str) -> TopicFilter {
     TopicFilter::new(v).unwrap()
 }
 
@@ -154,9 +158,9 @@ fn publish(
     dup: bool,
     retain: bool,
     delivery: Delivery,
-    topic: TopicRef<'static>,
+    topic: TopicRef,
     payload: impl Into<Vec<u8>>,
-) -> Message<'static> {
+) -> Message {
     Message::Publish(Publish {
         dup,
         retain,
@@ -166,7 +170,7 @@ fn publish(
     })
 }
 
-fn subscribe(dup: bool, qos: QoS, msg_id: u16, topic: TopicRef<'static>) -> Message<'static> {
+fn subscribe(dup: bool, qos: QoS, msg_id: u16, topic: TopicRef) -> Message {
     Message::Subscribe(Subscribe {
         dup,
         qos,
@@ -175,7 +179,7 @@ fn subscribe(dup: bool, qos: QoS, msg_id: u16, topic: TopicRef<'static>) -> Mess
     })
 }
 
-fn sub_ack(qos: QoS, topic_id: u16, msg_id: u16, code: ReturnCode) -> Message<'static> {
+fn sub_ack(qos: QoS, topic_id: u16, msg_id: u16, code: ReturnCode) -> Message {
     Message::SubAck(SubAck {
         qos,
         topic_id: TopicId(topic_id),
@@ -184,14 +188,14 @@ fn sub_ack(qos: QoS, topic_id: u16, msg_id: u16, code: ReturnCode) -> Message<'s
     })
 }
 
-fn unsubscribe(msg_id: u16, topic: TopicRef<'static>) -> Message<'static> {
+fn unsubscribe(msg_id: u16, topic: TopicRef) -> Message {
     Message::Unsubscribe(Unsubscribe {
         msg_id: mid(msg_id),
         topic,
     })
 }
 
-fn register(topic_id: u16, msg_id: u16, topic: &'static str) -> Message<'static> {
+fn register(topic_id: u16, msg_id: u16, topic: &'static str) -> Message {
     Message::Register(Register {
         topic_id: TopicId(topic_id),
         msg_id: mid(msg_id),
@@ -199,7 +203,7 @@ fn register(topic_id: u16, msg_id: u16, topic: &'static str) -> Message<'static>
     })
 }
 
-fn will_topic(qos: QoS, retain: bool, topic: &'static str) -> Option<WillTopic<'static>> {
+fn will_topic(qos: QoS, retain: bool, topic: &'static str) -> Option<WillTopic> {
     Some(WillTopic {
         qos,
         retain,
@@ -207,7 +211,7 @@ fn will_topic(qos: QoS, retain: bool, topic: &'static str) -> Option<WillTopic<'
     })
 }
 
-fn encapsulated(ctrl: u8, node_id: &[u8], message: Message<'static>) -> Message<'static> {
+fn encapsulated(ctrl: u8, node_id: &[u8], message: Message) -> Message {
     Message::Encapsulated(Encapsulated {
         ctrl: Ctrl(ctrl),
         node_id: node_id.to_vec().into(),
@@ -217,11 +221,11 @@ fn encapsulated(ctrl: u8, node_id: &[u8], message: Message<'static>) -> Message<
 
 /// Every vector's name and the message it must decode to, built from the field values the
 /// comments of the vector file give.
-fn expected() -> Vec<(&'static str, Message<'static>)> {
+fn expected() -> Vec<(&'static str, Message)> {
+    use mqtt_sn_codec::generic::TopicRef::{Name, Predefined, Registered, Short};
     use Delivery::{AtLeastOnce, AtMostOnce, ExactlyOnce, MinusOne};
     use QoS::{AtLeastOnce as Q1, AtMostOnce as Q0, ExactlyOnce as Q2};
     use ReturnCode::{Accepted, Congestion, InvalidTopicId, NotSupported};
-    use TopicRef::{Name, Predefined, Registered, Short};
     let qos1_registered = publish(
         false,
         false,
@@ -441,7 +445,7 @@ fn expected() -> Vec<(&'static str, Message<'static>)> {
 }
 
 /// The vectors with their typed messages, after checking that the names agree both ways.
-fn cases() -> Vec<(Vector, Message<'static>)> {
+fn cases() -> Vec<(Vector, Message)> {
     let vs = vectors();
     let table = expected();
     let file_names: BTreeSet<&str> = vs.iter().map(|v| v.name.as_str()).collect();
@@ -497,8 +501,12 @@ fn vectors_decode_to_their_typed_messages_and_encode_back() {
                 "{label}: decodes as\n    {got:?}\n  expected\n    {want:?}"
             ));
         }
-        if got.clone().into_owned() != got {
-            failures.push(format!("{label}: into_owned changes the message"));
+        if got.to_shared() != got {
+            failures.push(format!("{label}: the shared form differs"));
+        }
+        let frozen = mqtt_codec::Bytes::from(v.bytes.clone());
+        if Decoder::new().decode_bytes(&frozen).as_ref() != Ok(&want) {
+            failures.push(format!("{label}: the shared decoder disagrees"));
         }
         if got.encoded_len() != v.bytes.len() {
             failures.push(format!(
@@ -661,53 +669,53 @@ fn qos_bits(q: QoS) -> u8 {
 }
 
 /// The TopicIdType bits of a Flags octet (§5.3.4).
-fn topic_id_type(t: &TopicRef<'_>) -> u8 {
+fn topic_id_type(t: &mqtt_sn_codec::TopicRef<'_>) -> u8 {
     match t {
-        TopicRef::Registered(_) | TopicRef::Name(_) => 0,
-        TopicRef::Predefined(_) => 1,
-        TopicRef::Short(_) => 2,
+        mqtt_sn_codec::TopicRef::Registered(_) | mqtt_sn_codec::TopicRef::Name(_) => 0,
+        mqtt_sn_codec::TopicRef::Predefined(_) => 1,
+        mqtt_sn_codec::TopicRef::Short(_) => 2,
     }
 }
 
 /// The Topic Id field as a number: the id, or the two octets of a short topic name.
-fn topic_id_field(t: &TopicRef<'_>) -> u16 {
+fn topic_id_field(t: &mqtt_sn_codec::TopicRef<'_>) -> u16 {
     match t {
-        TopicRef::Registered(id) | TopicRef::Predefined(id) => id.0,
-        TopicRef::Short(s) => u16::from_be_bytes(s.octets()),
-        TopicRef::Name(_) => panic!("a topic name has no Topic Id field"),
+        mqtt_sn_codec::TopicRef::Registered(id) | mqtt_sn_codec::TopicRef::Predefined(id) => id.0,
+        mqtt_sn_codec::TopicRef::Short(s) => u16::from_be_bytes(s.octets()),
+        mqtt_sn_codec::TopicRef::Name(_) => panic!("a topic name has no Topic Id field"),
     }
 }
 
 /// The expert infos a dissector limit produces for `m` (see the header comment), by prefix.
-fn known_expert(m: &Message<'_>) -> Vec<&'static str> {
+fn known_expert(m: &BMessage<'_>) -> Vec<&'static str> {
     match m {
-        Message::WillTopic(None) | Message::WillTopicUpd(None) => {
+        BMessage::WillTopic(None) | BMessage::WillTopicUpd(None) => {
             vec![
                 "Malformed Packet (Exception occurred)",
                 "[Malformed Packet]",
             ]
         }
-        Message::Subscribe(Subscribe {
-            topic: TopicRef::Predefined(_),
+        BMessage::Subscribe(mqtt_sn_codec::generic::Subscribe {
+            topic: mqtt_sn_codec::TopicRef::Predefined(_),
             ..
         })
-        | Message::Unsubscribe(Unsubscribe {
-            topic: TopicRef::Predefined(_),
+        | BMessage::Unsubscribe(mqtt_sn_codec::generic::Unsubscribe {
+            topic: mqtt_sn_codec::TopicRef::Predefined(_),
             ..
         }) => vec!["Trailing stray characters"],
-        Message::Encapsulated(e) if e.node_id.len() > 4 => vec![
+        BMessage::Encapsulated(e) if e.node_id.len() > 4 => vec![
             "Trying to fetch an unsigned integer with length",
             "Malformed Packet (Exception occurred)",
             "[Malformed Packet]",
         ],
-        Message::Encapsulated(e) => known_expert(&e.message),
+        BMessage::Encapsulated(e) => known_expert(&e.message),
         _ => Vec::new(),
     }
 }
 
 /// The fields the dissector shows for `m` (whose datagram is `wire`), with their values,
 /// but for the nested message of an Encapsulated message.
-fn expected_fields(m: &Message<'_>, wire: &[u8]) -> Vec<(&'static str, String)> {
+fn expected_fields(m: &BMessage<'_>, wire: &[u8]) -> Vec<(&'static str, String)> {
     let declared = match wire {
         [1, hi, lo, ..] => usize::from(u16::from_be_bytes([*hi, *lo])),
         [n, ..] => usize::from(*n),
@@ -719,18 +727,18 @@ fn expected_fields(m: &Message<'_>, wire: &[u8]) -> Vec<(&'static str, String)> 
     ];
     let code = |c: &ReturnCode| hex8(u8::from(*c));
     match m {
-        Message::Advertise(a) => {
+        BMessage::Advertise(a) => {
             f.push(("mqttsn.gw.id", a.gw_id.to_string()));
             f.push(("mqttsn.adv.interv", a.duration.to_string()));
         }
-        Message::SearchGw(sg) => f.push(("mqttsn.radius", sg.radius.to_string())),
-        Message::GwInfo(g) => {
+        BMessage::SearchGw(sg) => f.push(("mqttsn.radius", sg.radius.to_string())),
+        BMessage::GwInfo(g) => {
             f.push(("mqttsn.gw.id", g.gw_id.to_string()));
             if !g.gw_add.is_empty() {
                 f.push(("mqttsn.gw.addr", ascii_view(g.gw_add.as_bytes())));
             }
         }
-        Message::Connect(c) => {
+        BMessage::Connect(c) => {
             f.push(("mqttsn.will", flag(c.will)));
             f.push(("mqttsn.clean.session", flag(c.clean_session)));
             f.push(("mqttsn.topic.id.type", hex8(0)));
@@ -741,31 +749,31 @@ fn expected_fields(m: &Message<'_>, wire: &[u8]) -> Vec<(&'static str, String)> 
                 ascii_view(c.client_id.as_str().as_bytes()),
             ));
         }
-        Message::ConnAck(c) | Message::WillTopicResp(c) | Message::WillMsgResp(c) => {
+        BMessage::ConnAck(c) | BMessage::WillTopicResp(c) | BMessage::WillMsgResp(c) => {
             f.push(("mqttsn.return.code", code(c)));
         }
-        Message::WillTopicReq | Message::WillMsgReq | Message::PingResp => {}
-        Message::WillTopic(w) | Message::WillTopicUpd(w) => {
+        BMessage::WillTopicReq | BMessage::WillMsgReq | BMessage::PingResp => {}
+        BMessage::WillTopic(w) | BMessage::WillTopicUpd(w) => {
             if let Some(w) = w {
                 // Only TopicIdType of the Flags octet is shown (0b00 here).
                 f.push(("mqttsn.topic.id.type", hex8(0)));
                 f.push(("mqttsn.will.topic", ascii_view(w.topic.as_str().as_bytes())));
             }
         }
-        Message::WillMsg(p) | Message::WillMsgUpd(p) => {
+        BMessage::WillMsg(p) | BMessage::WillMsgUpd(p) => {
             f.push(("mqttsn.will.msg", ascii_view(p.as_bytes())));
         }
-        Message::Register(r) => {
+        BMessage::Register(r) => {
             f.push(("mqttsn.topic.id", r.topic_id.0.to_string()));
             f.push(("mqttsn.msg.id", r.msg_id.get().to_string()));
             f.push(("mqttsn.topic", ascii_view(r.topic.as_str().as_bytes())));
         }
-        Message::RegAck(r) => {
+        BMessage::RegAck(r) => {
             f.push(("mqttsn.topic.id", r.topic_id.0.to_string()));
             f.push(("mqttsn.msg.id", r.msg_id.get().to_string()));
             f.push(("mqttsn.return.code", code(&r.code)));
         }
-        Message::Publish(p) => {
+        BMessage::Publish(p) => {
             f.push(("mqttsn.dup", flag(p.dup)));
             f.push(("mqttsn.qos", hex8(qos_bits(p.delivery.qos()))));
             f.push(("mqttsn.retain", flag(p.retain)));
@@ -775,50 +783,50 @@ fn expected_fields(m: &Message<'_>, wire: &[u8]) -> Vec<(&'static str, String)> 
             f.push(("mqttsn.msg.id", id.to_string()));
             f.push(("mqttsn.pub.msg", ascii_view(p.payload.as_bytes())));
         }
-        Message::PubAck(p) => {
+        BMessage::PubAck(p) => {
             f.push(("mqttsn.topic.id", p.topic_id.0.to_string()));
             let id = p.msg_id.map_or(0, MsgId::get);
             f.push(("mqttsn.msg.id", id.to_string()));
             f.push(("mqttsn.return.code", code(&p.code)));
         }
-        Message::PubComp(id)
-        | Message::PubRec(id)
-        | Message::PubRel(id)
-        | Message::UnsubAck(id) => {
+        BMessage::PubComp(id)
+        | BMessage::PubRec(id)
+        | BMessage::PubRel(id)
+        | BMessage::UnsubAck(id) => {
             f.push(("mqttsn.msg.id", id.get().to_string()));
         }
-        Message::Subscribe(Subscribe { msg_id, topic, .. })
-        | Message::Unsubscribe(Unsubscribe { msg_id, topic }) => {
+        BMessage::Subscribe(mqtt_sn_codec::generic::Subscribe { msg_id, topic, .. })
+        | BMessage::Unsubscribe(mqtt_sn_codec::generic::Unsubscribe { msg_id, topic }) => {
             // DUP and QoS of SUBSCRIBE are not shown.
             f.push(("mqttsn.topic.id.type", hex8(topic_id_type(topic))));
             f.push(("mqttsn.msg.id", msg_id.get().to_string()));
             let shown = match topic {
-                TopicRef::Name(n) => ascii_view(n.as_str().as_bytes()),
-                TopicRef::Short(s) => ascii_view(&s.octets()),
+                mqtt_sn_codec::TopicRef::Name(n) => ascii_view(n.as_str().as_bytes()),
+                mqtt_sn_codec::TopicRef::Short(s) => ascii_view(&s.octets()),
                 // Read as an empty name: a dissector limit.
-                TopicRef::Predefined(_) => String::new(),
-                TopicRef::Registered(_) => panic!("not carried by (UN)SUBSCRIBE"),
+                mqtt_sn_codec::TopicRef::Predefined(_) => String::new(),
+                mqtt_sn_codec::TopicRef::Registered(_) => panic!("not carried by (UN)SUBSCRIBE"),
             };
             f.push(("mqttsn.topic.name.or.id", shown));
         }
-        Message::SubAck(sa) => {
+        BMessage::SubAck(sa) => {
             // The granted QoS is not shown; TopicIdType bits are 0b00.
             f.push(("mqttsn.topic.id.type", hex8(0)));
             f.push(("mqttsn.topic.id", sa.topic_id.0.to_string()));
             f.push(("mqttsn.msg.id", sa.msg_id.get().to_string()));
             f.push(("mqttsn.return.code", code(&sa.code)));
         }
-        Message::PingReq(id) => {
+        BMessage::PingReq(id) => {
             if let Some(id) = id {
                 f.push(("mqttsn.client.id", ascii_view(id.as_str().as_bytes())));
             }
         }
-        Message::Disconnect(d) => {
+        BMessage::Disconnect(d) => {
             if let Some(d) = d {
                 f.push(("mqttsn.sleep.timer", d.to_string()));
             }
         }
-        Message::Encapsulated(e) => {
+        BMessage::Encapsulated(e) => {
             f.push(("mqttsn.control.info", hex8(e.ctrl.0)));
             if e.node_id.len() <= 4 {
                 let n = e
@@ -835,9 +843,9 @@ fn expected_fields(m: &Message<'_>, wire: &[u8]) -> Vec<(&'static str, String)> 
 
 /// Compares one `mqttsn.msg` object with `m`; recurses into the message an Encapsulated
 /// message carries.
-fn check_msg(obj: &Json, m: &Message<'_>, wire: &[u8], label: &str, errs: &mut Vec<String>) {
+fn check_msg(obj: &Json, m: &BMessage<'_>, wire: &[u8], label: &str, errs: &mut Vec<String>) {
     let want = expected_fields(m, wire);
-    let limited_node_id = matches!(m, Message::Encapsulated(e) if e.node_id.len() > 4);
+    let limited_node_id = matches!(m, BMessage::Encapsulated(e) if e.node_id.len() > 4);
     for (key, value) in &want {
         match obj.get(key).and_then(Json::text) {
             Some(got) if got == value => {}
@@ -859,8 +867,8 @@ fn check_msg(obj: &Json, m: &Message<'_>, wire: &[u8], label: &str, errs: &mut V
     }
     match m {
         // The nested message is read from the wrong offset: a dissector limit.
-        Message::Encapsulated(_) if limited_node_id => {}
-        Message::Encapsulated(e) => {
+        BMessage::Encapsulated(_) if limited_node_id => {}
+        BMessage::Encapsulated(e) => {
             let header = usize::from(wire[0]);
             match obj.get("mqttsn.msg") {
                 Some(inner) => check_msg(
@@ -908,14 +916,14 @@ fn tshark_reads_every_vector_like_the_specification() {
         if let Some(x) = layers.get("_ws.malformed") {
             expert_infos(x, &mut expert);
         }
-        let allowed = known_expert(m);
+        let allowed = known_expert(&m.view());
         for e in &expert {
             if !allowed.iter().any(|a| e.starts_with(a)) {
                 errs.push(format!("{label}: expert info {e:?}"));
             }
         }
         match layers.get("mqttsn").and_then(|l| l.get("mqttsn.msg")) {
-            Some(obj) => check_msg(obj, m, &v.bytes, label, &mut errs),
+            Some(obj) => check_msg(obj, &m.view(), &v.bytes, label, &mut errs),
             None => errs.push(format!("{label}: the dissector shows no MQTT-SN message")),
         }
     }

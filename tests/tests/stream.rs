@@ -9,7 +9,7 @@
     clippy::indexing_slicing
 )]
 
-use mqtt_codec::{Decoded, Decoder, Packet, Protocol};
+use mqtt_codec::{shared, BytesMut, Decoded, Decoder, Packet, Protocol};
 use mqtt_integration_tests::strategies::{connect, leveled_packets, packet, protocol};
 use mqtt_integration_tests::{decode_all, decoder};
 use proptest::collection::vec;
@@ -18,7 +18,7 @@ use proptest::sample::Index;
 use proptest::test_runner::TestCaseError;
 
 /// Concatenates the encodings of `packets` at `level`.
-fn encode_stream(level: Protocol, packets: &[Packet<'static>]) -> Vec<u8> {
+fn encode_stream(level: Protocol, packets: &[shared::Packet]) -> Vec<u8> {
     let mut stream = Vec::new();
     for p in packets {
         p.encode(level, &mut stream).expect("valid packet encodes");
@@ -43,7 +43,7 @@ fn feed(
     stream: &[u8],
     points: &[usize],
     on_packet: impl Fn(&mut Decoder, &Packet<'_>),
-) -> Result<Vec<Packet<'static>>, TestCaseError> {
+) -> Result<Vec<shared::Packet>, TestCaseError> {
     let mut buf: Vec<u8> = Vec::new();
     let mut got = Vec::new();
     let mut fed = 0;
@@ -55,7 +55,7 @@ fn feed(
                 Ok(Decoded::Complete(p, n)) => {
                     prop_assert!(n > 0 && n <= buf.len());
                     on_packet(&mut d, &p);
-                    got.push(p.into_owned());
+                    got.push(p.to_shared());
                     buf.drain(..n);
                 }
                 Ok(Decoded::Partial(need)) => {
@@ -69,6 +69,40 @@ fn feed(
                     return Err(TestCaseError::fail(format!(
                         "decode error {e:?} with {} bytes buffered after {fed} of {} fed",
                         buf.len(),
+                        stream.len()
+                    )))
+                }
+            }
+        }
+    }
+    prop_assert!(buf.is_empty(), "{} bytes left over", buf.len());
+    Ok(got)
+}
+
+/// [`feed`] through the shared decoder: a `BytesMut` read buffer from which each whole
+/// packet is split off and frozen, its fields sharing those bytes.
+fn feed_bytes(
+    mut d: Decoder,
+    stream: &[u8],
+    points: &[usize],
+    on_packet: impl Fn(&mut Decoder, &shared::Packet),
+) -> Result<Vec<shared::Packet>, TestCaseError> {
+    let mut buf = BytesMut::new();
+    let mut got = Vec::new();
+    let mut fed = 0;
+    for &cut in points {
+        buf.extend_from_slice(&stream[fed..cut]);
+        fed = cut;
+        loop {
+            match d.decode_bytes_mut(&mut buf) {
+                Ok(Some(p)) => {
+                    on_packet(&mut d, &p);
+                    got.push(p);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    return Err(TestCaseError::fail(format!(
+                        "shared decode error {e:?} after {fed} of {} fed",
                         stream.len()
                     )))
                 }
@@ -94,7 +128,9 @@ proptest! {
 
         let points = cut_points(&cuts, stream.len());
         let got = feed(d, &stream, &points, |_, _| {})?;
-        prop_assert_eq!(got, whole);
+        prop_assert_eq!(&got, &whole);
+        let shared = feed_bytes(d, &stream, &points, |_, _| {})?;
+        prop_assert_eq!(shared, whole);
     }
 
     /// Byte by byte, the worst split there is.
@@ -104,7 +140,9 @@ proptest! {
         let d = decoder(level);
         let points: Vec<usize> = (0..=stream.len()).collect();
         let got = feed(d, &stream, &points, |_, _| {})?;
-        prop_assert_eq!(got, packets);
+        prop_assert_eq!(&got, &packets);
+        let shared = feed_bytes(d, &stream, &points, |_, _| {})?;
+        prop_assert_eq!(shared, packets);
     }
 
     /// A server session: the decoder starts at another level, reads the client's CONNECT
@@ -115,7 +153,7 @@ proptest! {
         start in protocol(),
         cuts in vec(any::<Index>(), 0..16),
     ) {
-        let mut packets = vec![Packet::Connect(first)];
+        let mut packets = vec![shared::Packet::Connect(first)];
         packets.extend(rest);
         let stream = encode_stream(level, &packets);
         let points = cut_points(&cuts, stream.len());
@@ -124,6 +162,12 @@ proptest! {
                 d.set_protocol(c.protocol);
             }
         })?;
-        prop_assert_eq!(got, packets);
+        prop_assert_eq!(&got, &packets);
+        let shared = feed_bytes(decoder(start), &stream, &points, |d, p| {
+            if let shared::Packet::Connect(c) = p {
+                d.set_protocol(c.protocol);
+            }
+        })?;
+        prop_assert_eq!(shared, packets);
     }
 }

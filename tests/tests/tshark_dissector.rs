@@ -519,7 +519,7 @@ fn expect(packet: &Packet<'_>, level: Protocol, wire: &[u8]) -> Expect {
             e.one("mqtt.conflag.reserved", 0);
             e.one("mqtt.kalive", c.keep_alive);
             e.one("mqtt.clientid_len", c.client_id.len());
-            e.one("mqtt.clientid", &c.client_id);
+            e.one("mqtt.clientid", c.client_id);
             e.props(p, "mqtt.properties", connect_props(&c.properties));
             match &c.will {
                 Some(w) => {
@@ -825,7 +825,7 @@ fn publish(
     delivery: Delivery,
     retain: bool,
 ) -> Publish<'static> {
-    let mut p = Publish::new(topic(t), payload);
+    let mut p = Publish::new(topic(t), &*Vec::leak(payload));
     p.delivery = delivery;
     p.retain = retain;
     p

@@ -1,20 +1,22 @@
 //! PUBACK (§3.4), PUBREC (§3.5), PUBREL (§3.6) and PUBCOMP (§3.7): a Packet Identifier and,
 //! in MQTT 5.0, a reason code and properties. One generic type serves all four.
 
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 
 use crate::error::{DecodeError, EncodeError};
 use crate::packet::properties::AckProperties;
 use crate::packet::reason::{PubAckReason, PubCompReason, PubRecReason, PubRelReason};
 use crate::packet::tail::{self, Reason};
 use crate::packet::{read_packet_id, Decoder, PacketType};
+use crate::storage::{Source, Storage};
 use crate::types::{PacketId, Protocol};
 use crate::wire::reader::Reader;
 
 /// A publish acknowledgement; see the aliases [`PubAck`], [`PubRec`], [`PubRel`],
-/// [`PubComp`].
+/// [`PubComp`]. `B` is the storage of the properties: [`crate::PubAck<'a>`] and the like are
+/// the borrowed form, [`crate::shared::PubAck`] and the like the shared one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PublishAck<'a, R> {
+pub struct PublishAck<B: Storage, R> {
     /// The identifier of the PUBLISH (or PUBREL) acknowledged.
     pub packet_id: PacketId,
     /// DUP, which only a PUBREL at MQTT 3.1 may carry, when it is resent (MQTT 3.1 §2.1);
@@ -23,20 +25,20 @@ pub struct PublishAck<'a, R> {
     /// The reason code (MQTT 5.0; `Success` at 3.x).
     pub reason: R,
     /// Reason String and User Properties (MQTT 5.0).
-    pub properties: AckProperties<'a>,
+    pub properties: AckProperties<B>,
 }
 
 /// PUBACK: QoS 1 publish acknowledgement (§3.4).
-pub type PubAck<'a> = PublishAck<'a, PubAckReason>;
+pub type PubAck<B> = PublishAck<B, PubAckReason>;
 /// PUBREC: QoS 2 publish received, part 1 (§3.5).
-pub type PubRec<'a> = PublishAck<'a, PubRecReason>;
+pub type PubRec<B> = PublishAck<B, PubRecReason>;
 /// PUBREL: QoS 2 publish release, part 2 (§3.6); fixed-header flags 0b0010
 /// ([MQTT-3.6.1-1]).
-pub type PubRel<'a> = PublishAck<'a, PubRelReason>;
+pub type PubRel<B> = PublishAck<B, PubRelReason>;
 /// PUBCOMP: QoS 2 publish complete, part 3 (§3.7).
-pub type PubComp<'a> = PublishAck<'a, PubCompReason>;
+pub type PubComp<B> = PublishAck<B, PubCompReason>;
 
-impl<'a, R: Reason> PublishAck<'a, R> {
+impl<B: Storage, R: Reason> PublishAck<B, R> {
     /// A successful acknowledgement with no properties.
     pub fn new(packet_id: PacketId) -> Self {
         PublishAck {
@@ -47,9 +49,13 @@ impl<'a, R: Reason> PublishAck<'a, R> {
         }
     }
 
-    pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
+    pub(crate) fn decode<'a, S: Source<'a, B = B>>(
+        r: &mut Reader<'a>,
+        d: &Decoder,
+        src: S,
+    ) -> Result<Self, DecodeError> {
         let packet_id = read_packet_id(r)?;
-        let (reason, properties) = tail::read(r, d.protocol(), d.strict())?;
+        let (reason, properties) = tail::read(r, d.protocol(), d.strict(), src)?;
         Ok(PublishAck {
             packet_id,
             dup: false,
@@ -72,20 +78,40 @@ impl<'a, R: Reason> PublishAck<'a, R> {
         tail::write(self.reason, &self.properties, protocol, buf);
     }
 
-    /// Copies borrowed contents so that the value no longer borrows.
-    pub fn into_owned(self) -> PublishAck<'static, R> {
+    /// The borrowed form, pointing into this packet (no copy).
+    pub fn view(&self) -> PublishAck<&[u8], R> {
         PublishAck {
             packet_id: self.packet_id,
             dup: self.dup,
             reason: self.reason,
-            properties: self.properties.into_owned(),
+            properties: self.properties.view(),
         }
+    }
+
+    pub(crate) fn share(&self, parent: Option<&Bytes>) -> PublishAck<Bytes, R> {
+        PublishAck {
+            packet_id: self.packet_id,
+            dup: self.dup,
+            reason: self.reason,
+            properties: self.properties.share(parent),
+        }
+    }
+
+    /// The shared form: a cheap clone of a shared packet, a copy of a borrowed one.
+    pub fn to_shared(&self) -> PublishAck<Bytes, R> {
+        self.share(None)
+    }
+
+    /// The shared form, its fields slices of `parent` wherever they lie inside it (no
+    /// copy), copies otherwise.
+    pub fn to_shared_in(&self, parent: &Bytes) -> PublishAck<Bytes, R> {
+        self.share(Some(parent))
     }
 }
 
 macro_rules! ack_body_len {
     ($($alias:ident = $ty:ident),*) => {$(
-        impl $alias<'_> {
+        impl<B: Storage> $alias<B> {
             pub(crate) fn body_len(&self, protocol: Protocol) -> Result<usize, EncodeError> {
                 self.body_len_for(protocol, PacketType::$ty)
             }
@@ -99,32 +125,23 @@ ack_body_len!(
     PubComp = PubComp
 );
 
-impl<'a> From<PubAck<'a>> for crate::Packet<'a> {
-    fn from(p: PubAck<'a>) -> Self {
-        crate::Packet::PubAck(p)
-    }
+macro_rules! into_packet {
+    ($($alias:ident),*) => {$(
+        impl<B: Storage, T: crate::storage::StrStorage> From<$alias<B>> for crate::generic::Packet<B, T> {
+            fn from(p: $alias<B>) -> Self {
+                crate::generic::Packet::$alias(p)
+            }
+        }
+    )*};
 }
-impl<'a> From<PubRec<'a>> for crate::Packet<'a> {
-    fn from(p: PubRec<'a>) -> Self {
-        crate::Packet::PubRec(p)
-    }
-}
-impl<'a> From<PubRel<'a>> for crate::Packet<'a> {
-    fn from(p: PubRel<'a>) -> Self {
-        crate::Packet::PubRel(p)
-    }
-}
-impl<'a> From<PubComp<'a>> for crate::Packet<'a> {
-    fn from(p: PubComp<'a>) -> Self {
-        crate::Packet::PubComp(p)
-    }
-}
+into_packet!(PubAck, PubRec, PubRel, PubComp);
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::packet::testutil::*;
-    use crate::Packet;
+    use crate::{Packet, PubAck, PubComp, PubRec, PubRel};
+
     use crate::Protocol::{V3_1, V3_1_1, V5};
 
     #[test]

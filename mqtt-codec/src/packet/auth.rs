@@ -1,29 +1,31 @@
 //! AUTH (MQTT 5.0 §3.15): enhanced authentication exchange. MQTT 5.0 only.
 
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 
 use crate::error::{DecodeError, EncodeError};
 use crate::packet::properties::AuthProperties;
 use crate::packet::reason::AuthReason;
 use crate::packet::tail;
 use crate::packet::{Decoder, PacketType};
+use crate::storage::{Source, Storage};
 use crate::types::Protocol;
 use crate::wire::reader::Reader;
 
 /// AUTH. Fixed-header flags are 0 ([MQTT-3.15.1-1]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Auth<'a> {
+pub struct Auth<B: Storage> {
     /// The reason ([MQTT-3.15.2-1]).
     pub reason: AuthReason,
     /// Authentication Method, Data, Reason String, User Properties.
-    pub properties: AuthProperties<'a>,
+    pub properties: AuthProperties<B>,
 }
 
-impl<'a> Auth<'a> {
-    pub(crate) fn decode(
+impl<B: Storage> Auth<B> {
+    pub(crate) fn decode<'a, S: Source<'a, B = B>>(
         r: &mut Reader<'a>,
         protocol: Protocol,
         d: &Decoder,
+        src: S,
     ) -> Result<Self, DecodeError> {
         // MQTT 5.0 §3.15.2.1: the Reason Code and the Property Length are left out together
         // (Success, no properties) or not at all: a reason code alone is malformed.
@@ -34,7 +36,7 @@ impl<'a> Auth<'a> {
                 wanted: 1,
             });
         }
-        let (reason, properties) = tail::read(r, protocol, d.strict())?;
+        let (reason, properties) = tail::read(r, protocol, d.strict(), src)?;
         Ok(Auth { reason, properties })
     }
 
@@ -66,12 +68,30 @@ impl<'a> Auth<'a> {
         }
     }
 
-    /// Copies borrowed contents so that the value no longer borrows.
-    pub fn into_owned(self) -> Auth<'static> {
+    /// The borrowed form, pointing into this packet (no copy).
+    pub fn view(&self) -> Auth<&[u8]> {
         Auth {
             reason: self.reason,
-            properties: self.properties.into_owned(),
+            properties: self.properties.view(),
         }
+    }
+
+    pub(crate) fn share(&self, parent: Option<&Bytes>) -> Auth<Bytes> {
+        Auth {
+            reason: self.reason,
+            properties: self.properties.share(parent),
+        }
+    }
+
+    /// The shared form: a cheap clone of a shared packet, a copy of a borrowed one.
+    pub fn to_shared(&self) -> Auth<Bytes> {
+        self.share(None)
+    }
+
+    /// The shared form, its fields slices of `parent` wherever they lie inside it (no
+    /// copy), copies otherwise.
+    pub fn to_shared_in(&self, parent: &Bytes) -> Auth<Bytes> {
+        self.share(Some(parent))
     }
 }
 
@@ -79,7 +99,8 @@ impl<'a> Auth<'a> {
 mod tests {
     use super::*;
     use crate::packet::testutil::*;
-    use crate::Packet;
+    use crate::{Auth, Packet};
+
     use crate::Protocol::{V3_1_1, V5};
 
     #[test]

@@ -1,27 +1,28 @@
 //! CONNACK (MQTT 5.0 §3.2, MQTT 3.1.1 §3.2).
 
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 
 use crate::error::{DecodeError, EncodeError};
 use crate::packet::properties::{read_v5, v5_block_len, ConnAckProperties};
 use crate::packet::reason::ConnectReason;
 use crate::packet::{Decoder, PacketType};
+use crate::storage::{Source, Storage};
 use crate::types::Protocol;
 use crate::wire::reader::Reader;
 
 /// CONNACK. At MQTT 3.x the return code maps onto [`ConnectReason`] (see there).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ConnAck<'a> {
+pub struct ConnAck<B: Storage> {
     /// Session Present (not in MQTT 3.1). Only with `Success` ([MQTT-3.2.2-4],
     /// [MQTT-3.2.2-6]).
     pub session_present: bool,
     /// The Connect Reason Code, or the 3.x return code.
     pub reason: ConnectReason,
     /// CONNACK properties (MQTT 5.0).
-    pub properties: ConnAckProperties<'a>,
+    pub properties: ConnAckProperties<B>,
 }
 
-impl<'a> ConnAck<'a> {
+impl<B: Storage> ConnAck<B> {
     /// A CONNACK with no properties.
     pub fn new(reason: ConnectReason, session_present: bool) -> Self {
         ConnAck {
@@ -31,7 +32,11 @@ impl<'a> ConnAck<'a> {
         }
     }
 
-    pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
+    pub(crate) fn decode<'a, S: Source<'a, B = B>>(
+        r: &mut Reader<'a>,
+        d: &Decoder,
+        src: S,
+    ) -> Result<Self, DecodeError> {
         let protocol = d.protocol();
         let flags = r.u8()?;
         // MQTT 3.1 has a reserved (unused) byte here: no Session Present.
@@ -59,7 +64,7 @@ impl<'a> ConnAck<'a> {
         if session_present && reason != ConnectReason::Success {
             return Err(DecodeError::SessionPresentWithError { code });
         }
-        let properties = read_v5(r, d)?;
+        let properties = read_v5(r, d, src)?;
         Ok(ConnAck {
             session_present,
             reason,
@@ -106,13 +111,32 @@ impl<'a> ConnAck<'a> {
         }
     }
 
-    /// Copies borrowed contents so that the value no longer borrows.
-    pub fn into_owned(self) -> ConnAck<'static> {
+    /// The borrowed form, pointing into this packet (no copy).
+    pub fn view(&self) -> ConnAck<&[u8]> {
         ConnAck {
             session_present: self.session_present,
             reason: self.reason,
-            properties: self.properties.into_owned(),
+            properties: self.properties.view(),
         }
+    }
+
+    pub(crate) fn share(&self, parent: Option<&Bytes>) -> ConnAck<Bytes> {
+        ConnAck {
+            session_present: self.session_present,
+            reason: self.reason,
+            properties: self.properties.share(parent),
+        }
+    }
+
+    /// The shared form: a cheap clone of a shared packet, a copy of a borrowed one.
+    pub fn to_shared(&self) -> ConnAck<Bytes> {
+        self.share(None)
+    }
+
+    /// The shared form, its fields slices of `parent` wherever they lie inside it (no
+    /// copy), copies otherwise.
+    pub fn to_shared_in(&self, parent: &Bytes) -> ConnAck<Bytes> {
+        self.share(Some(parent))
     }
 }
 
@@ -120,12 +144,13 @@ impl<'a> ConnAck<'a> {
 mod tests {
     use super::*;
     use crate::packet::testutil::*;
+    use crate::PropertyId;
     use crate::Protocol::{V3_1, V3_1_1, V5};
-    use crate::{Packet, PropertyId};
+    use crate::{ConnAck, Packet};
 
-    fn connack(p: Packet<'_>) -> ConnAck<'static> {
+    fn connack(p: Packet<'_>) -> ConnAck<'_> {
         match p {
-            Packet::ConnAck(c) => c.into_owned(),
+            Packet::ConnAck(c) => c,
             other => panic!("not a CONNACK: {other:?}"),
         }
     }

@@ -1,14 +1,16 @@
 //! CONNECT (MQTT 5.0 §3.1, MQTT 3.1.1 §3.1, MQTT 3.1 "MQIsdp").
 
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
+use bytestring::ByteString;
 
 use crate::error::{DecodeError, EncodeError, ValueError};
 use crate::packet::properties::PropertyId;
 use crate::packet::properties::{
-    read_str, v5_block_len, ConnectProperties, PayloadFormat, WillProperties,
+    read_str, v5_block_len, ConnectProperties, PayloadFormat, PropBlock, WillProperties,
 };
 use crate::packet::publish::read_topic;
 use crate::packet::{Decoder, PacketType};
+use crate::storage::{Source, Storage, StrStorage};
 use crate::topic::TopicName;
 use crate::types::{Bin, Protocol, QoS, Str};
 use crate::wire::reader::Reader;
@@ -16,52 +18,79 @@ use crate::wire::writer::{bin_len, put_bin};
 
 /// The Will: a message the server publishes if the connection ends abnormally.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Will<'a> {
+pub struct Will<B: Storage, T: StrStorage> {
     /// Will Topic ([MQTT-3.1.3-10] / [MQTT-3.1.3-11]): a topic name, no wildcards.
-    pub topic: TopicName<'a>,
+    pub topic: TopicName<T>,
     /// Will Message (Will Payload in 5.0).
-    pub payload: Bin<'a>,
+    pub payload: Bin<B>,
     /// Will QoS ([MQTT-3.1.2-14] / [MQTT-3.1.2-12]: never 3).
     pub qos: QoS,
     /// Will Retain.
     pub retain: bool,
     /// Will Properties (MQTT 5.0).
-    pub properties: WillProperties<'a>,
+    pub properties: WillProperties<B>,
 }
 
-impl<'a> Will<'a> {
+impl<'a> Will<&'a [u8], &'a str> {
+    /// A will to publish on `topic` at `qos`, not retained, without properties. The
+    /// payload is checked against the 65,535-byte limit of a will message.
+    pub fn new(topic: TopicName<&'a str>, payload: &'a [u8], qos: QoS) -> Result<Self, ValueError> {
+        Ok(Will::with(topic, Bin::<&[u8]>::new(payload)?, qos))
+    }
+}
+
+impl Will<Bytes, ByteString> {
     /// A will to publish on `topic` at `qos`, not retained, without properties. The
     /// payload is checked against the 65,535-byte limit of a will message.
     pub fn new(
-        topic: TopicName<'a>,
-        payload: impl Into<alloc::borrow::Cow<'a, [u8]>>,
+        topic: TopicName<ByteString>,
+        payload: impl Into<Bytes>,
         qos: QoS,
     ) -> Result<Self, ValueError> {
-        Ok(Will {
+        Ok(Will::with(topic, Bin::<Bytes>::new(payload)?, qos))
+    }
+}
+
+impl<B: Storage, T: StrStorage> Will<B, T> {
+    fn with(topic: TopicName<T>, payload: Bin<B>, qos: QoS) -> Self {
+        Will {
             topic,
-            payload: Bin::new(payload)?,
+            payload,
             qos,
             retain: false,
             properties: WillProperties::default(),
-        })
+        }
     }
 
-    /// Copies borrowed contents so that the value no longer borrows.
-    pub fn into_owned(self) -> Will<'static> {
+    /// The borrowed form, pointing into this value (no copy).
+    pub fn view(&self) -> Will<&[u8], &str> {
         Will {
-            topic: self.topic.into_owned(),
-            payload: self.payload.into_owned(),
+            topic: self.topic.view(),
+            payload: self.payload.view(),
             qos: self.qos,
             retain: self.retain,
-            properties: self.properties.into_owned(),
+            properties: self.properties.view(),
+        }
+    }
+
+    pub(crate) fn share(&self, parent: Option<&Bytes>) -> Will<Bytes, ByteString> {
+        Will {
+            topic: self.topic.share(parent),
+            payload: self.payload.share(parent),
+            qos: self.qos,
+            retain: self.retain,
+            properties: self.properties.share(parent),
         }
     }
 }
 
 /// CONNECT: the first packet a client sends. It carries its own protocol level, so it
 /// decodes whatever level the decoder is set to.
+///
+/// `B` and `T` are the storage of byte fields and strings: [`crate::Connect<'a>`] is the
+/// borrowed form, [`crate::shared::Connect`] the shared one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Connect<'a> {
+pub struct Connect<B: Storage, T: StrStorage> {
     /// Protocol name and level ([MQTT-3.1.2-1], [MQTT-3.1.2-2]).
     pub protocol: Protocol,
     /// Clean Session (3.x) / Clean Start (5.0).
@@ -69,15 +98,15 @@ pub struct Connect<'a> {
     /// Keep Alive, seconds.
     pub keep_alive: u16,
     /// Client Identifier ([MQTT-3.1.3-3], [MQTT-3.1.3-4]).
-    pub client_id: Str<'a>,
+    pub client_id: Str<T>,
     /// The Will, if any ([MQTT-3.1.2-9]).
-    pub will: Option<Will<'a>>,
+    pub will: Option<Will<B, T>>,
     /// User Name ([MQTT-3.1.2-19] / [MQTT-3.1.2-17]).
-    pub username: Option<Str<'a>>,
+    pub username: Option<Str<T>>,
     /// Password ([MQTT-3.1.2-21] / [MQTT-3.1.2-19]); at 3.x only with a user name.
-    pub password: Option<Bin<'a>>,
+    pub password: Option<Bin<B>>,
     /// CONNECT properties (MQTT 5.0).
-    pub properties: ConnectProperties<'a>,
+    pub properties: ConnectProperties<B>,
 }
 
 const CLEAN: u8 = 0b0000_0010;
@@ -89,9 +118,9 @@ const USERNAME: u8 = 0b1000_0000;
 /// MQTT 3.1 allows client identifiers of 1 to 23 characters.
 const V31_CLIENT_ID_MAX: usize = 23;
 
-impl<'a> Connect<'a> {
+impl<B: Storage, T: StrStorage> Connect<B, T> {
     /// A CONNECT with clean start, no will, no credentials, no properties.
-    pub fn new(protocol: Protocol, client_id: Str<'a>, keep_alive: u16) -> Self {
+    pub fn new(protocol: Protocol, client_id: Str<T>, keep_alive: u16) -> Self {
         Connect {
             protocol,
             clean_start: true,
@@ -104,7 +133,11 @@ impl<'a> Connect<'a> {
         }
     }
 
-    pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
+    pub(crate) fn decode<'a, S: Source<'a, B = B, T = T>>(
+        r: &mut Reader<'a>,
+        d: &Decoder,
+        src: S,
+    ) -> Result<Self, DecodeError> {
         let strict = d.strict();
         let name = r.binary()?;
         let level = r.u8()?;
@@ -139,8 +172,8 @@ impl<'a> Connect<'a> {
         }
         let clean_start = flags & CLEAN != 0;
         let keep_alive = r.u16()?;
-        let properties = if v5 {
-            ConnectProperties::decode(r, strict)?
+        let properties: ConnectProperties<B> = if v5 {
+            PropBlock::decode_block(r, strict, src)?
         } else {
             ConnectProperties::default()
         };
@@ -158,8 +191,8 @@ impl<'a> Connect<'a> {
         check_client_id(protocol, client_id, clean_start, v31_max, d.client_id_max())
             .map_err(|len| DecodeError::ClientIdRejected { len: len as u32 })?;
         let will = if has_will {
-            let properties = if v5 {
-                WillProperties::decode(r, strict)?
+            let properties: WillProperties<B> = if v5 {
+                PropBlock::decode_block(r, strict, src)?
             } else {
                 WillProperties::default()
             };
@@ -175,8 +208,8 @@ impl<'a> Connect<'a> {
                 });
             }
             Some(Will {
-                topic,
-                payload: Bin::from_checked(payload),
+                topic: TopicName::from_checked(src.text(topic.get())),
+                payload: Bin::from_checked(src.bytes(payload)),
                 qos: will_qos,
                 retain: flags & WILL_RETAIN != 0,
                 properties,
@@ -185,12 +218,12 @@ impl<'a> Connect<'a> {
             None
         };
         let username = if flags & USERNAME != 0 {
-            Some(Str::from_checked(read_str(r, strict)?))
+            Some(Str::from_checked(src.text(read_str(r, strict)?)))
         } else {
             None
         };
         let password = if flags & PASSWORD != 0 {
-            Some(Bin::from_checked(r.binary()?))
+            Some(Bin::from_checked(src.bytes(r.binary()?)))
         } else {
             None
         };
@@ -198,7 +231,7 @@ impl<'a> Connect<'a> {
             protocol,
             clean_start,
             keep_alive,
-            client_id: Str::from_checked(client_id),
+            client_id: Str::from_checked(src.text(client_id)),
             will,
             username,
             password,
@@ -288,18 +321,42 @@ impl<'a> Connect<'a> {
         }
     }
 
-    /// Copies borrowed contents so that the value no longer borrows.
-    pub fn into_owned(self) -> Connect<'static> {
+    /// The borrowed form, pointing into this packet (no copy).
+    pub fn view(&self) -> Connect<&[u8], &str> {
         Connect {
             protocol: self.protocol,
             clean_start: self.clean_start,
             keep_alive: self.keep_alive,
-            client_id: self.client_id.into_owned(),
-            will: self.will.map(Will::into_owned),
-            username: self.username.map(Str::into_owned),
-            password: self.password.map(Bin::into_owned),
-            properties: self.properties.into_owned(),
+            client_id: self.client_id.view(),
+            will: self.will.as_ref().map(Will::view),
+            username: self.username.as_ref().map(Str::view),
+            password: self.password.as_ref().map(Bin::view),
+            properties: self.properties.view(),
         }
+    }
+
+    pub(crate) fn share(&self, parent: Option<&Bytes>) -> Connect<Bytes, ByteString> {
+        Connect {
+            protocol: self.protocol,
+            clean_start: self.clean_start,
+            keep_alive: self.keep_alive,
+            client_id: self.client_id.share(parent),
+            will: self.will.as_ref().map(|w| w.share(parent)),
+            username: self.username.as_ref().map(|u| u.share(parent)),
+            password: self.password.as_ref().map(|p| p.share(parent)),
+            properties: self.properties.share(parent),
+        }
+    }
+
+    /// The shared form: a cheap clone of a shared packet, a copy of a borrowed one.
+    pub fn to_shared(&self) -> Connect<Bytes, ByteString> {
+        self.share(None)
+    }
+
+    /// The shared form, its fields slices of `parent` wherever they lie inside it (no
+    /// copy), copies otherwise.
+    pub fn to_shared_in(&self, parent: &Bytes) -> Connect<Bytes, ByteString> {
+        self.share(Some(parent))
     }
 }
 
@@ -334,12 +391,13 @@ fn check_client_id(
 mod tests {
     use super::*;
     use crate::packet::testutil::*;
+    use crate::PropertyId;
     use crate::Protocol::{V3_1, V3_1_1, V5};
-    use crate::{Packet, PropertyId};
+    use crate::{Bin, Connect, Packet, Str, TopicName, Will};
 
-    fn connect(p: Packet<'_>) -> Connect<'static> {
+    fn connect(p: Packet<'_>) -> Connect<'_> {
         match p {
-            Packet::Connect(c) => c.into_owned(),
+            Packet::Connect(c) => c,
             other => panic!("not a CONNECT: {other:?}"),
         }
     }
@@ -359,7 +417,7 @@ mod tests {
         assert_eq!(connect(decode(V3_1_1, &bytes).unwrap()), c);
         // The will message is Binary Data: at most 65,535 bytes.
         let big = alloc::vec![0u8; 65_536];
-        assert!(Will::new(TopicName::new("t").unwrap(), big, QoS::AtMostOnce).is_err());
+        assert!(Will::new(TopicName::new("t").unwrap(), &big, QoS::AtMostOnce).is_err());
     }
 
     #[test]
@@ -569,7 +627,8 @@ mod tests {
         let bytes = encode(V3_1, &Packet::Connect(c.clone())).unwrap();
         assert_eq!(decode(V3_1, &bytes).unwrap(), Packet::Connect(c));
         // The encoder leaves the 23-character rule to receivers; it refuses only empty.
-        let long = Connect::new(V3_1, Str::new("a".repeat(30)).unwrap(), 60);
+        let long_id = "a".repeat(30);
+        let long = Connect::new(V3_1, Str::new(&long_id).unwrap(), 60);
         assert!(encode(V3_1, &Packet::Connect(long)).is_ok());
         let empty = Connect::new(V3_1, Str::new("").unwrap(), 60);
         assert_eq!(

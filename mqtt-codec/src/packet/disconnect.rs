@@ -1,26 +1,27 @@
 //! DISCONNECT (MQTT 5.0 §3.14, 3.1.1 §3.14): at 3.x an empty packet; in 5.0 an optional
 //! reason code and properties.
 
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 
 use crate::error::{DecodeError, EncodeError};
 use crate::packet::properties::DisconnectProperties;
 use crate::packet::reason::DisconnectReason;
 use crate::packet::tail;
 use crate::packet::{Decoder, PacketType};
+use crate::storage::{Source, Storage};
 use crate::types::Protocol;
 use crate::wire::reader::Reader;
 
 /// DISCONNECT.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Disconnect<'a> {
+pub struct Disconnect<B: Storage> {
     /// The reason (MQTT 5.0; `NormalDisconnection` at 3.x).
     pub reason: DisconnectReason,
     /// Properties (MQTT 5.0).
-    pub properties: DisconnectProperties<'a>,
+    pub properties: DisconnectProperties<B>,
 }
 
-impl<'a> Disconnect<'a> {
+impl<B: Storage> Disconnect<B> {
     /// A normal disconnection with no properties.
     pub fn new(reason: DisconnectReason) -> Self {
         Disconnect {
@@ -29,8 +30,12 @@ impl<'a> Disconnect<'a> {
         }
     }
 
-    pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
-        let (reason, properties) = tail::read(r, d.protocol(), d.strict())?;
+    pub(crate) fn decode<'a, S: Source<'a, B = B>>(
+        r: &mut Reader<'a>,
+        d: &Decoder,
+        src: S,
+    ) -> Result<Self, DecodeError> {
+        let (reason, properties) = tail::read(r, d.protocol(), d.strict(), src)?;
         Ok(Disconnect { reason, properties })
     }
 
@@ -47,12 +52,30 @@ impl<'a> Disconnect<'a> {
         tail::write(self.reason, &self.properties, protocol, buf);
     }
 
-    /// Copies borrowed contents so that the value no longer borrows.
-    pub fn into_owned(self) -> Disconnect<'static> {
+    /// The borrowed form, pointing into this packet (no copy).
+    pub fn view(&self) -> Disconnect<&[u8]> {
         Disconnect {
             reason: self.reason,
-            properties: self.properties.into_owned(),
+            properties: self.properties.view(),
         }
+    }
+
+    pub(crate) fn share(&self, parent: Option<&Bytes>) -> Disconnect<Bytes> {
+        Disconnect {
+            reason: self.reason,
+            properties: self.properties.share(parent),
+        }
+    }
+
+    /// The shared form: a cheap clone of a shared packet, a copy of a borrowed one.
+    pub fn to_shared(&self) -> Disconnect<Bytes> {
+        self.share(None)
+    }
+
+    /// The shared form, its fields slices of `parent` wherever they lie inside it (no
+    /// copy), copies otherwise.
+    pub fn to_shared_in(&self, parent: &Bytes) -> Disconnect<Bytes> {
+        self.share(Some(parent))
     }
 }
 
@@ -60,8 +83,9 @@ impl<'a> Disconnect<'a> {
 mod tests {
     use super::*;
     use crate::packet::testutil::*;
+    use crate::PropertyId;
     use crate::Protocol::{V3_1, V3_1_1, V5};
-    use crate::{Packet, PropertyId};
+    use crate::{Disconnect, Packet};
 
     #[test]
     fn empty_at_every_level() {

@@ -1,9 +1,12 @@
 //! Control packets: one file per packet (the four publish acknowledgements share one), the
 //! decoder and the encoder entry points.
 
-use bytes::BufMut;
+use bytes::{BufMut, Bytes, BytesMut};
+use bytestring::ByteString;
 use core::fmt;
 use core::num::NonZeroUsize;
+
+use crate::storage::{Borrow, Share, Source, Storage, StrStorage};
 
 use crate::error::{DecodeError, EncodeError};
 use crate::types::Protocol;
@@ -166,33 +169,69 @@ pub(crate) fn check_first_byte(byte: u8, protocol: Protocol) -> Result<PacketTyp
 /// One model serves MQTT 3.1, 3.1.1 and 5.0: properties and reason codes are present in
 /// every packet that has them in 5.0 and stay empty (or `Success`) at 3.x; asking to encode
 /// 5.0-only content at 3.x is an [`EncodeError::NotInProtocol`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `B` and `T` are the storage of byte fields and strings: [`crate::Packet<'a>`] is the
+/// borrowed form, [`crate::shared::Packet`] the shared one ([`crate::storage`]).
+#[derive(Debug, Clone)]
 #[allow(missing_docs, clippy::large_enum_variant)]
-pub enum Packet<'a> {
-    Connect(Connect<'a>),
-    ConnAck(ConnAck<'a>),
-    Publish(Publish<'a>),
-    PubAck(PubAck<'a>),
-    PubRec(PubRec<'a>),
-    PubRel(PubRel<'a>),
-    PubComp(PubComp<'a>),
-    Subscribe(Subscribe<'a>),
-    SubAck(SubAck<'a>),
-    Unsubscribe(Unsubscribe<'a>),
-    UnsubAck(UnsubAck<'a>),
+pub enum Packet<B: Storage, T: StrStorage> {
+    Connect(Connect<B, T>),
+    ConnAck(ConnAck<B>),
+    Publish(Publish<B, T>),
+    PubAck(PubAck<B>),
+    PubRec(PubRec<B>),
+    PubRel(PubRel<B>),
+    PubComp(PubComp<B>),
+    Subscribe(Subscribe<B, T>),
+    SubAck(SubAck<B>),
+    Unsubscribe(Unsubscribe<B, T>),
+    UnsubAck(UnsubAck<B>),
     PingReq,
     PingResp,
-    Disconnect(Disconnect<'a>),
-    Auth(Auth<'a>),
+    Disconnect(Disconnect<B>),
+    Auth(Auth<B>),
 }
 
-/// What [`Decoder::decode`] found at the start of the buffer.
+/// Packets compare by content, whatever their storage: a decoded borrowed packet equals
+/// the shared packet it was encoded from.
+impl<B1, T1, B2, T2> PartialEq<Packet<B2, T2>> for Packet<B1, T1>
+where
+    B1: Storage,
+    T1: StrStorage,
+    B2: Storage,
+    T2: StrStorage,
+{
+    fn eq(&self, other: &Packet<B2, T2>) -> bool {
+        use Packet as P;
+        match (self, other) {
+            (P::Connect(a), P::Connect(b)) => a.view() == b.view(),
+            (P::ConnAck(a), P::ConnAck(b)) => a.view() == b.view(),
+            (P::Publish(a), P::Publish(b)) => a.view() == b.view(),
+            (P::PubAck(a), P::PubAck(b)) => a.view() == b.view(),
+            (P::PubRec(a), P::PubRec(b)) => a.view() == b.view(),
+            (P::PubRel(a), P::PubRel(b)) => a.view() == b.view(),
+            (P::PubComp(a), P::PubComp(b)) => a.view() == b.view(),
+            (P::Subscribe(a), P::Subscribe(b)) => a.view() == b.view(),
+            (P::SubAck(a), P::SubAck(b)) => a.view() == b.view(),
+            (P::Unsubscribe(a), P::Unsubscribe(b)) => a.view() == b.view(),
+            (P::UnsubAck(a), P::UnsubAck(b)) => a.view() == b.view(),
+            (P::PingReq, P::PingReq) | (P::PingResp, P::PingResp) => true,
+            (P::Disconnect(a), P::Disconnect(b)) => a.view() == b.view(),
+            (P::Auth(a), P::Auth(b)) => a.view() == b.view(),
+            _ => false,
+        }
+    }
+}
+
+impl<B: Storage, T: StrStorage> Eq for Packet<B, T> {}
+
+/// What a decoder found at the start of the buffer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 // Packets are returned by value, never boxed: decoding allocates nothing.
 #[allow(clippy::large_enum_variant)]
-pub enum Decoded<'a> {
+pub enum Decoded<B: Storage, T: StrStorage> {
     /// A whole packet, and how many bytes it took from the start of the buffer.
-    Complete(Packet<'a>, usize),
+    Complete(Packet<B, T>, usize),
     /// Not enough bytes yet: once the fixed header is complete, exactly how many more the
     /// packet needs; `None` while the fixed header itself is incomplete.
     Partial(Option<NonZeroUsize>),
@@ -309,7 +348,7 @@ impl Decoder {
         Ok(self.header(buf)?.map(|(_, h)| h.packet_len()))
     }
 
-    /// Decodes the packet at the start of `buf`.
+    /// Decodes the packet at the start of `buf`, in the borrowed form.
     ///
     /// The fixed header is read first: a packet type or flags that are wrong, or a size over
     /// the maximum, are errors at once. Then, once the whole packet is there, its body is
@@ -317,7 +356,44 @@ impl Decoder {
     /// malformed, never partial. Strings, topics, binary fields and the payload borrow from
     /// `buf`.
     #[inline(always)]
-    pub fn decode<'a>(&self, buf: &'a [u8]) -> Result<Decoded<'a>, DecodeError> {
+    pub fn decode<'a>(&self, buf: &'a [u8]) -> Result<crate::Decoded<'a>, DecodeError> {
+        self.decode_with(buf, Borrow)
+    }
+
+    /// Decodes the packet at the start of `buf`, in the shared form: its topic, strings,
+    /// binary properties and payload are slices of `buf` (a reference count each, no copy,
+    /// no allocation), so the packet outlives the borrow and can be kept, cloned and sent
+    /// to another thread. Same checks and results as [`Decoder::decode`].
+    #[inline]
+    pub fn decode_bytes(&self, buf: &Bytes) -> Result<crate::shared::Decoded, DecodeError> {
+        self.decode_with(buf, Share(buf))
+    }
+
+    /// Takes the packet at the start of `buf` off it, in the shared form, once it is all
+    /// there (`Ok(None)` until then; `buf` keeps what it has). The packet's bytes are split
+    /// off and frozen without a copy: fields share them. This is the call a read loop over
+    /// a `BytesMut` makes (it is what the `tokio-util` codec does).
+    pub fn decode_bytes_mut(
+        &self,
+        buf: &mut BytesMut,
+    ) -> Result<Option<crate::shared::Packet>, DecodeError> {
+        let len = match self.header(buf)? {
+            Some((_, hdr)) if buf.len() >= hdr.packet_len() => hdr.packet_len(),
+            _ => return Ok(None),
+        };
+        let frame = buf.split_to(len).freeze();
+        match self.decode_bytes(&frame)? {
+            Decoded::Complete(packet, _) => Ok(Some(packet)),
+            Decoded::Partial(_) => Ok(None),
+        }
+    }
+
+    #[inline(always)]
+    fn decode_with<'a, S: Source<'a>>(
+        &self,
+        buf: &'a [u8],
+        src: S,
+    ) -> Result<Decoded<S::B, S::T>, DecodeError> {
         let (ty, hdr) = match self.header(buf)? {
             Some(h) => h,
             None => return Ok(Decoded::Partial(None)),
@@ -331,7 +407,7 @@ impl Decoder {
                 )))
             }
         };
-        let mut packet = self.decode_body(ty, hdr.byte, body, hdr.len)?;
+        let mut packet = self.decode_body(ty, hdr.byte, body, hdr.len, src)?;
         // MQTT 3.1 only (`check_first_byte` refuses it elsewhere): DUP on a resent PUBREL,
         // SUBSCRIBE or UNSUBSCRIBE, kept so that the packet encodes back the same.
         if hdr.byte & 0b1000 != 0 {
@@ -350,31 +426,32 @@ impl Decoder {
     }
 
     #[inline(always)]
-    fn decode_body<'a>(
+    fn decode_body<'a, S: Source<'a>>(
         &self,
         ty: PacketType,
         byte: u8,
         body: &'a [u8],
         base: usize,
-    ) -> Result<Packet<'a>, DecodeError> {
+        s: S,
+    ) -> Result<Packet<S::B, S::T>, DecodeError> {
         let mut r = Reader::new(body, base, ty);
         let p = self.protocol;
         let packet = match ty {
-            PacketType::Connect => Packet::Connect(Connect::decode(&mut r, self)?),
-            PacketType::ConnAck => Packet::ConnAck(ConnAck::decode(&mut r, self)?),
-            PacketType::Publish => Packet::Publish(Publish::decode(byte & 0x0f, &mut r, self)?),
-            PacketType::PubAck => Packet::PubAck(PubAck::decode(&mut r, self)?),
-            PacketType::PubRec => Packet::PubRec(PubRec::decode(&mut r, self)?),
-            PacketType::PubRel => Packet::PubRel(PubRel::decode(&mut r, self)?),
-            PacketType::PubComp => Packet::PubComp(PubComp::decode(&mut r, self)?),
-            PacketType::Subscribe => Packet::Subscribe(Subscribe::decode(&mut r, self)?),
-            PacketType::SubAck => Packet::SubAck(SubAck::decode(&mut r, self)?),
-            PacketType::Unsubscribe => Packet::Unsubscribe(Unsubscribe::decode(&mut r, self)?),
-            PacketType::UnsubAck => Packet::UnsubAck(UnsubAck::decode(&mut r, self)?),
+            PacketType::Connect => Packet::Connect(Connect::decode(&mut r, self, s)?),
+            PacketType::ConnAck => Packet::ConnAck(ConnAck::decode(&mut r, self, s)?),
+            PacketType::Publish => Packet::Publish(Publish::decode(byte & 0x0f, &mut r, self, s)?),
+            PacketType::PubAck => Packet::PubAck(PubAck::decode(&mut r, self, s)?),
+            PacketType::PubRec => Packet::PubRec(PubRec::decode(&mut r, self, s)?),
+            PacketType::PubRel => Packet::PubRel(PubRel::decode(&mut r, self, s)?),
+            PacketType::PubComp => Packet::PubComp(PubComp::decode(&mut r, self, s)?),
+            PacketType::Subscribe => Packet::Subscribe(Subscribe::decode(&mut r, self, s)?),
+            PacketType::SubAck => Packet::SubAck(SubAck::decode(&mut r, self, s)?),
+            PacketType::Unsubscribe => Packet::Unsubscribe(Unsubscribe::decode(&mut r, self, s)?),
+            PacketType::UnsubAck => Packet::UnsubAck(UnsubAck::decode(&mut r, self, s)?),
             PacketType::PingReq => Packet::PingReq,
             PacketType::PingResp => Packet::PingResp,
-            PacketType::Disconnect => Packet::Disconnect(Disconnect::decode(&mut r, self)?),
-            PacketType::Auth => Packet::Auth(Auth::decode(&mut r, p, self)?),
+            PacketType::Disconnect => Packet::Disconnect(Disconnect::decode(&mut r, self, s)?),
+            PacketType::Auth => Packet::Auth(Auth::decode(&mut r, p, self, s)?),
         };
         r.expect_empty()?;
         Ok(packet)
@@ -409,7 +486,10 @@ impl Encoder {
     }
 
     /// The packet's exact size on the wire, or the error encoding it would give.
-    pub fn encoded_len(&self, packet: &Packet<'_>) -> Result<usize, EncodeError> {
+    pub fn encoded_len<B: Storage, T: StrStorage>(
+        &self,
+        packet: &Packet<B, T>,
+    ) -> Result<usize, EncodeError> {
         let len = frame_len(packet.body_len(self.protocol)?)?;
         self.check_size(len)?;
         Ok(len)
@@ -427,7 +507,11 @@ impl Encoder {
 
     /// Writes the whole packet into `buf`, or nothing: every check runs before the first
     /// byte is written. Returns the bytes written.
-    pub fn encode(&self, packet: &Packet<'_>, buf: &mut impl BufMut) -> Result<usize, EncodeError> {
+    pub fn encode<B: Storage, T: StrStorage>(
+        &self,
+        packet: &Packet<B, T>,
+        buf: &mut impl BufMut,
+    ) -> Result<usize, EncodeError> {
         let body = packet.body_len(self.protocol)?;
         let len = frame_len(body)?;
         self.check_size(len)?;
@@ -448,9 +532,9 @@ impl Encoder {
     /// `publish.payload` itself, for instance with one vectored write, and a large payload
     /// is never copied. All or nothing, like [`Encoder::encode`]; returns the bytes written,
     /// and the whole packet is that plus `publish.payload.len()`.
-    pub fn encode_publish_header(
+    pub fn encode_publish_header<B: Storage, T: StrStorage>(
         &self,
-        publish: &Publish<'_>,
+        publish: &Publish<B, T>,
         buf: &mut impl BufMut,
     ) -> Result<usize, EncodeError> {
         let body = publish.body_len(self.protocol)?;
@@ -482,7 +566,7 @@ fn frame_len(body: usize) -> Result<usize, EncodeError> {
     Ok(1 + varint::len(body as u32) + body)
 }
 
-impl<'a> Packet<'a> {
+impl<B: Storage, T: StrStorage> Packet<B, T> {
     /// The packet type.
     pub fn packet_type(&self) -> PacketType {
         match self {
@@ -609,49 +693,83 @@ impl<'a> Packet<'a> {
         enc.encoded_len(self)
     }
 
-    /// Copies borrowed contents so that the packet no longer borrows.
-    pub fn into_owned(self) -> Packet<'static> {
+    /// The borrowed form, pointing into this packet (no copy): what a shared packet
+    /// offers code written for [`crate::Packet<'a>`].
+    pub fn view(&self) -> Packet<&[u8], &str> {
         match self {
-            Packet::Connect(p) => Packet::Connect(p.into_owned()),
-            Packet::ConnAck(p) => Packet::ConnAck(p.into_owned()),
-            Packet::Publish(p) => Packet::Publish(p.into_owned()),
-            Packet::PubAck(p) => Packet::PubAck(p.into_owned()),
-            Packet::PubRec(p) => Packet::PubRec(p.into_owned()),
-            Packet::PubRel(p) => Packet::PubRel(p.into_owned()),
-            Packet::PubComp(p) => Packet::PubComp(p.into_owned()),
-            Packet::Subscribe(p) => Packet::Subscribe(p.into_owned()),
-            Packet::SubAck(p) => Packet::SubAck(p.into_owned()),
-            Packet::Unsubscribe(p) => Packet::Unsubscribe(p.into_owned()),
-            Packet::UnsubAck(p) => Packet::UnsubAck(p.into_owned()),
+            Packet::Connect(p) => Packet::Connect(p.view()),
+            Packet::ConnAck(p) => Packet::ConnAck(p.view()),
+            Packet::Publish(p) => Packet::Publish(p.view()),
+            Packet::PubAck(p) => Packet::PubAck(p.view()),
+            Packet::PubRec(p) => Packet::PubRec(p.view()),
+            Packet::PubRel(p) => Packet::PubRel(p.view()),
+            Packet::PubComp(p) => Packet::PubComp(p.view()),
+            Packet::Subscribe(p) => Packet::Subscribe(p.view()),
+            Packet::SubAck(p) => Packet::SubAck(p.view()),
+            Packet::Unsubscribe(p) => Packet::Unsubscribe(p.view()),
+            Packet::UnsubAck(p) => Packet::UnsubAck(p.view()),
             Packet::PingReq => Packet::PingReq,
             Packet::PingResp => Packet::PingResp,
-            Packet::Disconnect(p) => Packet::Disconnect(p.into_owned()),
-            Packet::Auth(p) => Packet::Auth(p.into_owned()),
+            Packet::Disconnect(p) => Packet::Disconnect(p.view()),
+            Packet::Auth(p) => Packet::Auth(p.view()),
+        }
+    }
+
+    pub(crate) fn share(&self, parent: Option<&Bytes>) -> Packet<Bytes, ByteString> {
+        match self {
+            Packet::Connect(p) => Packet::Connect(p.share(parent)),
+            Packet::ConnAck(p) => Packet::ConnAck(p.share(parent)),
+            Packet::Publish(p) => Packet::Publish(p.share(parent)),
+            Packet::PubAck(p) => Packet::PubAck(p.share(parent)),
+            Packet::PubRec(p) => Packet::PubRec(p.share(parent)),
+            Packet::PubRel(p) => Packet::PubRel(p.share(parent)),
+            Packet::PubComp(p) => Packet::PubComp(p.share(parent)),
+            Packet::Subscribe(p) => Packet::Subscribe(p.share(parent)),
+            Packet::SubAck(p) => Packet::SubAck(p.share(parent)),
+            Packet::Unsubscribe(p) => Packet::Unsubscribe(p.share(parent)),
+            Packet::UnsubAck(p) => Packet::UnsubAck(p.share(parent)),
+            Packet::PingReq => Packet::PingReq,
+            Packet::PingResp => Packet::PingResp,
+            Packet::Disconnect(p) => Packet::Disconnect(p.share(parent)),
+            Packet::Auth(p) => Packet::Auth(p.share(parent)),
         }
     }
 }
 
+impl<B: Storage, T: StrStorage> Packet<B, T> {
+    /// The shared form: a cheap clone of a shared packet; for a borrowed one, each field
+    /// copied into `Bytes` of its own.
+    pub fn to_shared(&self) -> Packet<Bytes, ByteString> {
+        self.share(None)
+    }
+
+    /// The shared form, its fields slices of `parent` wherever they lie inside it (no copy;
+    /// a packet decoded from `parent` copies nothing), copies otherwise.
+    pub fn to_shared_in(&self, parent: &Bytes) -> Packet<Bytes, ByteString> {
+        self.share(Some(parent))
+    }
+}
+
 macro_rules! into_packet {
-    ($($v:ident),*) => {$(
-        impl<'a> From<$v<'a>> for Packet<'a> {
-            fn from(p: $v<'a>) -> Self {
+    ($($v:ident<$($p:ident),*>),*) => {$(
+        impl<B: Storage, T: StrStorage> From<$v<$($p),*>> for Packet<B, T> {
+            fn from(p: $v<$($p),*>) -> Self {
                 Packet::$v(p)
             }
         }
     )*};
 }
 into_packet!(
-    Connect,
-    ConnAck,
-    Publish,
-    Subscribe,
-    Unsubscribe,
-    Disconnect,
-    Auth
+    Connect<B, T>,
+    ConnAck<B>,
+    Publish<B, T>,
+    Subscribe<B, T>,
+    SubAck<B>,
+    Unsubscribe<B, T>,
+    UnsubAck<B>,
+    Disconnect<B>,
+    Auth<B>
 );
-
-/// An owned packet: `Packet<'static>`, for callers that keep packets past their buffer.
-pub type OwnedPacket = Packet<'static>;
 
 /// DUP outside PUBLISH: only a PUBREL, SUBSCRIBE or UNSUBSCRIBE at MQTT 3.1 may carry it.
 pub(crate) fn check_dup(
@@ -682,6 +800,7 @@ mod tests {
     use super::testutil::*;
     use super::*;
     use crate::Protocol::{V3_1, V3_1_1, V5};
+    use crate::{Decoded, Packet, PubAck, Str};
 
     #[test]
     fn mqtt_2_2_2_1_reserved_flags_must_match_table() {
@@ -1031,11 +1150,10 @@ mod tests {
 
     #[test]
     fn trim_to_fit_drops_reason_string_then_user_properties() {
-        use crate::{PubAck, Str};
         let mut ack = PubAck::new(crate::PacketId::new(1).unwrap());
         ack.reason = crate::PubAckReason::QuotaExceeded;
         ack.properties
-            .set_reason_string(Str::new("x".repeat(40)).unwrap());
+            .set_reason_string(Str::new(&"x".repeat(40)).unwrap());
         ack.properties.add_user_property("k", "v").unwrap();
         let mut p = Packet::PubAck(ack);
         let full = p.encoded_len(V5).unwrap();

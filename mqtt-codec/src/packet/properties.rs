@@ -11,14 +11,14 @@
 //! writes them back verbatim, in the order they came. Setters rewrite the bytes into an
 //! owned buffer. User Properties keep their order, repeated keys and empty values.
 
-use alloc::borrow::Cow;
 use alloc::vec::Vec;
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 use core::fmt;
 use core::num::{NonZeroU16, NonZeroU32};
 
 use crate::error::{DecodeError, EncodeError, ValueError};
 use crate::packet::PacketType;
+use crate::storage::{Source, Storage};
 use crate::topic::TopicName;
 use crate::types::{Bin, InvalidByte, Str, SubscriptionId};
 use crate::wire::reader::Reader;
@@ -126,22 +126,22 @@ pub enum MaximumQos {
 pub enum Property<'a> {
     PayloadFormatIndicator(PayloadFormat),
     MessageExpiryInterval(u32),
-    ContentType(Str<'a>),
+    ContentType(Str<&'a str>),
     /// A topic name: no wildcards ([MQTT-3.3.2-13], [MQTT-3.3.2-14]).
-    ResponseTopic(TopicName<'a>),
-    CorrelationData(Bin<'a>),
+    ResponseTopic(TopicName<&'a str>),
+    CorrelationData(Bin<&'a [u8]>),
     SubscriptionIdentifier(SubscriptionId),
     SessionExpiryInterval(u32),
-    AssignedClientIdentifier(Str<'a>),
+    AssignedClientIdentifier(Str<&'a str>),
     ServerKeepAlive(u16),
-    AuthenticationMethod(Str<'a>),
-    AuthenticationData(Bin<'a>),
+    AuthenticationMethod(Str<&'a str>),
+    AuthenticationData(Bin<&'a [u8]>),
     RequestProblemInformation(bool),
     WillDelayInterval(u32),
     RequestResponseInformation(bool),
-    ResponseInformation(Str<'a>),
-    ServerReference(Str<'a>),
-    ReasonString(Str<'a>),
+    ResponseInformation(Str<&'a str>),
+    ServerReference(Str<&'a str>),
+    ReasonString(Str<&'a str>),
     /// Not 0.
     ReceiveMaximum(NonZeroU16),
     TopicAliasMaximum(u16),
@@ -150,7 +150,7 @@ pub enum Property<'a> {
     MaximumQos(MaximumQos),
     RetainAvailable(bool),
     /// A name and a value ([MQTT-1.5.7-1]).
-    UserProperty(Str<'a>, Str<'a>),
+    UserProperty(Str<&'a str>, Str<&'a str>),
     /// Not 0.
     MaximumPacketSize(NonZeroU32),
     WildcardSubscriptionAvailable(bool),
@@ -450,17 +450,17 @@ fn value_len(id: u8, v: &[u8]) -> Option<usize> {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct UserProperty<'a> {
     /// The name (names may repeat).
-    pub key: Str<'a>,
+    pub key: Str<&'a str>,
     /// The value (may be empty).
-    pub value: Str<'a>,
+    pub value: Str<&'a str>,
 }
 
 impl<'a> UserProperty<'a> {
     /// A pair; both strings are checked.
     pub fn new(key: &'a str, value: &'a str) -> Result<Self, ValueError> {
         Ok(UserProperty {
-            key: Str::new(key)?,
-            value: Str::new(value)?,
+            key: Str::<&str>::new(key)?,
+            value: Str::<&str>::new(value)?,
         })
     }
 }
@@ -495,16 +495,67 @@ impl Iterator for SubscriptionIds<'_> {
     }
 }
 
-/// The validated bytes of a property block (after the Property Length).
-#[derive(Clone, Default)]
-struct Block<'a>(Cow<'a, [u8]>);
+/// The validated bytes of a property block (after the Property Length): the packet's own
+/// (borrowed or shared), or a buffer the setters wrote.
+#[derive(Clone)]
+enum Block<B> {
+    Wire(B),
+    Built(Vec<u8>),
+}
 
-impl<'a> Block<'a> {
+impl<B: Storage> Block<B> {
     #[inline]
-    fn iter(&self) -> Properties<'_> {
-        Properties { rest: &self.0 }
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Block::Wire(b) => b,
+            Block::Built(v) => v,
+        }
     }
 
+    #[inline]
+    fn iter(&self) -> Properties<'_> {
+        Properties { rest: self.bytes() }
+    }
+
+    /// Replaces every property with identifier `id` by `value` (appended last), or removes
+    /// them.
+    fn set(&mut self, id: PropertyId, value: Option<Property<'_>>) {
+        let mut out =
+            Vec::with_capacity(self.bytes().len() + value.as_ref().map_or(0, Property::wire_len));
+        for p in self.iter() {
+            if p.id() != id {
+                p.write(&mut out);
+            }
+        }
+        if let Some(v) = value {
+            v.write(&mut out);
+        }
+        *self = Block::Built(out);
+    }
+
+    /// Appends a property.
+    fn push(&mut self, value: Property<'_>) {
+        if let Block::Wire(b) = self {
+            *self = Block::Built(b.to_vec());
+        }
+        if let Block::Built(v) = self {
+            value.write(v);
+        }
+    }
+
+    fn view(&self) -> Block<&[u8]> {
+        Block::Wire(self.bytes())
+    }
+
+    fn share(&self, parent: Option<&Bytes>) -> Block<Bytes> {
+        match self {
+            Block::Wire(b) => Block::Wire(b.share(parent)),
+            Block::Built(v) => Block::Wire(Bytes::copy_from_slice(v)),
+        }
+    }
+}
+
+impl<'a> Block<&'a [u8]> {
     /// Reads the Property Length and the properties, checking each against the packet's
     /// `allowed` set and the once-only rule (`repeatable` are exempt).
     #[inline]
@@ -513,10 +564,10 @@ impl<'a> Block<'a> {
         strict: bool,
         allowed: u64,
         repeatable: u64,
-    ) -> Result<Self, DecodeError> {
+    ) -> Result<&'a [u8], DecodeError> {
         let len = r.varint(true)? as usize;
         if len == 0 {
-            return Ok(Block(Cow::Borrowed(&[])));
+            return Ok(&[]);
         }
         let mut pr = r.sub(len)?;
         let block = pr.unread();
@@ -533,32 +584,7 @@ impl<'a> Block<'a> {
             }
             seen |= bit;
         }
-        Ok(Block(Cow::Borrowed(block)))
-    }
-
-    /// Replaces every property with identifier `id` by `value` (appended last), or removes
-    /// them.
-    fn set(&mut self, id: PropertyId, value: Option<Property<'_>>) {
-        let mut out =
-            Vec::with_capacity(self.0.len() + value.as_ref().map_or(0, Property::wire_len));
-        for p in self.iter() {
-            if p.id() != id {
-                p.write(&mut out);
-            }
-        }
-        if let Some(v) = value {
-            v.write(&mut out);
-        }
-        self.0 = Cow::Owned(out);
-    }
-
-    /// Appends a property.
-    fn push(&mut self, value: Property<'_>) {
-        value.write(self.0.to_mut());
-    }
-
-    fn into_owned(self) -> Block<'static> {
-        Block(Cow::Owned(self.0.into_owned()))
+        Ok(block)
     }
 }
 
@@ -583,15 +609,21 @@ macro_rules! properties {
     ) => {
         $(#[$m])*
         ///
-        /// Decoded properties borrow the packet's bytes and are read when a getter is called;
-        /// setters rewrite them into an owned buffer. Equality compares the properties, not
-        /// the order they were written in.
-        #[derive(Clone, Default)]
-        pub struct $name<'a> {
-            block: Block<'a>,
+        /// Decoded properties are the packet's validated bytes (borrowed, or shared through
+        /// `Bytes`), read when a getter is called; setters rewrite them into a buffer of
+        /// their own. Equality compares the properties, not the order they were written in.
+        #[derive(Clone)]
+        pub struct $name<B: Storage> {
+            block: Block<B>,
         }
 
-        impl<'a> $name<'a> {
+        impl<B: Storage> Default for $name<B> {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl<B: Storage> $name<B> {
             const ALLOWED: u64 = mask(&[
                 $( PropertyId::$pid, )*
                 $( PropertyId::$rid, )?
@@ -601,7 +633,7 @@ macro_rules! properties {
 
             /// No properties.
             pub const fn new() -> Self {
-                $name { block: Block(Cow::Borrowed(&[])) }
+                $name { block: Block::Built(Vec::new()) }
             }
 
             $(
@@ -651,8 +683,8 @@ macro_rules! properties {
             /// Appends a User Property from two strings, after checking both against the
             /// string rules ([MQTT-1.5.4-1], [MQTT-1.5.4-2]); on error nothing is added.
             pub fn add_user_property(&mut self, key: &str, value: &str) -> Result<&mut Self, ValueError> {
-                let key = Str::new(key)?;
-                let value = Str::new(value)?;
+                let key = Str::<&str>::new(key)?;
+                let value = Str::<&str>::new(value)?;
                 self.block.push(Property::UserProperty(key, value));
                 Ok(self)
             }
@@ -683,63 +715,69 @@ macro_rules! properties {
             /// Whether no property is set.
             #[inline]
             pub fn is_empty(&self) -> bool {
-                self.block.0.is_empty()
+                self.block.bytes().is_empty()
             }
 
             /// The properties as they are written (after the Property Length).
             pub fn as_bytes(&self) -> &[u8] {
-                &self.block.0
+                self.block.bytes()
             }
 
-            /// Copies borrowed contents so that the value no longer borrows.
-            pub fn into_owned(self) -> $name<'static> {
-                $name { block: self.block.into_owned() }
+            /// The borrowed form, pointing into this value (no copy).
+            pub fn view(&self) -> $name<&[u8]> {
+                $name { block: self.block.view() }
             }
 
-            /// Reads the Property Length and the properties.
+            /// The shared form: a clone when it already is, a copy otherwise.
+            pub fn to_shared(&self) -> $name<Bytes> {
+                $name { block: self.block.share(None) }
+            }
+
+            /// The shared form, as a slice of `parent` when the properties lie inside it (no
+            /// copy), a copy otherwise.
+            pub fn to_shared_in(&self, parent: &Bytes) -> $name<Bytes> {
+                $name { block: self.block.share(Some(parent)) }
+            }
+
             #[inline]
-            pub(crate) fn decode(r: &mut Reader<'a>, strict: bool) -> Result<Self, DecodeError> {
-                Ok($name {
-                    block: Block::decode(r, strict, Self::ALLOWED, Self::REPEATABLE)?,
-                })
+            pub(crate) fn share(&self, parent: Option<&Bytes>) -> $name<Bytes> {
+                $name { block: self.block.share(parent) }
             }
 
             /// Bytes of the property block, Property Length included.
             #[inline]
             pub(crate) fn wire_len(&self) -> usize {
-                block_len(self.block.0.len())
+                block_len(self.block.bytes().len())
             }
 
             /// Writes the Property Length and the properties.
             #[inline]
             pub(crate) fn write(&self, buf: &mut impl BufMut) {
-                varint::put(buf, self.block.0.len() as u32);
-                buf.put_slice(&self.block.0);
+                let b = self.block.bytes();
+                varint::put(buf, b.len() as u32);
+                buf.put_slice(b);
             }
         }
 
-        impl PartialEq for $name<'_> {
-            fn eq(&self, other: &Self) -> bool {
-                if self.block.0 == other.block.0 {
-                    return true;
-                }
-                true $( && self.$getter() == other.$getter() )*
-                    $( && self.$rgetter().eq(other.$rgetter()) )?
-                    && self.user_properties().eq(other.user_properties())
+        impl<'a> $name<&'a [u8]> {
+            /// Properties from the bytes of a block (what follows the Property Length),
+            /// checked as a decoder checks them: each property allowed on this packet, its
+            /// value in range, strings well-formed, no second copy of a property that may
+            /// appear once. For building a packet from prepared bytes without allocating.
+            pub fn from_bytes(block: &'a [u8]) -> Result<Self, DecodeError> {
+                let mut framed = Vec::with_capacity(block.len() + 4);
+                varint::put(&mut framed, block.len() as u32);
+                let mut r = Reader::new(&framed, 0, PacketType::Publish);
+                Block::decode(&mut r, false, Self::ALLOWED, Self::REPEATABLE)?;
+                Ok($name { block: Block::Wire(block) })
             }
         }
 
-        impl Eq for $name<'_> {}
-
-        impl fmt::Debug for $name<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_list().entries(self.iter()).finish()
-            }
-        }
-
-        impl<'a> PropBlock<'a> for $name<'a> {
-            fn decode_block(r: &mut Reader<'a>, strict: bool) -> Result<Self, DecodeError> {
-                Self::decode(r, strict)
+        impl<B: Storage> PropBlock<B> for $name<B> {
+            #[inline]
+            fn decode_block<'a, S: Source<'a, B = B>>(r: &mut Reader<'a>, strict: bool, src: S) -> Result<Self, DecodeError> {
+                let block = Block::decode(r, strict, Self::ALLOWED, Self::REPEATABLE)?;
+                Ok($name { block: Block::Wire(src.bytes(block)) })
             }
             fn block_wire_len(&self) -> usize {
                 self.wire_len()
@@ -749,6 +787,25 @@ macro_rules! properties {
             }
             fn block_is_empty(&self) -> bool {
                 self.is_empty()
+            }
+        }
+
+        impl<B: Storage> PartialEq for $name<B> {
+            fn eq(&self, other: &Self) -> bool {
+                if self.block.bytes() == other.block.bytes() {
+                    return true;
+                }
+                true $( && self.$getter() == other.$getter() )*
+                    $( && self.$rgetter().eq(other.$rgetter()) )?
+                    && self.user_properties().eq(other.user_properties())
+            }
+        }
+
+        impl<B: Storage> Eq for $name<B> {}
+
+        impl<B: Storage> fmt::Debug for $name<B> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_list().entries(self.iter()).finish()
             }
         }
     };
@@ -762,20 +819,25 @@ pub(crate) fn block_len(content: usize) -> usize {
 
 /// Reads a property block at MQTT 5.0; at 3.x there is none and the default is returned.
 #[inline]
-pub(crate) fn read_v5<'a, P: PropBlock<'a> + Default>(
+pub(crate) fn read_v5<'a, S: Source<'a>, P: PropBlock<S::B>>(
     r: &mut Reader<'a>,
     d: &crate::Decoder,
+    src: S,
 ) -> Result<P, DecodeError> {
     if d.protocol().is_v5() {
-        P::decode_block(r, d.strict())
+        P::decode_block(r, d.strict(), src)
     } else {
         Ok(P::default())
     }
 }
 
 /// What the packet code needs of any property type.
-pub(crate) trait PropBlock<'a>: Sized {
-    fn decode_block(r: &mut Reader<'a>, strict: bool) -> Result<Self, DecodeError>;
+pub(crate) trait PropBlock<B>: Sized + Default {
+    fn decode_block<'a, S: Source<'a, B = B>>(
+        r: &mut Reader<'a>,
+        strict: bool,
+        src: S,
+    ) -> Result<Self, DecodeError>;
     fn block_wire_len(&self) -> usize;
     fn write_block(&self, buf: &mut impl BufMut);
     fn block_is_empty(&self) -> bool;
@@ -783,7 +845,7 @@ pub(crate) trait PropBlock<'a>: Sized {
 
 /// Bytes of a property block at `protocol`: the block at 5.0; at 3.x nothing, and an
 /// error if there are properties to send.
-pub(crate) fn v5_block_len<'a, P: PropBlock<'a>>(
+pub(crate) fn v5_block_len<B, P: PropBlock<B>>(
     props: &P,
     protocol: crate::Protocol,
     packet: PacketType,
@@ -818,9 +880,9 @@ properties! {
         /// Request Problem Information.
         request_problem_information / set_request_problem_information / remove_request_problem_information: bool = RequestProblemInformation,
         /// Authentication Method.
-        authentication_method / set_authentication_method / remove_authentication_method: Str<'_> = AuthenticationMethod,
+        authentication_method / set_authentication_method / remove_authentication_method: Str<&str> = AuthenticationMethod,
         /// Authentication Data.
-        authentication_data / set_authentication_data / remove_authentication_data: Bin<'_> = AuthenticationData,
+        authentication_data / set_authentication_data / remove_authentication_data: Bin<&[u8]> = AuthenticationData,
     }
 }
 
@@ -834,11 +896,11 @@ properties! {
         /// Message Expiry Interval, seconds.
         message_expiry_interval / set_message_expiry_interval / remove_message_expiry_interval: u32 = MessageExpiryInterval,
         /// Content Type.
-        content_type / set_content_type / remove_content_type: Str<'_> = ContentType,
+        content_type / set_content_type / remove_content_type: Str<&str> = ContentType,
         /// Response Topic.
-        response_topic / set_response_topic / remove_response_topic: TopicName<'_> = ResponseTopic,
+        response_topic / set_response_topic / remove_response_topic: TopicName<&str> = ResponseTopic,
         /// Correlation Data.
-        correlation_data / set_correlation_data / remove_correlation_data: Bin<'_> = CorrelationData,
+        correlation_data / set_correlation_data / remove_correlation_data: Bin<&[u8]> = CorrelationData,
     }
 }
 
@@ -856,11 +918,11 @@ properties! {
         /// Maximum Packet Size the server accepts (not 0).
         maximum_packet_size / set_maximum_packet_size / remove_maximum_packet_size: NonZeroU32 = MaximumPacketSize,
         /// Assigned Client Identifier.
-        assigned_client_identifier / set_assigned_client_identifier / remove_assigned_client_identifier: Str<'_> = AssignedClientIdentifier,
+        assigned_client_identifier / set_assigned_client_identifier / remove_assigned_client_identifier: Str<&str> = AssignedClientIdentifier,
         /// Topic Alias Maximum.
         topic_alias_maximum / set_topic_alias_maximum / remove_topic_alias_maximum: u16 = TopicAliasMaximum,
         /// Reason String.
-        reason_string / set_reason_string / remove_reason_string: Str<'_> = ReasonString,
+        reason_string / set_reason_string / remove_reason_string: Str<&str> = ReasonString,
         /// Wildcard Subscription Available.
         wildcard_subscription_available / set_wildcard_subscription_available / remove_wildcard_subscription_available: bool = WildcardSubscriptionAvailable,
         /// Subscription Identifiers Available.
@@ -870,13 +932,13 @@ properties! {
         /// Server Keep Alive, seconds.
         server_keep_alive / set_server_keep_alive / remove_server_keep_alive: u16 = ServerKeepAlive,
         /// Response Information.
-        response_information / set_response_information / remove_response_information: Str<'_> = ResponseInformation,
+        response_information / set_response_information / remove_response_information: Str<&str> = ResponseInformation,
         /// Server Reference.
-        server_reference / set_server_reference / remove_server_reference: Str<'_> = ServerReference,
+        server_reference / set_server_reference / remove_server_reference: Str<&str> = ServerReference,
         /// Authentication Method.
-        authentication_method / set_authentication_method / remove_authentication_method: Str<'_> = AuthenticationMethod,
+        authentication_method / set_authentication_method / remove_authentication_method: Str<&str> = AuthenticationMethod,
         /// Authentication Data.
-        authentication_data / set_authentication_data / remove_authentication_data: Bin<'_> = AuthenticationData,
+        authentication_data / set_authentication_data / remove_authentication_data: Bin<&[u8]> = AuthenticationData,
     }
 }
 
@@ -890,11 +952,11 @@ properties! {
         /// Topic Alias (not 0, [MQTT-3.3.2-8]).
         topic_alias / set_topic_alias / remove_topic_alias: NonZeroU16 = TopicAlias,
         /// Response Topic.
-        response_topic / set_response_topic / remove_response_topic: TopicName<'_> = ResponseTopic,
+        response_topic / set_response_topic / remove_response_topic: TopicName<&str> = ResponseTopic,
         /// Correlation Data.
-        correlation_data / set_correlation_data / remove_correlation_data: Bin<'_> = CorrelationData,
+        correlation_data / set_correlation_data / remove_correlation_data: Bin<&[u8]> = CorrelationData,
         /// Content Type.
-        content_type / set_content_type / remove_content_type: Str<'_> = ContentType,
+        content_type / set_content_type / remove_content_type: Str<&str> = ContentType,
     }
     repeated
     /// Subscription Identifiers (server to client only; may repeat), in order.
@@ -906,7 +968,7 @@ properties! {
     /// and User Properties (MQTT 5.0 §3.4.2.2 and the like).
     AckProperties {
         /// Reason String.
-        reason_string / set_reason_string / remove_reason_string: Str<'_> = ReasonString,
+        reason_string / set_reason_string / remove_reason_string: Str<&str> = ReasonString,
     }
 }
 
@@ -930,9 +992,9 @@ properties! {
         /// Session Expiry Interval, seconds (client to server only, [MQTT-3.14.2-2]).
         session_expiry_interval / set_session_expiry_interval / remove_session_expiry_interval: u32 = SessionExpiryInterval,
         /// Reason String.
-        reason_string / set_reason_string / remove_reason_string: Str<'_> = ReasonString,
+        reason_string / set_reason_string / remove_reason_string: Str<&str> = ReasonString,
         /// Server Reference.
-        server_reference / set_server_reference / remove_server_reference: Str<'_> = ServerReference,
+        server_reference / set_server_reference / remove_server_reference: Str<&str> = ServerReference,
     }
 }
 
@@ -940,11 +1002,11 @@ properties! {
     /// AUTH properties (MQTT 5.0 §3.15.2.2).
     AuthProperties {
         /// Authentication Method.
-        authentication_method / set_authentication_method / remove_authentication_method: Str<'_> = AuthenticationMethod,
+        authentication_method / set_authentication_method / remove_authentication_method: Str<&str> = AuthenticationMethod,
         /// Authentication Data.
-        authentication_data / set_authentication_data / remove_authentication_data: Bin<'_> = AuthenticationData,
+        authentication_data / set_authentication_data / remove_authentication_data: Bin<&[u8]> = AuthenticationData,
         /// Reason String.
-        reason_string / set_reason_string / remove_reason_string: Str<'_> = ReasonString,
+        reason_string / set_reason_string / remove_reason_string: Str<&str> = ReasonString,
     }
 }
 
@@ -959,7 +1021,7 @@ pub(crate) trait Trimmable {
 
 macro_rules! trimmable {
     ($($name:ident),*) => {$(
-        impl Trimmable for $name<'_> {
+        impl<B: Storage> Trimmable for $name<B> {
             fn drop_reason_string(&mut self) {
                 self.remove_reason_string();
             }
@@ -979,6 +1041,9 @@ trimmable!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{
+        AckProperties, Bin, ConnAckProperties, PublishProperties, Str, SubscribeProperties,
+    };
     use alloc::vec::Vec;
 
     fn s(x: &str) -> Str<'_> {

@@ -1,10 +1,12 @@
 //! PUBLISH (MQTT 5.0 §3.3, MQTT 3.1.1 §3.3).
 
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
+use bytestring::ByteString;
 
 use crate::error::{DecodeError, EncodeError};
 use crate::packet::properties::{read_v5, v5_block_len, PayloadFormat, PublishProperties};
 use crate::packet::{read_packet_id, Decoder, PacketType};
+use crate::storage::{Source, Storage, StrStorage};
 use crate::topic::TopicName;
 use crate::types::{PacketId, Payload, Protocol, QoS};
 use crate::wire::reader::Reader;
@@ -86,18 +88,21 @@ impl Delivery {
 }
 
 /// PUBLISH: an application message.
+///
+/// `B` and `T` are the storage of byte fields and strings: [`crate::Publish<'a>`] is the
+/// borrowed form, [`crate::shared::Publish`] the shared one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Publish<'a> {
+pub struct Publish<B: Storage, T: StrStorage> {
     /// QoS, Packet Identifier and DUP.
     pub delivery: Delivery,
     /// RETAIN.
     pub retain: bool,
     /// Topic Name ([MQTT-3.3.2-1], [MQTT-3.3.2-2]); empty only with a Topic Alias (5.0).
-    pub topic: TopicName<'a>,
+    pub topic: TopicName<T>,
     /// The application message.
-    pub payload: Payload<'a>,
+    pub payload: Payload<B>,
     /// PUBLISH properties (MQTT 5.0).
-    pub properties: PublishProperties<'a>,
+    pub properties: PublishProperties<B>,
 }
 
 /// Reads a topic name ([MQTT-3.3.2-1], [MQTT-3.3.2-2], [MQTT-4.7.3-2]); `allow_empty` for
@@ -107,7 +112,7 @@ pub(crate) fn read_topic<'a>(
     r: &mut Reader<'a>,
     strict: bool,
     allow_empty: bool,
-) -> Result<TopicName<'a>, DecodeError> {
+) -> Result<TopicName<&'a str>, DecodeError> {
     let at = r.offset() + 2;
     let b = r.binary()?;
     if b.is_empty() {
@@ -123,16 +128,16 @@ pub(crate) fn read_topic<'a>(
     }
     // One pass for U+0000 and the wildcards ([MQTT-4.7.3-2], [MQTT-3.3.2-2]), then UTF-8
     // ([MQTT-1.5.4-1]); a two-byte length cannot exceed 65,535 ([MQTT-4.7.3-3]).
-    TopicName::from_bytes(b, strict).map_err(|error| DecodeError::Invalid {
+    TopicName::<&str>::from_bytes(b, strict).map_err(|error| DecodeError::Invalid {
         packet: r.packet(),
         offset: at as u32,
         error,
     })
 }
 
-impl<'a> Publish<'a> {
+impl<B: Storage, T: StrStorage> Publish<B, T> {
     /// A QoS 0 PUBLISH without retain or properties.
-    pub fn new(topic: TopicName<'a>, payload: impl Into<Payload<'a>>) -> Self {
+    pub fn new(topic: TopicName<T>, payload: impl Into<Payload<B>>) -> Self {
         Publish {
             delivery: Delivery::AtMostOnce,
             retain: false,
@@ -169,7 +174,12 @@ impl<'a> Publish<'a> {
     }
 
     #[inline(always)]
-    pub(crate) fn decode(flags: u8, r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
+    pub(crate) fn decode<'a, S: Source<'a, B = B, T = T>>(
+        flags: u8,
+        r: &mut Reader<'a>,
+        d: &Decoder,
+        src: S,
+    ) -> Result<Self, DecodeError> {
         let v5 = d.protocol().is_v5();
         let dup = flags & 0b1000 != 0;
         let retain = flags & 1 != 0;
@@ -193,7 +203,7 @@ impl<'a> Publish<'a> {
                 dup,
             },
         };
-        let properties: PublishProperties<'a> = read_v5(r, d)?;
+        let properties: PublishProperties<B> = read_v5(r, d, src)?;
         if topic.is_empty() && properties.topic_alias().is_none() {
             return Err(DecodeError::EmptyTopicWithoutAlias);
         }
@@ -210,8 +220,8 @@ impl<'a> Publish<'a> {
         Ok(Publish {
             delivery,
             retain,
-            topic,
-            payload: Payload::from(payload),
+            topic: TopicName::from_checked(src.text(topic.get())),
+            payload: Payload::new(src.bytes(payload)),
             properties,
         })
     }
@@ -250,15 +260,36 @@ impl<'a> Publish<'a> {
         }
     }
 
-    /// Copies borrowed contents so that the value no longer borrows.
-    pub fn into_owned(self) -> Publish<'static> {
+    /// The borrowed form, pointing into this packet (no copy).
+    pub fn view(&self) -> Publish<&[u8], &str> {
         Publish {
             delivery: self.delivery,
             retain: self.retain,
-            topic: self.topic.into_owned(),
-            payload: self.payload.into_owned(),
-            properties: self.properties.into_owned(),
+            topic: self.topic.view(),
+            payload: self.payload.view(),
+            properties: self.properties.view(),
         }
+    }
+
+    pub(crate) fn share(&self, parent: Option<&Bytes>) -> Publish<Bytes, ByteString> {
+        Publish {
+            delivery: self.delivery,
+            retain: self.retain,
+            topic: self.topic.share(parent),
+            payload: self.payload.share(parent),
+            properties: self.properties.share(parent),
+        }
+    }
+
+    /// The shared form: a cheap clone of a shared packet, a copy of a borrowed one.
+    pub fn to_shared(&self) -> Publish<Bytes, ByteString> {
+        self.share(None)
+    }
+
+    /// The shared form, its fields slices of `parent` wherever they lie inside it (no
+    /// copy), copies otherwise.
+    pub fn to_shared_in(&self, parent: &Bytes) -> Publish<Bytes, ByteString> {
+        self.share(Some(parent))
     }
 }
 
@@ -267,12 +298,13 @@ mod tests {
     use super::*;
     use crate::packet::testutil::*;
     use crate::Protocol::{V3_1, V3_1_1, V5};
-    use crate::{Packet, PropertyId, ValueError};
+    use crate::{Packet, Publish, TopicName};
+    use crate::{PropertyId, ValueError};
     use alloc::vec::Vec;
 
-    fn publish(p: &Packet<'_>) -> Publish<'static> {
+    fn publish<'a>(p: &Packet<'a>) -> Publish<'a> {
         match p {
-            Packet::Publish(p) => p.clone().into_owned(),
+            Packet::Publish(p) => p.clone(),
             other => panic!("not a publish: {other:?}"),
         }
     }
@@ -281,7 +313,7 @@ mod tests {
     fn mqtt_3_3_1_1_resend_sets_dup_on_qos_1_and_2_only() {
         let topic = TopicName::new("a").unwrap();
         let id = PacketId::new(9).unwrap();
-        let mut p = Publish::new(topic.clone(), &b"x"[..]);
+        let mut p = Publish::new(topic, &b"x"[..]);
         p.delivery = Delivery::ExactlyOnce {
             packet_id: id,
             dup: false,

@@ -1,13 +1,15 @@
 //! SUBACK (§3.9) and UNSUBACK (§3.11): a Packet Identifier and a list of reason codes,
 //! one per filter of the request (UNSUBACK has none at MQTT 3.x).
 
-use bytes::BufMut;
+use alloc::vec::Vec;
+use bytes::{BufMut, Bytes};
 
 use crate::error::{DecodeError, EncodeError};
 use crate::packet::properties::{read_v5, v5_block_len, AckProperties};
 use crate::packet::reason::{SubAckReason, UnsubAckReason};
 use crate::packet::{read_packet_id, Decoder, PacketType};
 use crate::seq::{Sealed, Seq, SeqItem};
+use crate::storage::{Source, Storage};
 use crate::types::{PacketId, Protocol};
 use crate::wire::reader::Reader;
 
@@ -16,20 +18,13 @@ macro_rules! code_item {
         impl Sealed for $t {}
         impl SeqItem for $t {
             type View<'s> = $t;
-            type Static = $t;
-            fn view(&self) -> $t {
-                *self
-            }
-            fn read<'s>(buf: &mut &'s [u8]) -> Option<$t>
-            where
-                Self: 's,
-            {
+            fn read(buf: &mut &[u8]) -> Option<$t> {
                 let (&b, rest) = buf.split_first()?;
                 *buf = rest;
                 $t::try_from(b).ok()
             }
-            fn to_static(v: $t) -> $t {
-                v
+            fn write(&self, out: &mut Vec<u8>) {
+                out.push(self.code());
             }
         }
     )*};
@@ -38,13 +33,17 @@ code_item!(SubAckReason, UnsubAckReason);
 
 /// Reads the packet identifier, properties (5.0) and the code list, checking each code
 /// with `ok`.
-fn read_codes<'a>(
+/// The packet identifier, the properties and the validated code bytes.
+type Codes<'a, B> = (PacketId, AckProperties<B>, &'a [u8]);
+
+fn read_codes<'a, S: Source<'a>>(
     r: &mut Reader<'a>,
     d: &Decoder,
     ok: impl Fn(u8) -> bool,
-) -> Result<(PacketId, AckProperties<'a>, &'a [u8]), DecodeError> {
+    src: S,
+) -> Result<Codes<'a, S::B>, DecodeError> {
     let packet_id = read_packet_id(r)?;
-    let properties = read_v5(r, d)?;
+    let properties = read_v5(r, d, src)?;
     let codes = r.rest();
     if codes.is_empty() {
         return Err(DecodeError::EmptyPayload { packet: r.packet() });
@@ -58,9 +57,9 @@ fn read_codes<'a>(
     Ok((packet_id, properties, codes))
 }
 
-fn codes_len<T: SeqItem>(
-    codes: &Seq<'_, T>,
-    properties: &AckProperties<'_>,
+fn codes_len<B: Storage, T: SeqItem>(
+    codes: &Seq<B, T>,
+    properties: &AckProperties<B>,
     protocol: Protocol,
     packet: PacketType,
     in_v3: impl Fn(T::View<'_>) -> bool,
@@ -86,18 +85,18 @@ fn codes_len<T: SeqItem>(
 
 /// SUBACK: one reason code per subscription ([MQTT-3.9.3-2]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SubAck<'a> {
+pub struct SubAck<B: Storage> {
     /// Packet Identifier of the SUBSCRIBE.
     pub packet_id: PacketId,
     /// One code per subscription, in order; iterating yields [`SubAckReason`] values.
-    pub reasons: Seq<'a, SubAckReason>,
+    pub reasons: Seq<B, SubAckReason>,
     /// Reason String and User Properties (MQTT 5.0).
-    pub properties: AckProperties<'a>,
+    pub properties: AckProperties<B>,
 }
 
-impl<'a> SubAck<'a> {
+impl<B: Storage> SubAck<B> {
     /// A SUBACK with these codes and no properties.
-    pub fn new(packet_id: PacketId, reasons: impl Into<Seq<'a, SubAckReason>>) -> Self {
+    pub fn new(packet_id: PacketId, reasons: impl Into<Seq<B, SubAckReason>>) -> Self {
         SubAck {
             packet_id,
             reasons: reasons.into(),
@@ -105,14 +104,21 @@ impl<'a> SubAck<'a> {
         }
     }
 
-    pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
+    pub(crate) fn decode<'a, S: Source<'a, B = B>>(
+        r: &mut Reader<'a>,
+        d: &Decoder,
+        src: S,
+    ) -> Result<Self, DecodeError> {
         let v5 = d.protocol().is_v5();
-        let (packet_id, properties, codes) = read_codes(r, d, |c| {
-            SubAckReason::try_from(c).is_ok_and(|c| v5 || c.in_v3())
-        })?;
+        let (packet_id, properties, codes) = read_codes(
+            r,
+            d,
+            |c| SubAckReason::try_from(c).is_ok_and(|c| v5 || c.in_v3()),
+            src,
+        )?;
         Ok(SubAck {
             packet_id,
-            reasons: Seq::wire(codes),
+            reasons: Seq::wire(src.bytes(codes)),
             properties,
         })
     }
@@ -137,32 +143,51 @@ impl<'a> SubAck<'a> {
         }
     }
 
-    /// Copies borrowed contents so that the value no longer borrows.
-    pub fn into_owned(self) -> SubAck<'static> {
+    /// The borrowed form, pointing into this packet (no copy).
+    pub fn view(&self) -> SubAck<&[u8]> {
         SubAck {
             packet_id: self.packet_id,
-            reasons: self.reasons.into_owned(),
-            properties: self.properties.into_owned(),
+            reasons: self.reasons.view_as(),
+            properties: self.properties.view(),
         }
+    }
+
+    pub(crate) fn share(&self, parent: Option<&Bytes>) -> SubAck<Bytes> {
+        SubAck {
+            packet_id: self.packet_id,
+            reasons: self.reasons.share_as(parent),
+            properties: self.properties.share(parent),
+        }
+    }
+
+    /// The shared form: a cheap clone of a shared packet, a copy of a borrowed one.
+    pub fn to_shared(&self) -> SubAck<Bytes> {
+        self.share(None)
+    }
+
+    /// The shared form, its fields slices of `parent` wherever they lie inside it (no
+    /// copy), copies otherwise.
+    pub fn to_shared_in(&self, parent: &Bytes) -> SubAck<Bytes> {
+        self.share(Some(parent))
     }
 }
 
 /// UNSUBACK: at MQTT 3.x only the Packet Identifier; in 5.0 one reason code per filter
 /// ([MQTT-3.11.3-2]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnsubAck<'a> {
+pub struct UnsubAck<B: Storage> {
     /// Packet Identifier of the UNSUBSCRIBE.
     pub packet_id: PacketId,
     /// One code per filter (MQTT 5.0; empty at 3.x); iterating yields [`UnsubAckReason`]
     /// values.
-    pub reasons: Seq<'a, UnsubAckReason>,
+    pub reasons: Seq<B, UnsubAckReason>,
     /// Reason String and User Properties (MQTT 5.0).
-    pub properties: AckProperties<'a>,
+    pub properties: AckProperties<B>,
 }
 
-impl<'a> UnsubAck<'a> {
+impl<B: Storage> UnsubAck<B> {
     /// An UNSUBACK with these codes (none at 3.x) and no properties.
-    pub fn new(packet_id: PacketId, reasons: impl Into<Seq<'a, UnsubAckReason>>) -> Self {
+    pub fn new(packet_id: PacketId, reasons: impl Into<Seq<B, UnsubAckReason>>) -> Self {
         UnsubAck {
             packet_id,
             reasons: reasons.into(),
@@ -170,15 +195,19 @@ impl<'a> UnsubAck<'a> {
         }
     }
 
-    pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
+    pub(crate) fn decode<'a, S: Source<'a, B = B>>(
+        r: &mut Reader<'a>,
+        d: &Decoder,
+        src: S,
+    ) -> Result<Self, DecodeError> {
         if !d.protocol().is_v5() {
             return Ok(UnsubAck::new(read_packet_id(r)?, Seq::new()));
         }
         let (packet_id, properties, codes) =
-            read_codes(r, d, |c| UnsubAckReason::try_from(c).is_ok())?;
+            read_codes(r, d, |c| UnsubAckReason::try_from(c).is_ok(), src)?;
         Ok(UnsubAck {
             packet_id,
-            reasons: Seq::wire(codes),
+            reasons: Seq::wire(src.bytes(codes)),
             properties,
         })
     }
@@ -218,24 +247,32 @@ impl<'a> UnsubAck<'a> {
         }
     }
 
-    /// Copies borrowed contents so that the value no longer borrows.
-    pub fn into_owned(self) -> UnsubAck<'static> {
+    /// The borrowed form, pointing into this packet (no copy).
+    pub fn view(&self) -> UnsubAck<&[u8]> {
         UnsubAck {
             packet_id: self.packet_id,
-            reasons: self.reasons.into_owned(),
-            properties: self.properties.into_owned(),
+            reasons: self.reasons.view_as(),
+            properties: self.properties.view(),
         }
     }
-}
 
-impl<'a> From<SubAck<'a>> for crate::Packet<'a> {
-    fn from(p: SubAck<'a>) -> Self {
-        crate::Packet::SubAck(p)
+    pub(crate) fn share(&self, parent: Option<&Bytes>) -> UnsubAck<Bytes> {
+        UnsubAck {
+            packet_id: self.packet_id,
+            reasons: self.reasons.share_as(parent),
+            properties: self.properties.share(parent),
+        }
     }
-}
-impl<'a> From<UnsubAck<'a>> for crate::Packet<'a> {
-    fn from(p: UnsubAck<'a>) -> Self {
-        crate::Packet::UnsubAck(p)
+
+    /// The shared form: a cheap clone of a shared packet, a copy of a borrowed one.
+    pub fn to_shared(&self) -> UnsubAck<Bytes> {
+        self.share(None)
+    }
+
+    /// The shared form, its fields slices of `parent` wherever they lie inside it (no
+    /// copy), copies otherwise.
+    pub fn to_shared_in(&self, parent: &Bytes) -> UnsubAck<Bytes> {
+        self.share(Some(parent))
     }
 }
 
@@ -243,7 +280,8 @@ impl<'a> From<UnsubAck<'a>> for crate::Packet<'a> {
 mod tests {
     use super::*;
     use crate::packet::testutil::*;
-    use crate::Packet;
+    use crate::{Packet, SubAck, UnsubAck};
+
     use crate::Protocol::{V3_1, V3_1_1, V5};
     use alloc::vec::Vec;
 

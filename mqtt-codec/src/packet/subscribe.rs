@@ -1,11 +1,14 @@
 //! SUBSCRIBE (MQTT 5.0 §3.8, MQTT 3.1.1 §3.8).
 
-use bytes::BufMut;
+use alloc::vec::Vec;
+use bytes::{BufMut, Bytes};
+use bytestring::ByteString;
 
 use crate::error::{DecodeError, EncodeError, ValueError};
 use crate::packet::properties::{read_v5, v5_block_len, SubscribeProperties};
 use crate::packet::{read_packet_id, Decoder, PacketType};
 use crate::seq::{Sealed, Seq, SeqItem};
+use crate::storage::{Source, Storage, StrStorage};
 use crate::topic::{check_filter, filter_from_bytes, TopicFilter};
 use crate::types::{PacketId, Protocol, QoS};
 use crate::wire::reader::Reader;
@@ -81,17 +84,20 @@ impl SubscriptionOptions {
 }
 
 /// One Topic Filter with its options.
+///
+/// `T` is `&str` in the borrowed form ([`crate::Subscription<'a>`]), `ByteString` in the
+/// shared one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Subscription<'a> {
+pub struct Subscription<T: StrStorage> {
     /// The filter ([MQTT-3.8.3-1]).
-    pub filter: TopicFilter<'a>,
+    pub filter: TopicFilter<T>,
     /// The options.
     pub options: SubscriptionOptions,
 }
 
-impl<'a> Subscription<'a> {
+impl<T: StrStorage> Subscription<T> {
     /// A subscription at `qos` with default options.
-    pub fn new(filter: TopicFilter<'a>, qos: QoS) -> Self {
+    pub fn new(filter: TopicFilter<T>, qos: QoS) -> Self {
         Subscription {
             filter,
             options: SubscriptionOptions::qos(qos),
@@ -99,23 +105,10 @@ impl<'a> Subscription<'a> {
     }
 }
 
-impl Sealed for Subscription<'_> {}
-impl<'a> SeqItem for Subscription<'a> {
-    type View<'s>
-        = Subscription<'s>
-    where
-        Self: 's;
-    type Static = Subscription<'static>;
-    fn view(&self) -> Subscription<'_> {
-        Subscription {
-            filter: self.filter.reborrow(),
-            options: self.options,
-        }
-    }
-    fn read<'s>(buf: &mut &'s [u8]) -> Option<Subscription<'s>>
-    where
-        Self: 's,
-    {
+impl<T: StrStorage> Sealed for Subscription<T> {}
+impl<T: StrStorage> SeqItem for Subscription<T> {
+    type View<'s> = Subscription<&'s str>;
+    fn read<'s>(buf: &mut &'s [u8]) -> Option<Subscription<&'s str>> {
         let mut r = Reader::new(buf, 0, PacketType::Subscribe);
         let f = r.binary().ok()?;
         let o = r.u8().ok()?;
@@ -127,35 +120,23 @@ impl<'a> SeqItem for Subscription<'a> {
             options,
         })
     }
-    fn to_static(v: Subscription<'_>) -> Subscription<'static> {
-        Subscription {
-            filter: v.filter.into_owned(),
-            options: v.options,
-        }
+    fn write(&self, out: &mut Vec<u8>) {
+        put_bin(out, self.filter.as_bytes());
+        out.push(self.options.to_byte());
     }
 }
 
-impl Sealed for TopicFilter<'_> {}
-impl<'a> SeqItem for TopicFilter<'a> {
-    type View<'s>
-        = TopicFilter<'s>
-    where
-        Self: 's;
-    type Static = TopicFilter<'static>;
-    fn view(&self) -> TopicFilter<'_> {
-        self.reborrow()
-    }
-    fn read<'s>(buf: &mut &'s [u8]) -> Option<TopicFilter<'s>>
-    where
-        Self: 's,
-    {
+impl<T: StrStorage> Sealed for TopicFilter<T> {}
+impl<T: StrStorage> SeqItem for TopicFilter<T> {
+    type View<'s> = TopicFilter<&'s str>;
+    fn read<'s>(buf: &mut &'s [u8]) -> Option<TopicFilter<&'s str>> {
         let mut r = Reader::new(buf, 0, PacketType::Unsubscribe);
         let f = r.binary().ok()?;
         *buf = r.unread();
         Some(TopicFilter::from_checked(core::str::from_utf8(f).ok()?))
     }
-    fn to_static(v: TopicFilter<'_>) -> TopicFilter<'static> {
-        v.into_owned()
+    fn write(&self, out: &mut Vec<u8>) {
+        put_bin(out, self.as_bytes());
     }
 }
 
@@ -180,8 +161,8 @@ pub(crate) fn read_filter<'a>(
 /// rules of a 3.x filter; only the shared-subscription syntax is 5.0's own, and a filter
 /// decoded at 3.x was not held to it.
 #[inline]
-pub(crate) fn check_filter_for(
-    f: &TopicFilter<'_>,
+pub(crate) fn check_filter_for<T: StrStorage>(
+    f: &TopicFilter<T>,
     protocol: Protocol,
     packet: PacketType,
 ) -> Result<(), EncodeError> {
@@ -193,8 +174,11 @@ pub(crate) fn check_filter_for(
 }
 
 /// SUBSCRIBE: fixed-header flags 0b0010 ([MQTT-3.8.1-1]).
+///
+/// `B` and `T` are the storage of byte fields and strings: [`crate::Subscribe<'a>`] is the
+/// borrowed form, [`crate::shared::Subscribe`] the shared one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Subscribe<'a> {
+pub struct Subscribe<B: Storage, T: StrStorage> {
     /// Packet Identifier.
     pub packet_id: PacketId,
     /// DUP, which only MQTT 3.1 lets a resent SUBSCRIBE carry (MQTT 3.1 §2.1); `false` at
@@ -202,14 +186,14 @@ pub struct Subscribe<'a> {
     pub dup: bool,
     /// At least one subscription ([MQTT-3.8.3-3] / [MQTT-3.8.3-2]); iterating yields
     /// [`Subscription<'_>`](Subscription).
-    pub subscriptions: Seq<'a, Subscription<'a>>,
+    pub subscriptions: Seq<B, Subscription<T>>,
     /// SUBSCRIBE properties (MQTT 5.0).
-    pub properties: SubscribeProperties<'a>,
+    pub properties: SubscribeProperties<B>,
 }
 
-impl<'a> Subscribe<'a> {
+impl<B: Storage, T: StrStorage> Subscribe<B, T> {
     /// A SUBSCRIBE with these subscriptions and no properties.
-    pub fn new(packet_id: PacketId, subscriptions: impl Into<Seq<'a, Subscription<'a>>>) -> Self {
+    pub fn new(packet_id: PacketId, subscriptions: impl Into<Seq<B, Subscription<T>>>) -> Self {
         Subscribe {
             packet_id,
             dup: false,
@@ -218,10 +202,14 @@ impl<'a> Subscribe<'a> {
         }
     }
 
-    pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
+    pub(crate) fn decode<'a, S: Source<'a, B = B, T = T>>(
+        r: &mut Reader<'a>,
+        d: &Decoder,
+        src: S,
+    ) -> Result<Self, DecodeError> {
         let protocol = d.protocol();
         let packet_id = read_packet_id(r)?;
-        let properties = read_v5(r, d)?;
+        let properties = read_v5(r, d, src)?;
         let payload = r.unread();
         if r.is_empty() {
             return Err(DecodeError::EmptyPayload {
@@ -239,7 +227,7 @@ impl<'a> Subscribe<'a> {
         Ok(Subscribe {
             packet_id,
             dup: false,
-            subscriptions: Seq::wire(payload),
+            subscriptions: Seq::wire(src.bytes(payload)),
             properties,
         })
     }
@@ -282,14 +270,34 @@ impl<'a> Subscribe<'a> {
         }
     }
 
-    /// Copies borrowed contents so that the value no longer borrows.
-    pub fn into_owned(self) -> Subscribe<'static> {
+    /// The borrowed form, pointing into this packet (no copy).
+    pub fn view(&self) -> Subscribe<&[u8], &str> {
         Subscribe {
             packet_id: self.packet_id,
             dup: self.dup,
-            subscriptions: self.subscriptions.into_owned(),
-            properties: self.properties.into_owned(),
+            subscriptions: self.subscriptions.view_as(),
+            properties: self.properties.view(),
         }
+    }
+
+    pub(crate) fn share(&self, parent: Option<&Bytes>) -> Subscribe<Bytes, ByteString> {
+        Subscribe {
+            packet_id: self.packet_id,
+            dup: self.dup,
+            subscriptions: self.subscriptions.share_as(parent),
+            properties: self.properties.share(parent),
+        }
+    }
+
+    /// The shared form: a cheap clone of a shared packet, a copy of a borrowed one.
+    pub fn to_shared(&self) -> Subscribe<Bytes, ByteString> {
+        self.share(None)
+    }
+
+    /// The shared form, its fields slices of `parent` wherever they lie inside it (no
+    /// copy), copies otherwise.
+    pub fn to_shared_in(&self, parent: &Bytes) -> Subscribe<Bytes, ByteString> {
+        self.share(Some(parent))
     }
 }
 
@@ -297,13 +305,14 @@ impl<'a> Subscribe<'a> {
 mod tests {
     use super::*;
     use crate::packet::testutil::*;
+    use crate::PropertyId;
     use crate::Protocol::{V3_1, V3_1_1, V5};
-    use crate::{Packet, PropertyId};
+    use crate::{Packet, Subscribe, Subscription, TopicFilter};
     use alloc::vec::Vec;
 
-    fn subscribe(p: Packet<'_>) -> Subscribe<'static> {
+    fn subscribe(p: Packet<'_>) -> Subscribe<'_> {
         match p {
-            Packet::Subscribe(s) => s.into_owned(),
+            Packet::Subscribe(s) => s,
             other => panic!("not a SUBSCRIBE: {other:?}"),
         }
     }

@@ -7,6 +7,7 @@ use bytes::BufMut;
 use crate::error::{DecodeError, EncodeError};
 use crate::packet::properties::PropBlock;
 use crate::packet::PacketType;
+use crate::storage::Source;
 use crate::types::{InvalidByte, Protocol};
 use crate::wire::reader::Reader;
 
@@ -32,10 +33,11 @@ reason_impl!(
 );
 
 /// Reads the optional reason code and properties (MQTT 5.0 only; at 3.x there is nothing).
-pub(crate) fn read<'a, R: Reason, P: PropBlock<'a> + Default>(
+pub(crate) fn read<'a, R: Reason, S: Source<'a>, P: PropBlock<S::B>>(
     r: &mut Reader<'a>,
     protocol: Protocol,
     strict: bool,
+    src: S,
 ) -> Result<(R, P), DecodeError> {
     if !protocol.is_v5() || r.is_empty() {
         return Ok((R::default(), P::default()));
@@ -48,11 +50,11 @@ pub(crate) fn read<'a, R: Reason, P: PropBlock<'a> + Default>(
     if r.is_empty() {
         return Ok((reason, P::default()));
     }
-    Ok((reason, P::decode_block(r, strict)?))
+    Ok((reason, P::decode_block(r, strict, src)?))
 }
 
 /// Bytes of the tail at `protocol`, after checking that 3.x is asked for nothing it lacks.
-pub(crate) fn len<'a, R: Reason, P: PropBlock<'a>>(
+pub(crate) fn len<B, R: Reason, P: PropBlock<B>>(
     reason: R,
     props: &P,
     protocol: Protocol,
@@ -85,7 +87,7 @@ pub(crate) fn len<'a, R: Reason, P: PropBlock<'a>>(
 }
 
 /// Writes the tail in its shortest form.
-pub(crate) fn write<'a, R: Reason, P: PropBlock<'a>>(
+pub(crate) fn write<B, R: Reason, P: PropBlock<B>>(
     reason: R,
     props: &P,
     protocol: Protocol,

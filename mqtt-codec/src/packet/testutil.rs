@@ -54,13 +54,24 @@ pub(crate) fn encode(p: Protocol, packet: &Packet<'_>) -> Result<Vec<u8>, Encode
 }
 
 /// A golden vector: decodes, every prefix is partial, and re-encoding gives the same bytes.
+/// The shared decoder (over `Bytes`) gives the same packet. The bytes are leaked so that
+/// the borrowed packet lives as long as the test.
 pub(crate) fn golden(p: Protocol, hexstr: &str) -> Packet<'static> {
-    let bytes = hex(hexstr);
-    assert_prefixes_partial(p, &bytes);
-    let packet = decode(p, &bytes).unwrap_or_else(|e| panic!("{hexstr}: {e}"));
+    let bytes: &'static [u8] = Vec::leak(hex(hexstr));
+    assert_prefixes_partial(p, bytes);
+    let packet = decode(p, bytes).unwrap_or_else(|e| panic!("{hexstr}: {e}"));
     let again = encode(p, &packet).unwrap();
     assert_eq!(again, bytes, "re-encoding {hexstr}");
-    packet.into_owned()
+    let frozen = bytes::Bytes::copy_from_slice(bytes);
+    match decoder(p).decode_bytes(&frozen) {
+        Ok(crate::shared::Decoded::Complete(shared, n)) => {
+            assert_eq!(n, bytes.len());
+            assert_eq!(shared.view(), packet, "shared decode of {hexstr}");
+            assert_eq!(encode(p, &shared.view()).unwrap(), bytes);
+        }
+        other => panic!("shared decode of {hexstr}: {other:?}"),
+    }
+    packet
 }
 
 /// The error decoding `hexstr` at `p` gives.

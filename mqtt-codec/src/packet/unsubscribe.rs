@@ -1,20 +1,25 @@
 //! UNSUBSCRIBE (MQTT 5.0 §3.10, MQTT 3.1.1 §3.10).
 
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
+use bytestring::ByteString;
 
 use crate::error::{DecodeError, EncodeError};
 use crate::packet::properties::{read_v5, v5_block_len, UnsubscribeProperties};
 use crate::packet::subscribe::{check_filter_for, read_filter};
 use crate::packet::{read_packet_id, Decoder, PacketType};
 use crate::seq::Seq;
+use crate::storage::{Source, Storage, StrStorage};
 use crate::topic::TopicFilter;
 use crate::types::{PacketId, Protocol};
 use crate::wire::reader::Reader;
 use crate::wire::writer::{bin_len, put_bin};
 
 /// UNSUBSCRIBE: fixed-header flags 0b0010 ([MQTT-3.10.1-1]).
+///
+/// `B` and `T` are the storage of byte fields and strings: [`crate::Unsubscribe<'a>`] is the
+/// borrowed form, [`crate::shared::Unsubscribe`] the shared one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unsubscribe<'a> {
+pub struct Unsubscribe<B: Storage, T: StrStorage> {
     /// Packet Identifier.
     pub packet_id: PacketId,
     /// DUP, which only MQTT 3.1 lets a resent UNSUBSCRIBE carry (MQTT 3.1 §2.1); `false`
@@ -22,14 +27,14 @@ pub struct Unsubscribe<'a> {
     pub dup: bool,
     /// At least one filter ([MQTT-3.10.3-2]); iterating yields
     /// [`TopicFilter<'_>`](TopicFilter).
-    pub filters: Seq<'a, TopicFilter<'a>>,
+    pub filters: Seq<B, TopicFilter<T>>,
     /// UNSUBSCRIBE properties (MQTT 5.0).
-    pub properties: UnsubscribeProperties<'a>,
+    pub properties: UnsubscribeProperties<B>,
 }
 
-impl<'a> Unsubscribe<'a> {
+impl<B: Storage, T: StrStorage> Unsubscribe<B, T> {
     /// An UNSUBSCRIBE of these filters, without properties.
-    pub fn new(packet_id: PacketId, filters: impl Into<Seq<'a, TopicFilter<'a>>>) -> Self {
+    pub fn new(packet_id: PacketId, filters: impl Into<Seq<B, TopicFilter<T>>>) -> Self {
         Unsubscribe {
             packet_id,
             dup: false,
@@ -38,10 +43,14 @@ impl<'a> Unsubscribe<'a> {
         }
     }
 
-    pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
+    pub(crate) fn decode<'a, S: Source<'a, B = B, T = T>>(
+        r: &mut Reader<'a>,
+        d: &Decoder,
+        src: S,
+    ) -> Result<Self, DecodeError> {
         let protocol = d.protocol();
         let packet_id = read_packet_id(r)?;
-        let properties = read_v5(r, d)?;
+        let properties = read_v5(r, d, src)?;
         let payload = r.unread();
         if r.is_empty() {
             return Err(DecodeError::EmptyPayload {
@@ -54,7 +63,7 @@ impl<'a> Unsubscribe<'a> {
         Ok(Unsubscribe {
             packet_id,
             dup: false,
-            filters: Seq::wire(payload),
+            filters: Seq::wire(src.bytes(payload)),
             properties,
         })
     }
@@ -85,14 +94,34 @@ impl<'a> Unsubscribe<'a> {
         }
     }
 
-    /// Copies borrowed contents so that the value no longer borrows.
-    pub fn into_owned(self) -> Unsubscribe<'static> {
+    /// The borrowed form, pointing into this packet (no copy).
+    pub fn view(&self) -> Unsubscribe<&[u8], &str> {
         Unsubscribe {
             packet_id: self.packet_id,
             dup: self.dup,
-            filters: self.filters.into_owned(),
-            properties: self.properties.into_owned(),
+            filters: self.filters.view_as(),
+            properties: self.properties.view(),
         }
+    }
+
+    pub(crate) fn share(&self, parent: Option<&Bytes>) -> Unsubscribe<Bytes, ByteString> {
+        Unsubscribe {
+            packet_id: self.packet_id,
+            dup: self.dup,
+            filters: self.filters.share_as(parent),
+            properties: self.properties.share(parent),
+        }
+    }
+
+    /// The shared form: a cheap clone of a shared packet, a copy of a borrowed one.
+    pub fn to_shared(&self) -> Unsubscribe<Bytes, ByteString> {
+        self.share(None)
+    }
+
+    /// The shared form, its fields slices of `parent` wherever they lie inside it (no
+    /// copy), copies otherwise.
+    pub fn to_shared_in(&self, parent: &Bytes) -> Unsubscribe<Bytes, ByteString> {
+        self.share(Some(parent))
     }
 }
 
@@ -101,7 +130,8 @@ mod tests {
     use super::*;
     use crate::packet::testutil::*;
     use crate::Protocol::{V3_1_1, V5};
-    use crate::{Packet, ValueError};
+    use crate::ValueError;
+    use crate::{Packet, Unsubscribe};
     use alloc::vec::Vec;
 
     #[test]

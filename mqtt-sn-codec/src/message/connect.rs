@@ -1,8 +1,10 @@
 //! Connection set-up and the will (§5.4.4–5.4.9, §5.4.22–5.4.25): CONNECT, the will
 //! topic and message (first given and updated), and the ClientId checks PINGREQ shares.
 
-use bytes::BufMut;
-use mqtt_codec::{Str, TopicName};
+use bytes::{BufMut, Bytes};
+use bytestring::ByteString;
+use mqtt_codec::generic::{Str, TopicName};
+use mqtt_codec::StrStorage;
 
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{check_qos_outside_publish, check_topic_name, qos_outside_publish, Decoder};
@@ -14,7 +16,7 @@ pub const PROTOCOL_ID: u8 = 0x01;
 
 /// CONNECT (§5.4.4).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Connect<'a> {
+pub struct Connect<T: StrStorage> {
     /// The Will flag: the client wants to give a will topic and message (the gateway asks
     /// for them with WILLTOPICREQ and WILLMSGREQ).
     pub will: bool,
@@ -23,12 +25,12 @@ pub struct Connect<'a> {
     /// The keep-alive Duration, in seconds.
     pub duration: u16,
     /// The ClientId: 1 to 23 characters (§5.3.1); the decoder's limit is configurable.
-    pub client_id: Str<'a>,
+    pub client_id: Str<T>,
 }
 
-impl<'a> Connect<'a> {
+impl<'a> Connect<&'a str> {
     #[inline]
-    pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
+    pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Connect<&'a str>, DecodeError> {
         let flags = Flags(r.u8()?);
         // §5.3.8: the ProtocolId is 0x01.
         let protocol_id = r.u8()?;
@@ -44,7 +46,9 @@ impl<'a> Connect<'a> {
             client_id,
         })
     }
+}
 
+impl<T: StrStorage> Connect<T> {
     pub(crate) fn body_len(&self) -> usize {
         4 + self.client_id.len()
     }
@@ -61,12 +65,35 @@ impl<'a> Connect<'a> {
         buf.put_slice(self.client_id.as_str().as_bytes());
     }
 
-    /// Copies borrowed contents so that the value no longer borrows.
-    pub fn into_owned(self) -> Connect<'static> {
+    /// The borrowed form, pointing into this message (no copy).
+    pub fn view(&self) -> Connect<&str> {
         Connect {
-            client_id: self.client_id.into_owned(),
-            ..self
+            will: self.will,
+            clean_session: self.clean_session,
+            duration: self.duration,
+            client_id: self.client_id.view(),
         }
+    }
+
+    pub(crate) fn share(&self, parent: Option<&Bytes>) -> Connect<ByteString> {
+        Connect {
+            will: self.will,
+            clean_session: self.clean_session,
+            duration: self.duration,
+            client_id: sh!(self.client_id, parent),
+        }
+    }
+
+    /// The shared form: a copy of a borrowed message's fields, a cheap clone of a shared
+    /// one.
+    pub fn to_shared(&self) -> Connect<ByteString> {
+        self.share(None)
+    }
+
+    /// The shared form, its fields slices of `parent` wherever they lie inside it (no
+    /// copy), copies otherwise.
+    pub fn to_shared_in(&self, parent: &Bytes) -> Connect<ByteString> {
+        self.share(Some(parent))
     }
 }
 
@@ -76,7 +103,7 @@ pub(crate) fn client_id<'a>(
     msg: MsgType,
     b: &'a [u8],
     d: &Decoder,
-) -> Result<Str<'a>, DecodeError> {
+) -> Result<Str<&'a str>, DecodeError> {
     let s = Str::from_bytes(b, d.strict_utf8).map_err(|e| invalid(msg, "client id", e))?;
     let max = d.client_id_limit;
     // A character is at least one octet: count characters only when the octets exceed
@@ -94,7 +121,7 @@ pub(crate) fn client_id<'a>(
 
 /// The encoder refuses only an empty ClientId: the upper limit is the receiver's to apply
 /// (gateways are configured with longer ones).
-pub(crate) fn check_client_id(msg: MsgType, id: &Str<'_>) -> Result<(), EncodeError> {
+pub(crate) fn check_client_id<T: StrStorage>(msg: MsgType, id: &Str<T>) -> Result<(), EncodeError> {
     if id.as_str().is_empty() {
         Err(EncodeError::EmptyClientId { msg })
     } else {
@@ -105,19 +132,22 @@ pub(crate) fn check_client_id(msg: MsgType, id: &Str<'_>) -> Result<(), EncodeEr
 /// The will topic of WILLTOPIC (§5.4.7) and WILLTOPICUPD (§5.4.22). Those messages carry
 /// `Option<WillTopic>`: `None` is their two-octet empty form, which deletes the will.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct WillTopic<'a> {
+pub struct WillTopic<T: StrStorage> {
     /// QoS of the will message.
     pub qos: QoS,
     /// Whether the will message is retained.
     pub retain: bool,
     /// The will topic.
-    pub topic: TopicName<'a>,
+    pub topic: TopicName<T>,
 }
 
-impl<'a> WillTopic<'a> {
+impl<'a> WillTopic<&'a str> {
     /// An empty body is the form that deletes the will.
     #[inline]
-    pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Option<Self>, DecodeError> {
+    pub(crate) fn decode(
+        r: &mut Reader<'a>,
+        d: &Decoder,
+    ) -> Result<Option<WillTopic<&'a str>>, DecodeError> {
         if r.is_empty() {
             return Ok(None);
         }
@@ -130,7 +160,9 @@ impl<'a> WillTopic<'a> {
             topic,
         }))
     }
+}
 
+impl<T: StrStorage> WillTopic<T> {
     /// A will topic is never empty and its QoS is 0, 1 or 2.
     pub(crate) fn check(&self, msg: MsgType) -> Result<(), EncodeError> {
         check_qos_outside_publish(msg, self.qos)?;
@@ -148,12 +180,32 @@ impl<'a> WillTopic<'a> {
         }
     }
 
-    /// Copies borrowed contents so that the value no longer borrows.
-    pub fn into_owned(self) -> WillTopic<'static> {
+    /// The borrowed form, pointing into this message (no copy).
+    pub fn view(&self) -> WillTopic<&str> {
         WillTopic {
             qos: self.qos,
             retain: self.retain,
-            topic: self.topic.into_owned(),
+            topic: self.topic.view(),
         }
+    }
+
+    pub(crate) fn share(&self, parent: Option<&Bytes>) -> WillTopic<ByteString> {
+        WillTopic {
+            qos: self.qos,
+            retain: self.retain,
+            topic: sh!(self.topic, parent),
+        }
+    }
+
+    /// The shared form: a copy of a borrowed message's fields, a cheap clone of a shared
+    /// one.
+    pub fn to_shared(&self) -> WillTopic<ByteString> {
+        self.share(None)
+    }
+
+    /// The shared form, its fields slices of `parent` wherever they lie inside it (no
+    /// copy), copies otherwise.
+    pub fn to_shared_in(&self, parent: &Bytes) -> WillTopic<ByteString> {
+        self.share(Some(parent))
     }
 }

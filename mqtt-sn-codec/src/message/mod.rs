@@ -3,12 +3,24 @@
 use alloc::boxed::Box;
 use core::num::NonZeroUsize;
 
-use bytes::BufMut;
-use mqtt_codec::{Payload, Str, TopicName};
+use bytes::{BufMut, Bytes};
+use bytestring::ByteString;
+use mqtt_codec::generic::{Payload, Str, TopicName};
+use mqtt_codec::{Storage, StrStorage};
 
 use crate::error::{DecodeError, EncodeError};
 use crate::types::{Ctrl, Flags, MsgId, MsgType, QoS, ReturnCode};
 use crate::wire::{header_len, put_header, read_length, Reader, MAX_MESSAGE_LEN};
+
+/// A field in the shared form: a slice of `parent` when its bytes lie there, else a copy.
+macro_rules! sh {
+    ($v:expr, $parent:expr) => {
+        match $parent {
+            Some(p) => $v.to_shared_in(p),
+            None => $v.to_shared(),
+        }
+    };
+}
 
 pub(crate) mod connect;
 pub(crate) mod gateway;
@@ -49,7 +61,10 @@ pub(crate) fn check_qos_outside_publish(msg: MsgType, qos: QoS) -> Result<(), En
 
 /// A topic name the message carries (REGISTER, WILLTOPIC, WILLTOPICUPD) is never empty.
 #[inline]
-pub(crate) fn check_topic_name(msg: MsgType, topic: &TopicName<'_>) -> Result<(), EncodeError> {
+pub(crate) fn check_topic_name<T: StrStorage>(
+    msg: MsgType,
+    topic: &TopicName<T>,
+) -> Result<(), EncodeError> {
     if topic.as_str().is_empty() {
         Err(EncodeError::EmptyTopicName { msg })
     } else {
@@ -67,36 +82,38 @@ fn length_error(dg: &[u8]) -> DecodeError {
     }
 }
 
-/// One MQTT-SN 1.2 message (§5.4), borrowing from the datagram it was decoded from.
+/// One MQTT-SN 1.2 message (§5.4). `B` and `T` are the storage of byte fields and strings:
+/// [`crate::Message<'a>`] borrows from the datagram it was decoded from,
+/// [`crate::shared::Message`] shares it through `Bytes` (or owns what it was built from).
 ///
 /// Messages with one field carry it directly: a MsgId, a [`ReturnCode`], a will message,
 /// the optional ClientId of PINGREQ or the optional sleep Duration of DISCONNECT.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Message<'a> {
+#[derive(Debug, Clone)]
+pub enum Message<B: Storage, T: StrStorage> {
     /// ADVERTISE (§5.4.1).
     Advertise(Advertise),
     /// SEARCHGW (§5.4.2).
     SearchGw(SearchGw),
     /// GWINFO (§5.4.3).
-    GwInfo(GwInfo<'a>),
+    GwInfo(GwInfo<B>),
     /// CONNECT (§5.4.4).
-    Connect(Connect<'a>),
+    Connect(Connect<T>),
     /// CONNACK (§5.4.5).
     ConnAck(ReturnCode),
     /// WILLTOPICREQ (§5.4.6).
     WillTopicReq,
     /// WILLTOPIC (§5.4.7); `None` is the two-octet empty form, which deletes the will.
-    WillTopic(Option<WillTopic<'a>>),
+    WillTopic(Option<WillTopic<T>>),
     /// WILLMSGREQ (§5.4.8).
     WillMsgReq,
     /// WILLMSG (§5.4.9): the will message.
-    WillMsg(Payload<'a>),
+    WillMsg(Payload<B>),
     /// REGISTER (§5.4.10).
-    Register(Register<'a>),
+    Register(Register<T>),
     /// REGACK (§5.4.11).
     RegAck(RegAck),
     /// PUBLISH (§5.4.12).
-    Publish(Publish<'a>),
+    Publish(Publish<B, T>),
     /// PUBACK (§5.4.13).
     PubAck(PubAck),
     /// PUBCOMP (§5.4.14).
@@ -106,51 +123,135 @@ pub enum Message<'a> {
     /// PUBREL (§5.4.14).
     PubRel(MsgId),
     /// SUBSCRIBE (§5.4.15).
-    Subscribe(Subscribe<'a>),
+    Subscribe(Subscribe<T>),
     /// SUBACK (§5.4.16).
     SubAck(SubAck),
     /// UNSUBSCRIBE (§5.4.17).
-    Unsubscribe(Unsubscribe<'a>),
+    Unsubscribe(Unsubscribe<T>),
     /// UNSUBACK (§5.4.18).
     UnsubAck(MsgId),
     /// PINGREQ (§5.4.19); with the ClientId when a sleeping client wakes up to collect
     /// its buffered messages (§6.14).
-    PingReq(Option<Str<'a>>),
+    PingReq(Option<Str<T>>),
     /// PINGRESP (§5.4.20).
     PingResp,
     /// DISCONNECT (§5.4.21); with the sleep Duration in seconds when a client goes to
     /// sleep (§6.14).
     Disconnect(Option<u16>),
     /// WILLTOPICUPD (§5.4.22); `None` is the empty form, which deletes the will.
-    WillTopicUpd(Option<WillTopic<'a>>),
+    WillTopicUpd(Option<WillTopic<T>>),
     /// WILLTOPICRESP (§5.4.24).
     WillTopicResp(ReturnCode),
     /// WILLMSGUPD (§5.4.23): the new will message.
-    WillMsgUpd(Payload<'a>),
+    WillMsgUpd(Payload<B>),
     /// WILLMSGRESP (§5.4.25).
     WillMsgResp(ReturnCode),
     /// An Encapsulated message of a forwarder (§5.5).
-    Encapsulated(Encapsulated<'a>),
+    Encapsulated(Encapsulated<B, T>),
+}
+
+/// Messages compare by content, whatever their storage: a decoded borrowed message equals
+/// the shared message it was encoded from.
+impl<B1, T1, B2, T2> PartialEq<Message<B2, T2>> for Message<B1, T1>
+where
+    B1: Storage,
+    T1: StrStorage,
+    B2: Storage,
+    T2: StrStorage,
+{
+    fn eq(&self, other: &Message<B2, T2>) -> bool {
+        use Message as M;
+        match (self, other) {
+            (M::Advertise(a), M::Advertise(b)) => a == b,
+            (M::SearchGw(a), M::SearchGw(b)) => a == b,
+            (M::GwInfo(a), M::GwInfo(b)) => a.view() == b.view(),
+            (M::Connect(a), M::Connect(b)) => a.view() == b.view(),
+            (M::ConnAck(a), M::ConnAck(b))
+            | (M::WillTopicResp(a), M::WillTopicResp(b))
+            | (M::WillMsgResp(a), M::WillMsgResp(b)) => a == b,
+            (M::WillTopicReq, M::WillTopicReq)
+            | (M::WillMsgReq, M::WillMsgReq)
+            | (M::PingResp, M::PingResp) => true,
+            (M::WillTopic(a), M::WillTopic(b)) | (M::WillTopicUpd(a), M::WillTopicUpd(b)) => {
+                a.as_ref().map(WillTopic::view) == b.as_ref().map(WillTopic::view)
+            }
+            (M::WillMsg(a), M::WillMsg(b)) | (M::WillMsgUpd(a), M::WillMsgUpd(b)) => {
+                a.as_bytes() == b.as_bytes()
+            }
+            (M::Register(a), M::Register(b)) => a.view() == b.view(),
+            (M::RegAck(a), M::RegAck(b)) => a == b,
+            (M::Publish(a), M::Publish(b)) => a.view() == b.view(),
+            (M::PubAck(a), M::PubAck(b)) => a == b,
+            (M::PubComp(a), M::PubComp(b))
+            | (M::PubRec(a), M::PubRec(b))
+            | (M::PubRel(a), M::PubRel(b))
+            | (M::UnsubAck(a), M::UnsubAck(b)) => a == b,
+            (M::Subscribe(a), M::Subscribe(b)) => a.view() == b.view(),
+            (M::SubAck(a), M::SubAck(b)) => a == b,
+            (M::Unsubscribe(a), M::Unsubscribe(b)) => a.view() == b.view(),
+            (M::PingReq(a), M::PingReq(b)) => {
+                a.as_ref().map(|s| s.as_str()) == b.as_ref().map(|s| s.as_str())
+            }
+            (M::Disconnect(a), M::Disconnect(b)) => a == b,
+            (M::Encapsulated(a), M::Encapsulated(b)) => {
+                a.ctrl == b.ctrl
+                    && a.node_id.as_bytes() == b.node_id.as_bytes()
+                    && *a.message == *b.message
+            }
+            _ => false,
+        }
+    }
+}
+
+impl<B: Storage, T: StrStorage> Eq for Message<B, T> {}
+
+impl<B: Storage, T: StrStorage> core::hash::Hash for Message<B, T> {
+    /// By content, like equality: the same for a message in either form.
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        use Message as M;
+        self.msg_type().hash(state);
+        match self {
+            M::Advertise(a) => a.hash(state),
+            M::SearchGw(a) => a.hash(state),
+            M::GwInfo(a) => a.hash(state),
+            M::Connect(a) => a.hash(state),
+            M::ConnAck(a) | M::WillTopicResp(a) | M::WillMsgResp(a) => a.hash(state),
+            M::WillTopicReq | M::WillMsgReq | M::PingResp => {}
+            M::WillTopic(a) | M::WillTopicUpd(a) => a.hash(state),
+            M::WillMsg(a) | M::WillMsgUpd(a) => a.hash(state),
+            M::Register(a) => a.hash(state),
+            M::RegAck(a) => a.hash(state),
+            M::Publish(a) => a.hash(state),
+            M::PubAck(a) => a.hash(state),
+            M::PubComp(a) | M::PubRec(a) | M::PubRel(a) | M::UnsubAck(a) => a.hash(state),
+            M::Subscribe(a) => a.hash(state),
+            M::SubAck(a) => a.hash(state),
+            M::Unsubscribe(a) => a.hash(state),
+            M::PingReq(a) => a.hash(state),
+            M::Disconnect(a) => a.hash(state),
+            M::Encapsulated(a) => a.hash(state),
+        }
+    }
 }
 
 /// The Encapsulated message of a forwarder (§5.5): the forwarder's Ctrl octet and the
 /// Wireless Node Id of the client, then one whole MQTT-SN message, itself never
 /// encapsulated.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Encapsulated<'a> {
+pub struct Encapsulated<B: Storage, T: StrStorage> {
     /// The Ctrl octet (broadcast radius).
     pub ctrl: Ctrl,
     /// The Wireless Node Id: the client's address on the forwarder's network.
-    pub node_id: Payload<'a>,
+    pub node_id: Payload<B>,
     /// The message carried.
-    pub message: Box<Message<'a>>,
+    pub message: Box<Message<B, T>>,
 }
 
 /// What [`Decoder::decode_stream`] found at the start of a byte stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decoded<'a> {
+pub enum Decoded<B: Storage, T: StrStorage> {
     /// A whole message, and how many octets it took from the start of the buffer.
-    Complete(Message<'a>, usize),
+    Complete(Message<B, T>, usize),
     /// Not enough octets yet: once the header is complete, exactly how many more the
     /// message needs; `None` while the header is incomplete (Length and MsgType, and for an
     /// Encapsulated message also the inner message's Length).
@@ -184,7 +285,7 @@ impl Default for Decoder {
 
 /// Decodes one datagram with the default [`Decoder`].
 #[inline]
-pub fn decode(datagram: &[u8]) -> Result<Message<'_>, DecodeError> {
+pub fn decode(datagram: &[u8]) -> Result<crate::Message<'_>, DecodeError> {
     Decoder::new().decode(datagram)
 }
 
@@ -224,12 +325,12 @@ impl Decoder {
     /// equal the datagram's size (§5.2.1); for an Encapsulated message, the encapsulation
     /// header's Length and then the inner message's Length must account for every octet.
     #[inline]
-    pub fn decode<'a>(&self, datagram: &'a [u8]) -> Result<Message<'a>, DecodeError> {
+    pub fn decode<'a>(&self, datagram: &'a [u8]) -> Result<crate::Message<'a>, DecodeError> {
         self.decode_one(datagram, true)
     }
 
     #[inline]
-    fn decode_one<'a>(&self, dg: &'a [u8], outer: bool) -> Result<Message<'a>, DecodeError> {
+    fn decode_one<'a>(&self, dg: &'a [u8], outer: bool) -> Result<crate::Message<'a>, DecodeError> {
         // The usual case in one step; anything else (a zero Length, a Length that does not
         // cover the header, a datagram that ends inside the field) gets its exact error
         // from `read_length`, off the fast path.
@@ -275,7 +376,7 @@ impl Decoder {
         dg: &'a [u8],
         declared: usize,
         octets: usize,
-    ) -> Result<Message<'a>, DecodeError> {
+    ) -> Result<crate::Message<'a>, DecodeError> {
         if octets != 1 {
             return Err(DecodeError::LongEncapsulationLength);
         }
@@ -305,7 +406,11 @@ impl Decoder {
     }
 
     #[inline]
-    fn decode_body<'a>(&self, msg: MsgType, body: &'a [u8]) -> Result<Message<'a>, DecodeError> {
+    fn decode_body<'a>(
+        &self,
+        msg: MsgType,
+        body: &'a [u8],
+    ) -> Result<crate::Message<'a>, DecodeError> {
         let mut r = Reader::new(body, msg);
         let r = &mut r;
         let m = match msg {
@@ -352,7 +457,7 @@ impl Decoder {
     /// Decodes the message at the start of a byte stream framed only by the Length field
     /// (a serial link): the same contract as the MQTT decoder. A Length above the maximum
     /// is refused before the body arrives.
-    pub fn decode_stream<'a>(&self, buf: &'a [u8]) -> Result<Decoded<'a>, DecodeError> {
+    pub fn decode_stream<'a>(&self, buf: &'a [u8]) -> Result<crate::Decoded<'a>, DecodeError> {
         let Some((declared, octets)) = read_length(buf)? else {
             return Ok(Decoded::Partial(None));
         };
@@ -390,7 +495,7 @@ impl Decoder {
     }
 }
 
-impl<'a> Message<'a> {
+impl<B: Storage, T: StrStorage> Message<B, T> {
     /// The message type.
     pub const fn msg_type(&self) -> MsgType {
         match self {
@@ -556,41 +661,100 @@ impl<'a> Message<'a> {
         }
     }
 
-    /// Copies borrowed contents so that the message no longer borrows from its datagram.
-    pub fn into_owned(self) -> Message<'static> {
+    /// The borrowed form, pointing into this message (no copy).
+    pub fn view(&self) -> crate::Message<'_> {
         match self {
-            Message::Advertise(a) => Message::Advertise(a),
-            Message::SearchGw(s) => Message::SearchGw(s),
-            Message::GwInfo(g) => Message::GwInfo(g.into_owned()),
-            Message::Connect(c) => Message::Connect(c.into_owned()),
-            Message::ConnAck(c) => Message::ConnAck(c),
+            Message::Advertise(a) => Message::Advertise(*a),
+            Message::SearchGw(s) => Message::SearchGw(*s),
+            Message::GwInfo(g) => Message::GwInfo(g.view()),
+            Message::Connect(c) => Message::Connect(c.view()),
+            Message::ConnAck(c) => Message::ConnAck(*c),
             Message::WillTopicReq => Message::WillTopicReq,
-            Message::WillTopic(w) => Message::WillTopic(w.map(WillTopic::into_owned)),
+            Message::WillTopic(w) => Message::WillTopic(w.as_ref().map(WillTopic::view)),
             Message::WillMsgReq => Message::WillMsgReq,
-            Message::WillMsg(p) => Message::WillMsg(p.into_owned()),
-            Message::Register(r) => Message::Register(r.into_owned()),
-            Message::RegAck(r) => Message::RegAck(r),
-            Message::Publish(p) => Message::Publish(p.into_owned()),
-            Message::PubAck(p) => Message::PubAck(p),
-            Message::PubComp(id) => Message::PubComp(id),
-            Message::PubRec(id) => Message::PubRec(id),
-            Message::PubRel(id) => Message::PubRel(id),
-            Message::Subscribe(s) => Message::Subscribe(s.into_owned()),
-            Message::SubAck(s) => Message::SubAck(s),
-            Message::Unsubscribe(u) => Message::Unsubscribe(u.into_owned()),
-            Message::UnsubAck(id) => Message::UnsubAck(id),
-            Message::PingReq(id) => Message::PingReq(id.map(Str::into_owned)),
+            Message::WillMsg(p) => Message::WillMsg(p.view()),
+            Message::Register(r) => Message::Register(r.view()),
+            Message::RegAck(r) => Message::RegAck(*r),
+            Message::Publish(p) => Message::Publish(p.view()),
+            Message::PubAck(p) => Message::PubAck(*p),
+            Message::PubComp(id) => Message::PubComp(*id),
+            Message::PubRec(id) => Message::PubRec(*id),
+            Message::PubRel(id) => Message::PubRel(*id),
+            Message::Subscribe(s) => Message::Subscribe(s.view()),
+            Message::SubAck(s) => Message::SubAck(*s),
+            Message::Unsubscribe(u) => Message::Unsubscribe(u.view()),
+            Message::UnsubAck(id) => Message::UnsubAck(*id),
+            Message::PingReq(id) => Message::PingReq(id.as_ref().map(Str::view)),
             Message::PingResp => Message::PingResp,
-            Message::Disconnect(d) => Message::Disconnect(d),
-            Message::WillTopicUpd(w) => Message::WillTopicUpd(w.map(WillTopic::into_owned)),
-            Message::WillTopicResp(c) => Message::WillTopicResp(c),
-            Message::WillMsgUpd(p) => Message::WillMsgUpd(p.into_owned()),
-            Message::WillMsgResp(c) => Message::WillMsgResp(c),
+            Message::Disconnect(d) => Message::Disconnect(*d),
+            Message::WillTopicUpd(w) => Message::WillTopicUpd(w.as_ref().map(WillTopic::view)),
+            Message::WillTopicResp(c) => Message::WillTopicResp(*c),
+            Message::WillMsgUpd(p) => Message::WillMsgUpd(p.view()),
+            Message::WillMsgResp(c) => Message::WillMsgResp(*c),
             Message::Encapsulated(e) => Message::Encapsulated(Encapsulated {
                 ctrl: e.ctrl,
-                node_id: e.node_id.into_owned(),
-                message: Box::new((*e.message).into_owned()),
+                node_id: e.node_id.view(),
+                message: Box::new(e.message.view()),
             }),
         }
+    }
+
+    pub(crate) fn share(&self, parent: Option<&Bytes>) -> Message<Bytes, ByteString> {
+        match self {
+            Message::Advertise(a) => Message::Advertise(*a),
+            Message::SearchGw(s) => Message::SearchGw(*s),
+            Message::GwInfo(g) => Message::GwInfo(g.share(parent)),
+            Message::Connect(c) => Message::Connect(c.share(parent)),
+            Message::ConnAck(c) => Message::ConnAck(*c),
+            Message::WillTopicReq => Message::WillTopicReq,
+            Message::WillTopic(w) => Message::WillTopic(w.as_ref().map(|w| w.share(parent))),
+            Message::WillMsgReq => Message::WillMsgReq,
+            Message::WillMsg(p) => Message::WillMsg(sh!(p, parent)),
+            Message::Register(r) => Message::Register(r.share(parent)),
+            Message::RegAck(r) => Message::RegAck(*r),
+            Message::Publish(p) => Message::Publish(p.share(parent)),
+            Message::PubAck(p) => Message::PubAck(*p),
+            Message::PubComp(id) => Message::PubComp(*id),
+            Message::PubRec(id) => Message::PubRec(*id),
+            Message::PubRel(id) => Message::PubRel(*id),
+            Message::Subscribe(s) => Message::Subscribe(s.share(parent)),
+            Message::SubAck(s) => Message::SubAck(*s),
+            Message::Unsubscribe(u) => Message::Unsubscribe(u.share(parent)),
+            Message::UnsubAck(id) => Message::UnsubAck(*id),
+            Message::PingReq(id) => Message::PingReq(id.as_ref().map(|id| sh!(id, parent))),
+            Message::PingResp => Message::PingResp,
+            Message::Disconnect(d) => Message::Disconnect(*d),
+            Message::WillTopicUpd(w) => Message::WillTopicUpd(w.as_ref().map(|w| w.share(parent))),
+            Message::WillTopicResp(c) => Message::WillTopicResp(*c),
+            Message::WillMsgUpd(p) => Message::WillMsgUpd(sh!(p, parent)),
+            Message::WillMsgResp(c) => Message::WillMsgResp(*c),
+            Message::Encapsulated(e) => Message::Encapsulated(Encapsulated {
+                ctrl: e.ctrl,
+                node_id: sh!(e.node_id, parent),
+                message: Box::new(e.message.share(parent)),
+            }),
+        }
+    }
+
+    /// The shared form: each field copied into `Bytes` of its own for a borrowed message,
+    /// a cheap clone of a shared one.
+    pub fn to_shared(&self) -> Message<Bytes, ByteString> {
+        self.share(None)
+    }
+
+    /// The shared form, its fields slices of `parent` wherever they lie inside it (no
+    /// copy; a message decoded from `parent` copies nothing), copies otherwise.
+    pub fn to_shared_in(&self, parent: &Bytes) -> Message<Bytes, ByteString> {
+        self.share(Some(parent))
+    }
+}
+
+impl Decoder {
+    /// Decodes a datagram held in `Bytes` into the shared form: its strings, topic names
+    /// and payload are slices of `datagram` (a reference count each, no copy), so the
+    /// message can be kept past the next datagram. Same checks as
+    /// [`decode`](Self::decode).
+    pub fn decode_bytes(&self, datagram: &Bytes) -> Result<crate::shared::Message, DecodeError> {
+        Ok(self.decode(datagram)?.to_shared_in(datagram))
     }
 }

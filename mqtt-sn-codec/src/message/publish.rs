@@ -1,8 +1,10 @@
 //! Publishing (§5.4.12–5.4.14, §6.6–6.8): PUBLISH and PUBACK. PUBREC, PUBREL and PUBCOMP
 //! carry only a MsgId and live in the message enum.
 
-use bytes::BufMut;
-use mqtt_codec::Payload;
+use bytes::{BufMut, Bytes};
+use bytestring::ByteString;
+use mqtt_codec::generic::Payload;
+use mqtt_codec::{Storage, StrStorage};
 
 use crate::error::{DecodeError, EncodeError};
 use crate::message::msg_id;
@@ -50,7 +52,7 @@ impl Delivery {
 
 /// PUBLISH (§5.4.12).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Publish<'a> {
+pub struct Publish<B: Storage, T: StrStorage> {
     /// The DUP flag: a retransmission.
     pub dup: bool,
     /// The Retain flag.
@@ -59,9 +61,9 @@ pub struct Publish<'a> {
     pub delivery: Delivery,
     /// A registered or predefined topic id, or a short topic name; never a topic name in
     /// full (PUBLISH has no field for one).
-    pub topic: TopicRef<'a>,
+    pub topic: TopicRef<T>,
     /// The published data.
-    pub payload: Payload<'a>,
+    pub payload: Payload<B>,
 }
 
 /// The Topic Id field read according to the TopicIdType flag, for PUBLISH (§5.3.11).
@@ -70,7 +72,7 @@ pub(crate) fn topic_from_field(
     msg: MsgType,
     tit: TopicIdType,
     field: [u8; 2],
-) -> Result<TopicRef<'static>, DecodeError> {
+) -> Result<TopicRef<&'static str>, DecodeError> {
     Ok(match tit {
         TopicIdType::Normal => TopicRef::Registered(TopicId(u16::from_be_bytes(field))),
         TopicIdType::Predefined => TopicRef::Predefined(TopicId(u16::from_be_bytes(field))),
@@ -80,9 +82,9 @@ pub(crate) fn topic_from_field(
     })
 }
 
-impl<'a> Publish<'a> {
+impl<'a> Publish<&'a [u8], &'a str> {
     #[inline]
-    pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+    pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Publish<&'a [u8], &'a str>, DecodeError> {
         let flags = Flags(r.u8()?);
         let field = r.pair()?;
         let id = r.u16()?;
@@ -111,7 +113,9 @@ impl<'a> Publish<'a> {
             payload,
         })
     }
+}
 
+impl<B: Storage, T: StrStorage> Publish<B, T> {
     #[inline]
     pub(crate) fn body_len(&self) -> usize {
         5 + self.payload.len()
@@ -142,15 +146,37 @@ impl<'a> Publish<'a> {
         buf.put_slice(self.payload.as_bytes());
     }
 
-    /// Copies borrowed contents so that the value no longer borrows.
-    pub fn into_owned(self) -> Publish<'static> {
+    /// The borrowed form, pointing into this message (no copy).
+    pub fn view(&self) -> Publish<&[u8], &str> {
         Publish {
             dup: self.dup,
             retain: self.retain,
             delivery: self.delivery,
-            topic: self.topic.into_owned(),
-            payload: self.payload.into_owned(),
+            topic: self.topic.view(),
+            payload: self.payload.view(),
         }
+    }
+
+    pub(crate) fn share(&self, parent: Option<&Bytes>) -> Publish<Bytes, ByteString> {
+        Publish {
+            dup: self.dup,
+            retain: self.retain,
+            delivery: self.delivery,
+            topic: self.topic.share(parent),
+            payload: sh!(self.payload, parent),
+        }
+    }
+
+    /// The shared form: a copy of a borrowed message's fields, a cheap clone of a shared
+    /// one.
+    pub fn to_shared(&self) -> Publish<Bytes, ByteString> {
+        self.share(None)
+    }
+
+    /// The shared form, its fields slices of `parent` wherever they lie inside it (no
+    /// copy), copies otherwise.
+    pub fn to_shared_in(&self, parent: &Bytes) -> Publish<Bytes, ByteString> {
+        self.share(Some(parent))
     }
 }
 

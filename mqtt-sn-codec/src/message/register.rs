@@ -1,7 +1,9 @@
 //! Topic registration (§5.4.10–5.4.11, §6.5): REGISTER and REGACK.
 
-use bytes::BufMut;
-use mqtt_codec::TopicName;
+use bytes::{BufMut, Bytes};
+use bytestring::ByteString;
+use mqtt_codec::generic::TopicName;
+use mqtt_codec::StrStorage;
 
 use crate::error::DecodeError;
 use crate::message::{msg_id, Decoder};
@@ -11,18 +13,21 @@ use crate::wire::Reader;
 /// REGISTER (§5.4.10): asks for (client to gateway) or announces (gateway to client) the
 /// topic id of a topic name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Register<'a> {
+pub struct Register<T: StrStorage> {
     /// The topic id; [`TopicId::NONE`] when a client sends it.
     pub topic_id: TopicId,
     /// The MsgId REGACK answers.
     pub msg_id: MsgId,
     /// The topic name (no wildcards: it is what a PUBLISH will refer to).
-    pub topic: TopicName<'a>,
+    pub topic: TopicName<T>,
 }
 
-impl<'a> Register<'a> {
+impl<'a> Register<&'a str> {
     #[inline]
-    pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
+    pub(crate) fn decode(
+        r: &mut Reader<'a>,
+        d: &Decoder,
+    ) -> Result<Register<&'a str>, DecodeError> {
         let topic_id = TopicId(r.u16()?);
         let msg_id = msg_id(r.msg(), r.u16()?)?;
         let topic = r.topic_name(d.strict_utf8)?;
@@ -32,7 +37,9 @@ impl<'a> Register<'a> {
             topic,
         })
     }
+}
 
+impl<T: StrStorage> Register<T> {
     pub(crate) fn body_len(&self) -> usize {
         4 + self.topic.as_str().len()
     }
@@ -43,13 +50,33 @@ impl<'a> Register<'a> {
         buf.put_slice(self.topic.as_str().as_bytes());
     }
 
-    /// Copies borrowed contents so that the value no longer borrows.
-    pub fn into_owned(self) -> Register<'static> {
+    /// The borrowed form, pointing into this message (no copy).
+    pub fn view(&self) -> Register<&str> {
         Register {
             topic_id: self.topic_id,
             msg_id: self.msg_id,
-            topic: self.topic.into_owned(),
+            topic: self.topic.view(),
         }
+    }
+
+    pub(crate) fn share(&self, parent: Option<&Bytes>) -> Register<ByteString> {
+        Register {
+            topic_id: self.topic_id,
+            msg_id: self.msg_id,
+            topic: sh!(self.topic, parent),
+        }
+    }
+
+    /// The shared form: a copy of a borrowed message's fields, a cheap clone of a shared
+    /// one.
+    pub fn to_shared(&self) -> Register<ByteString> {
+        self.share(None)
+    }
+
+    /// The shared form, its fields slices of `parent` wherever they lie inside it (no
+    /// copy), copies otherwise.
+    pub fn to_shared_in(&self, parent: &Bytes) -> Register<ByteString> {
+        self.share(Some(parent))
     }
 }
 

@@ -1,7 +1,9 @@
 //! Subscriptions (§5.4.15–5.4.18, §6.9–6.10): SUBSCRIBE, SUBACK, UNSUBSCRIBE.
 //! UNSUBACK carries only a MsgId and lives in the message enum.
 
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
+use bytestring::ByteString;
+use mqtt_codec::StrStorage;
 
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{
@@ -12,7 +14,7 @@ use crate::wire::Reader;
 
 /// SUBSCRIBE (§5.4.15).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Subscribe<'a> {
+pub struct Subscribe<T: StrStorage> {
     /// The DUP flag: a retransmission.
     pub dup: bool,
     /// The QoS asked for.
@@ -20,16 +22,16 @@ pub struct Subscribe<'a> {
     /// The MsgId SUBACK answers.
     pub msg_id: MsgId,
     /// A topic name or filter in full, a predefined topic id or a short topic name.
-    pub topic: TopicRef<'a>,
+    pub topic: TopicRef<T>,
 }
 
 /// UNSUBSCRIBE (§5.4.17).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Unsubscribe<'a> {
+pub struct Unsubscribe<T: StrStorage> {
     /// The MsgId UNSUBACK answers.
     pub msg_id: MsgId,
     /// A topic name or filter in full, a predefined topic id or a short topic name.
-    pub topic: TopicRef<'a>,
+    pub topic: TopicRef<T>,
 }
 
 /// Reads Flags and MsgId, then the topic by its TopicIdType: TopicName (the rest of the
@@ -38,7 +40,7 @@ pub struct Unsubscribe<'a> {
 fn decode_common<'a>(
     r: &mut Reader<'a>,
     d: &Decoder,
-) -> Result<(Flags, MsgId, TopicRef<'a>), DecodeError> {
+) -> Result<(Flags, MsgId, TopicRef<&'a str>), DecodeError> {
     let msg = r.msg();
     let flags = Flags(r.u8()?);
     let id = msg_id(msg, r.u16()?)?;
@@ -57,14 +59,14 @@ fn decode_common<'a>(
     Ok((flags, id, topic))
 }
 
-fn topic_len(topic: &TopicRef<'_>) -> usize {
+fn topic_len<T: StrStorage>(topic: &TopicRef<T>) -> usize {
     match topic {
         TopicRef::Name(f) => f.as_str().len(),
         _ => 2,
     }
 }
 
-fn check_topic(msg: MsgType, topic: &TopicRef<'_>) -> Result<(), EncodeError> {
+fn check_topic<T: StrStorage>(msg: MsgType, topic: &TopicRef<T>) -> Result<(), EncodeError> {
     match topic {
         TopicRef::Registered(_) => Err(EncodeError::TopicNotCarried {
             msg,
@@ -74,7 +76,7 @@ fn check_topic(msg: MsgType, topic: &TopicRef<'_>) -> Result<(), EncodeError> {
     }
 }
 
-fn put_common(buf: &mut impl BufMut, flags: u8, id: MsgId, topic: &TopicRef<'_>) {
+fn put_common<T: StrStorage>(buf: &mut impl BufMut, flags: u8, id: MsgId, topic: &TopicRef<T>) {
     buf.put_u8(flags | topic.id_type() as u8);
     buf.put_u16(id.get());
     match topic {
@@ -83,9 +85,12 @@ fn put_common(buf: &mut impl BufMut, flags: u8, id: MsgId, topic: &TopicRef<'_>)
     }
 }
 
-impl<'a> Subscribe<'a> {
+impl<'a> Subscribe<&'a str> {
     #[inline]
-    pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
+    pub(crate) fn decode(
+        r: &mut Reader<'a>,
+        d: &Decoder,
+    ) -> Result<Subscribe<&'a str>, DecodeError> {
         let (flags, msg_id, topic) = decode_common(r, d)?;
         Ok(Subscribe {
             dup: flags.has(Flags::DUP),
@@ -94,7 +99,9 @@ impl<'a> Subscribe<'a> {
             topic,
         })
     }
+}
 
+impl<T: StrStorage> Subscribe<T> {
     pub(crate) fn body_len(&self) -> usize {
         3 + topic_len(&self.topic)
     }
@@ -109,24 +116,50 @@ impl<'a> Subscribe<'a> {
         put_common(buf, flags, self.msg_id, &self.topic);
     }
 
-    /// Copies borrowed contents so that the value no longer borrows.
-    pub fn into_owned(self) -> Subscribe<'static> {
+    /// The borrowed form, pointing into this message (no copy).
+    pub fn view(&self) -> Subscribe<&str> {
         Subscribe {
             dup: self.dup,
             qos: self.qos,
             msg_id: self.msg_id,
-            topic: self.topic.into_owned(),
+            topic: self.topic.view(),
         }
+    }
+
+    pub(crate) fn share(&self, parent: Option<&Bytes>) -> Subscribe<ByteString> {
+        Subscribe {
+            dup: self.dup,
+            qos: self.qos,
+            msg_id: self.msg_id,
+            topic: self.topic.share(parent),
+        }
+    }
+
+    /// The shared form: a copy of a borrowed message's fields, a cheap clone of a shared
+    /// one.
+    pub fn to_shared(&self) -> Subscribe<ByteString> {
+        self.share(None)
+    }
+
+    /// The shared form, its fields slices of `parent` wherever they lie inside it (no
+    /// copy), copies otherwise.
+    pub fn to_shared_in(&self, parent: &Bytes) -> Subscribe<ByteString> {
+        self.share(Some(parent))
     }
 }
 
-impl<'a> Unsubscribe<'a> {
+impl<'a> Unsubscribe<&'a str> {
     #[inline]
-    pub(crate) fn decode(r: &mut Reader<'a>, d: &Decoder) -> Result<Self, DecodeError> {
+    pub(crate) fn decode(
+        r: &mut Reader<'a>,
+        d: &Decoder,
+    ) -> Result<Unsubscribe<&'a str>, DecodeError> {
         let (_, msg_id, topic) = decode_common(r, d)?;
         Ok(Unsubscribe { msg_id, topic })
     }
+}
 
+impl<T: StrStorage> Unsubscribe<T> {
     pub(crate) fn body_len(&self) -> usize {
         3 + topic_len(&self.topic)
     }
@@ -139,12 +172,31 @@ impl<'a> Unsubscribe<'a> {
         put_common(buf, 0, self.msg_id, &self.topic);
     }
 
-    /// Copies borrowed contents so that the value no longer borrows.
-    pub fn into_owned(self) -> Unsubscribe<'static> {
+    /// The borrowed form, pointing into this message (no copy).
+    pub fn view(&self) -> Unsubscribe<&str> {
         Unsubscribe {
             msg_id: self.msg_id,
-            topic: self.topic.into_owned(),
+            topic: self.topic.view(),
         }
+    }
+
+    pub(crate) fn share(&self, parent: Option<&Bytes>) -> Unsubscribe<ByteString> {
+        Unsubscribe {
+            msg_id: self.msg_id,
+            topic: self.topic.share(parent),
+        }
+    }
+
+    /// The shared form: a copy of a borrowed message's fields, a cheap clone of a shared
+    /// one.
+    pub fn to_shared(&self) -> Unsubscribe<ByteString> {
+        self.share(None)
+    }
+
+    /// The shared form, its fields slices of `parent` wherever they lie inside it (no
+    /// copy), copies otherwise.
+    pub fn to_shared_in(&self, parent: &Bytes) -> Unsubscribe<ByteString> {
+        self.share(Some(parent))
     }
 }
 
