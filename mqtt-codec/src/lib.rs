@@ -73,6 +73,8 @@ mod error;
 mod packet;
 mod seq;
 pub mod storage;
+#[cfg(feature = "tokio-util")]
+pub mod tokio_codec;
 mod topic;
 mod types;
 mod wire;

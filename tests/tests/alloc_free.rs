@@ -258,3 +258,80 @@ fn decoding_and_iterating_allocates_nothing() {
         assert_eq!(n, 0, "{what} at {level:?}: {n} allocations while decoding");
     }
 }
+
+/// The shared decoder: a buffer holding every case back to back, decoded packet by packet
+/// into the shared form (fields sliced from the buffer, walked as above). `bytes` may
+/// allocate once per buffer (the first slice of a `Bytes` made from a `Vec` moves its
+/// bookkeeping to the heap); each packet after that allocates nothing, whatever its size
+/// and whether it came from a frozen `Bytes` or a `BytesMut` read buffer.
+#[test]
+fn shared_decoding_allocates_nothing_per_packet() {
+    use mqtt_codec::{shared, Bytes, BytesMut};
+    for level in [Protocol::V3_1, Protocol::V3_1_1, Protocol::V5] {
+        let mut stream = Vec::new();
+        let mut packets = 0;
+        for _ in 0..50 {
+            for p in [
+                publish_qos0(),
+                publish_qos1(),
+                subscribe(level),
+                connect(level),
+                suback(level),
+            ] {
+                stream.extend(encode(&p, level));
+                packets += 1;
+            }
+            if level.is_v5() {
+                stream.extend(encode(&publish_v5(), level));
+                packets += 1;
+            }
+        }
+        let d = Decoder::new(level).strict_utf8(true);
+
+        // From a frozen `Bytes`.
+        let frozen = Bytes::from(stream.clone());
+        let mut kept: Vec<shared::Packet> = Vec::with_capacity(packets);
+        let (n, sum) = count(|| {
+            let mut at = 0;
+            let mut sum = 0;
+            while at < frozen.len() {
+                let rest = frozen.slice(at..);
+                match d.decode_bytes(&rest) {
+                    Ok(shared::Decoded::Complete(p, used)) => {
+                        sum += decode_and_walk(&d, &frozen[at..at + used]).unwrap_or(0);
+                        kept.push(p);
+                        at += used;
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+            sum
+        });
+        assert!(sum > 0);
+        assert_eq!(kept.len(), packets);
+        assert!(
+            n <= 1,
+            "{level:?}: {n} allocations for {packets} packets decoded from one Bytes"
+        );
+
+        // From a `BytesMut` read buffer, packets split off as they complete.
+        let mut buf = BytesMut::with_capacity(stream.len());
+        buf.extend_from_slice(&stream);
+        kept.clear();
+        let (n, ()) = count(|| {
+            while let Some(p) = d.decode_bytes_mut(&mut buf).unwrap() {
+                kept.push(p);
+            }
+        });
+        assert_eq!(kept.len(), packets);
+        assert!(buf.is_empty());
+        assert!(
+            n <= 1,
+            "{level:?}: {n} allocations for {packets} packets split off one BytesMut"
+        );
+        // The packets live on after the buffer is gone, and equal what was encoded.
+        drop(buf);
+        drop(frozen);
+        assert_eq!(kept[0], publish_qos0());
+    }
+}

@@ -485,6 +485,11 @@ impl Encoder {
         self.protocol
     }
 
+    /// The peer's Maximum Packet Size this encoder holds to.
+    pub const fn max_size(&self) -> u32 {
+        self.max_packet_size
+    }
+
     /// The packet's exact size on the wire, or the error encoding it would give.
     pub fn encoded_len<B: Storage, T: StrStorage>(
         &self,
