@@ -1,43 +1,262 @@
-//! Decodes one workload in a loop, for counting instructions with
-//! `valgrind --tool=callgrind` (a count that does not move with the machine's load, unlike
-//! wall-clock time). `benches/count.sh` runs it twice per workload and prints the
-//! instructions per decode.
+//! Runs one implementation on one workload in a loop, for counting instructions with
+//! `valgrind --tool=callgrind --toggle-collect='*count::measure*'`: only the measured loop
+//! is counted (loading the input buffers and building the packet values are not), so the
+//! count divided by the iterations is the cost of one decode (and walk) or one encode. A
+//! count does not move with the machine's load, unlike wall-clock time.
+//! `benches/count.sh` drives it for every workload and implementation.
 //!
 //! ```text
-//! count <workload name> <iterations>     # an MQTT workload (decode/<name>) or an
-//!                                        # MQTT-SN one (sn_decode/<name>)
+//! count list                                   # every "<op> <workload> <implementation>"
+//! count <op> <workload> <implementation> <n>   # op: decode or encode
 //! ```
-#![allow(clippy::print_stdout, clippy::print_stderr)]
+//!
+//! The implementations are `ours`, the peers of the criterion benchmarks (`mqttbytes`,
+//! `mqttrs`, `mqtt-protocol`, `ntex` for decoding; `mqtt-sn` for MQTT-SN) and `memcpy`, the
+//! floor: copying the packet's bytes. Every decode walks what it decoded the same way
+//! (`shared/peers.rs`), and every encoder writes the same bytes (checked before counting).
+#![allow(
+    missing_docs,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::hint::black_box;
 
-fn main() {
-    let mut args = std::env::args().skip(1);
-    let name = args.next().unwrap_or_default();
-    let n: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(100_000);
+use mqtt_benches::sn::SnWorkload;
+use mqtt_benches::{payload, workloads, Workload};
+
+#[path = "../shared/peers.rs"]
+mod peers;
+#[path = "../shared/sn_peer.rs"]
+mod sn_peer;
+
+use peers::peer_mqtt_protocol::{self, MqttProtocol};
+use peers::peer_mqttbytes::{self, MqttBytes};
+use peers::peer_mqttrs::{self, MqttRs};
+use peers::peer_ntex::{NtexV3, NtexV5};
+use peers::{Ours, Peer};
+
+/// At most this many bytes of input per run (valgrind holds them all).
+const MAX_INPUT: usize = 16 << 20;
+
+fn iterations(requested: usize, packet_len: usize) -> usize {
+    requested.min(MAX_INPUT / packet_len.max(1)).max(16)
+}
+
+#[inline(never)]
+fn measure_decode<P: Peer>(p: &P, buf: &mut P::Buf, n: usize) -> u64 {
     let mut sum = 0u64;
-    if let Some(w) = mqtt_benches::sn::workloads()
-        .into_iter()
-        .find(|w| w.name == name)
-    {
-        for _ in 0..n {
-            let c = mqtt_benches::sn::decode_walk(black_box(&w.bytes));
-            sum = sum.wrapping_add(c.unwrap_or(0));
-        }
-    } else if let Some(w) = mqtt_benches::workloads()
-        .into_iter()
-        .find(|w| w.name == name)
-    {
-        let decoder = mqtt_benches::decoder(w.protocol);
-        for _ in 0..n {
-            let c = mqtt_benches::decode_walk(&decoder, black_box(&w.bytes));
-            sum = sum.wrapping_add(c.map_or(0, |(_, c)| c));
-        }
-    } else {
-        let sn = mqtt_benches::sn::workloads().into_iter().map(|w| w.name);
-        let mqtt = mqtt_benches::workloads().into_iter().map(|w| w.name);
-        eprintln!("workloads: {:?}", mqtt.chain(sn).collect::<Vec<_>>());
-        std::process::exit(2);
+    for _ in 0..n {
+        sum = sum.wrapping_add(p.next(black_box(&mut *buf)).expect("decodes"));
     }
-    println!("{sum}");
+    sum
+}
+
+fn decode<P: Peer>(p: &P, bytes: &[u8], n: usize) -> u64 {
+    let mut buf = p.load(bytes, n);
+    let sum = measure_decode(p, &mut buf, n);
+    black_box(&buf);
+    sum
+}
+
+#[inline(never)]
+fn measure(n: usize, mut f: impl FnMut() -> usize) -> u64 {
+    let mut sum = 0u64;
+    for _ in 0..n {
+        sum = sum.wrapping_add(black_box(f()) as u64);
+    }
+    sum
+}
+
+#[inline(never)]
+fn measure_memcpy(n: usize, bytes: &[u8], dst: &mut Vec<u8>) -> u64 {
+    let mut sum = 0u64;
+    for _ in 0..n {
+        dst.clear();
+        dst.extend_from_slice(black_box(bytes));
+        sum = sum.wrapping_add(black_box(dst.as_ptr()) as u64 & 1);
+    }
+    sum
+}
+
+fn memcpy(bytes: &[u8], n: usize) -> u64 {
+    let mut dst = Vec::with_capacity(bytes.len());
+    measure_memcpy(n, bytes, &mut dst)
+}
+
+/// The implementations that handle `op` on MQTT workload `w`.
+fn mqtt_impls(op: &str, w: &Workload) -> Vec<&'static str> {
+    let v5 = w.protocol.is_v5();
+    match (op, v5) {
+        ("decode", true) => vec!["ours", "mqttbytes", "ntex", "memcpy"],
+        ("decode", false) => vec![
+            "ours",
+            "mqttbytes",
+            "mqttrs",
+            "mqtt-protocol",
+            "ntex",
+            "memcpy",
+        ],
+        (_, true) => vec!["ours", "ours_header_only", "mqttbytes", "memcpy"],
+        (_, false) => vec![
+            "ours",
+            "ours_header_only",
+            "mqttbytes",
+            "mqttrs",
+            "mqtt-protocol",
+            "memcpy",
+        ],
+    }
+}
+
+fn run_mqtt(op: &str, w: &Workload, imp: &str, n: usize) -> Option<u64> {
+    let bytes = &w.bytes[..];
+    let n = iterations(n, bytes.len());
+    let want = bytes;
+    Some(match (op, imp) {
+        ("decode", "ours") => decode(&Ours::new(w.protocol), bytes, n),
+        ("decode", "mqttbytes") => decode(&MqttBytes { v5: w.is_v5() }, bytes, n),
+        ("decode", "mqttrs") => decode(&MqttRs, bytes, n),
+        ("decode", "mqtt-protocol") => decode(&MqttProtocol, bytes, n),
+        ("decode", "ntex") if w.is_v5() => decode(&NtexV5::default(), bytes, n),
+        ("decode", "ntex") => decode(&NtexV3::default(), bytes, n),
+        ("encode", "ours") => {
+            let packet = w.packet.view();
+            let mut buf: Vec<u8> = Vec::with_capacity(bytes.len());
+            measure(n, || {
+                buf.clear();
+                packet.encode(w.protocol, &mut buf).unwrap()
+            })
+        }
+        ("encode", "ours_header_only") => {
+            let packet = w.packet.view();
+            let mqtt_codec::Packet::Publish(p) = &packet else {
+                return None;
+            };
+            let enc = mqtt_codec::Encoder::new(w.protocol);
+            let mut buf: Vec<u8> = Vec::with_capacity(bytes.len());
+            measure(n, || {
+                buf.clear();
+                enc.encode_publish_header(p, &mut buf).unwrap()
+            })
+        }
+        ("encode", "mqttbytes") => {
+            let v = peer_mqttbytes::build(w)?;
+            let mut buf = bytes::BytesMut::with_capacity(bytes.len() * 2);
+            peer_mqttbytes::encode(&v, &mut buf).unwrap();
+            assert_eq!(&buf[..], want, "mqttbytes encodes differently");
+            measure(n, || {
+                buf.clear();
+                peer_mqttbytes::encode(&v, &mut buf).unwrap()
+            })
+        }
+        ("encode", "mqttrs") => {
+            let pl = w.shape.payload_len().map(payload).unwrap_or_default();
+            let p = peer_mqttrs::build(w, &pl)?;
+            let mut buf = vec![0u8; bytes.len() + 64];
+            let k = peer_mqttrs::encode(&p, &mut buf).unwrap();
+            assert_eq!(&buf[..k], want, "mqttrs encodes differently");
+            measure(n, || peer_mqttrs::encode(&p, &mut buf).unwrap())
+        }
+        ("encode", "mqtt-protocol") => {
+            let p = peer_mqtt_protocol::build(w)?;
+            let mut buf: Vec<u8> = Vec::with_capacity(bytes.len() * 2);
+            peer_mqtt_protocol::encode(&p, &mut buf).unwrap();
+            assert_eq!(&buf[..], want, "mqtt-protocol encodes differently");
+            measure(n, || {
+                buf.clear();
+                peer_mqtt_protocol::encode(&p, &mut buf).unwrap();
+                buf.len()
+            })
+        }
+        (_, "memcpy") => memcpy(bytes, n),
+        _ => return None,
+    })
+}
+
+fn sn_impls(w: &SnWorkload) -> Vec<&'static str> {
+    if sn_peer::build(w).is_some() {
+        vec!["ours", sn_peer::NAME, "memcpy"]
+    } else {
+        vec!["ours", "memcpy"]
+    }
+}
+
+fn run_sn(op: &str, w: &SnWorkload, imp: &str, n: usize) -> Option<u64> {
+    let bytes = &w.bytes[..];
+    let n = iterations(n, bytes.len());
+    Some(match (op, imp) {
+        ("decode", "ours") => measure(n, || {
+            mqtt_benches::sn::decode_walk(black_box(bytes)).unwrap() as usize
+        }),
+        ("decode", sn_peer::NAME) => {
+            sn_peer::build(w)?;
+            measure(n, || {
+                sn_peer::decode_walk(black_box(bytes)).unwrap() as usize
+            })
+        }
+        ("encode", "ours") => {
+            let m = w.message.view();
+            let mut buf = vec![0u8; bytes.len()];
+            measure(n, || m.encode(&mut &mut buf[..]).unwrap())
+        }
+        ("encode", sn_peer::NAME) => {
+            let m = sn_peer::build(w)?;
+            let mut buf = vec![0u8; bytes.len() + 16];
+            let k = sn_peer::encode(m.clone(), &mut buf).unwrap();
+            assert_eq!(&buf[..k], bytes, "mqtt-sn encodes differently");
+            // The peer takes the message by value: the clone is part of its encode.
+            measure(n, || sn_peer::encode(m.clone(), &mut buf).unwrap())
+        }
+        (_, "memcpy") => memcpy(bytes, n),
+        _ => return None,
+    })
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mqtt = workloads();
+    let sn = mqtt_benches::sn::workloads();
+    if args.first().map(String::as_str) == Some("list") {
+        for op in ["decode", "encode"] {
+            for w in &mqtt {
+                for imp in mqtt_impls(op, w) {
+                    if imp == "ours_header_only" && w.shape.payload_len().is_none() {
+                        continue;
+                    }
+                    println!("{op} {} {imp}", w.name);
+                }
+            }
+            for w in &sn {
+                for imp in sn_impls(w) {
+                    println!("{op} {} {imp}", w.name);
+                }
+            }
+        }
+        return;
+    }
+    let [op, name, imp, n] = &args[..] else {
+        eprintln!("usage: count list | count <decode|encode> <workload> <implementation> <n>");
+        std::process::exit(2);
+    };
+    let n: usize = n.parse().expect("a number of iterations");
+    let out = if let Some(w) = mqtt.iter().find(|w| w.name == name) {
+        run_mqtt(op, w, imp, n).map(|sum| (iterations(n, w.bytes.len()), sum))
+    } else if let Some(w) = sn.iter().find(|w| w.name == name) {
+        run_sn(op, w, imp, n).map(|sum| (iterations(n, w.bytes.len()), sum))
+    } else {
+        None
+    };
+    match out {
+        // The iterations the loop ran, then the checksum.
+        Some((iters, sum)) => println!("{iters} {sum}"),
+        None => {
+            eprintln!("no such measurement: {op} {name} {imp}");
+            std::process::exit(2);
+        }
+    }
 }

@@ -256,6 +256,7 @@ pub const WE_ARE_STRICTER: &[(&str, &str)] = &[
     ("ReservedConnectFlag", "CONNECT reserved flag [MQTT-3.1.2-3]"),
     ("WillFlagsWithoutWill", "will QoS/retain without will flag [MQTT-3.1.2-11], [MQTT-3.1.2-13], [MQTT-3.1.2-15]"),
     ("PasswordWithoutUsername", "password without user name at 3.1.1 [MQTT-3.1.2-22]"),
+    ("AuthenticationDataWithoutMethod", "Authentication Data without an Authentication Method in CONNECT is a Protocol Error (MQTT 5.0 §3.1.2.11.10)"),
     ("ClientIdRejected", "empty client id with clean session 0 [MQTT-3.1.3-7]"),
     ("ReservedAckFlags", "CONNACK reserved bits [MQTT-3.2.2-1]"),
     ("SessionPresentWithError", "session present with a failure code [MQTT-3.2.2-4], [MQTT-3.2.2-6]"),
