@@ -555,8 +555,8 @@ pub fn checksum(packet: &Packet<'_>) -> u64 {
 /// or `None` if `buf` does not start with a whole, valid packet.
 #[inline]
 pub fn decode_walk(decoder: &Decoder, buf: &[u8]) -> Option<(usize, u64)> {
-    match decoder.decode(buf) {
-        Ok(Decoded::Complete(packet, n)) => Some((n, checksum(&packet))),
+    match &decoder.decode(buf) {
+        Ok(Decoded::Complete(packet, n)) => Some((*n, checksum(packet))),
         Ok(Decoded::Partial(_)) | Err(_) => None,
     }
 }

@@ -133,6 +133,7 @@ impl<B: Storage, T: StrStorage> Connect<B, T> {
         }
     }
 
+    #[inline(always)]
     pub(crate) fn decode<'a, S: Source<'a, B = B, T = T>>(
         r: &mut Reader<'a>,
         d: &Decoder,

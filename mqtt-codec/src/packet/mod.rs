@@ -407,46 +407,64 @@ impl Decoder {
                 )))
             }
         };
-        let mut packet = self.decode_body(ty, hdr.byte, body, hdr.len, src)?;
-        // MQTT 3.1 only (`check_first_byte` refuses it elsewhere): DUP on a resent PUBREL,
-        // SUBSCRIBE or UNSUBSCRIBE, kept so that the packet encodes back the same.
-        if hdr.byte & 0b1000 != 0 {
-            match &mut packet {
-                Packet::PubRel(p) => p.dup = true,
-                Packet::Subscribe(p) => p.dup = true,
-                Packet::Unsubscribe(p) => p.dup = true,
-                _ => {}
-            }
+        // PUBLISH, the packet that matters for speed, is built straight into the result.
+        // Its payload is the rest of the packet, so nothing can be left over.
+        if ty == PacketType::Publish {
+            let mut r = Reader::new(body, hdr.len, ty);
+            let p = Publish::decode(hdr.byte & 0x0f, &mut r, self, src)?;
+            return Ok(Decoded::Complete(Packet::Publish(p), total));
         }
-        // A CONNECT names its own level: at 5.0 its Remaining Length too must be minimal.
-        if !hdr.is_minimal() && matches!(&packet, Packet::Connect(c) if c.protocol.is_v5()) {
-            return Err(DecodeError::NonMinimalVarInt { offset: 1 });
-        }
-        Ok(Decoded::Complete(packet, total))
+        Ok(Decoded::Complete(
+            self.decode_body(ty, &hdr, body, src)?,
+            total,
+        ))
     }
 
     #[inline(always)]
     fn decode_body<'a, S: Source<'a>>(
         &self,
         ty: PacketType,
-        byte: u8,
+        hdr: &FixedHeader,
         body: &'a [u8],
-        base: usize,
         s: S,
     ) -> Result<Packet<S::B, S::T>, DecodeError> {
-        let mut r = Reader::new(body, base, ty);
+        let byte = hdr.byte;
+        let mut r = Reader::new(body, hdr.len, ty);
         let p = self.protocol;
+        // MQTT 3.1 only (`check_first_byte` refuses it elsewhere): DUP on a resent PUBREL,
+        // SUBSCRIBE or UNSUBSCRIBE, kept so that the packet encodes back the same.
+        let dup = byte & 0b1000 != 0;
         let packet = match ty {
-            PacketType::Connect => Packet::Connect(Connect::decode(&mut r, self, s)?),
+            PacketType::Connect => {
+                let c = Connect::decode(&mut r, self, s)?;
+                // A CONNECT names its own level: at 5.0 its Remaining Length too must be
+                // minimal.
+                if c.protocol.is_v5() && !hdr.is_minimal() {
+                    return Err(DecodeError::NonMinimalVarInt { offset: 1 });
+                }
+                Packet::Connect(c)
+            }
             PacketType::ConnAck => Packet::ConnAck(ConnAck::decode(&mut r, self, s)?),
             PacketType::Publish => Packet::Publish(Publish::decode(byte & 0x0f, &mut r, self, s)?),
             PacketType::PubAck => Packet::PubAck(PubAck::decode(&mut r, self, s)?),
             PacketType::PubRec => Packet::PubRec(PubRec::decode(&mut r, self, s)?),
-            PacketType::PubRel => Packet::PubRel(PubRel::decode(&mut r, self, s)?),
+            PacketType::PubRel => {
+                let mut p = PubRel::decode(&mut r, self, s)?;
+                p.dup = dup;
+                Packet::PubRel(p)
+            }
             PacketType::PubComp => Packet::PubComp(PubComp::decode(&mut r, self, s)?),
-            PacketType::Subscribe => Packet::Subscribe(Subscribe::decode(&mut r, self, s)?),
+            PacketType::Subscribe => {
+                let mut p = Subscribe::decode(&mut r, self, s)?;
+                p.dup = dup;
+                Packet::Subscribe(p)
+            }
             PacketType::SubAck => Packet::SubAck(SubAck::decode(&mut r, self, s)?),
-            PacketType::Unsubscribe => Packet::Unsubscribe(Unsubscribe::decode(&mut r, self, s)?),
+            PacketType::Unsubscribe => {
+                let mut p = Unsubscribe::decode(&mut r, self, s)?;
+                p.dup = dup;
+                Packet::Unsubscribe(p)
+            }
             PacketType::UnsubAck => Packet::UnsubAck(UnsubAck::decode(&mut r, self, s)?),
             PacketType::PingReq => Packet::PingReq,
             PacketType::PingResp => Packet::PingResp,

@@ -473,6 +473,9 @@ impl<'s> Iterator for UserProperties<'s> {
     type Item = UserProperty<'s>;
     #[inline]
     fn next(&mut self) -> Option<UserProperty<'s>> {
+        if self.0.rest.is_empty() {
+            return None;
+        }
         match self.0.next_of(PropertyId::UserProperty)? {
             Property::UserProperty(key, value) => Some(UserProperty { key, value }),
             _ => None,
@@ -488,6 +491,9 @@ impl Iterator for SubscriptionIds<'_> {
     type Item = SubscriptionId;
     #[inline]
     fn next(&mut self) -> Option<SubscriptionId> {
+        if self.0.rest.is_empty() {
+            return None;
+        }
         match self.0.next_of(PropertyId::SubscriptionIdentifier)? {
             Property::SubscriptionIdentifier(v) => Some(v),
             _ => None,
@@ -640,6 +646,10 @@ macro_rules! properties {
                 $(#[$fm])*
                 #[inline]
                 pub fn $getter(&self) -> Option<$ty> {
+                    // Most packets carry no properties: answer those without a call.
+                    if self.block.bytes().is_empty() {
+                        return None;
+                    }
                     match self.block.iter().next_of(PropertyId::$pid)? {
                         Property::$pid(v) => Some(v),
                         _ => None,

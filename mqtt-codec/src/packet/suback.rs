@@ -70,15 +70,13 @@ fn codes_len<B: Storage, T: SeqItem>(
         protocol,
     };
     let n = 2 + v5_block_len(properties, protocol, packet, "properties")?;
-    let mut count = 0;
-    for c in codes.iter() {
-        if !protocol.is_v5() && !in_v3(c) {
-            return Err(not_in("reason code"));
-        }
-        count += 1;
-    }
+    // One byte per code, each already a code of the packet's set.
+    let count = codes.as_bytes().len();
     if count == 0 {
         return Err(EncodeError::EmptyPayload { packet });
+    }
+    if !protocol.is_v5() && !codes.iter().all(in_v3) {
+        return Err(not_in("reason code"));
     }
     Ok(n + count)
 }
@@ -138,9 +136,7 @@ impl<B: Storage> SubAck<B> {
         if protocol.is_v5() {
             self.properties.write(buf);
         }
-        for c in self.reasons.iter() {
-            buf.put_u8(c.code());
-        }
+        buf.put_slice(self.reasons.as_bytes());
     }
 
     /// The borrowed form, pointing into this packet (no copy).
@@ -241,9 +237,7 @@ impl<B: Storage> UnsubAck<B> {
         buf.put_u16(self.packet_id.get());
         if protocol.is_v5() {
             self.properties.write(buf);
-            for c in self.reasons.iter() {
-                buf.put_u8(c.code());
-            }
+            buf.put_slice(self.reasons.as_bytes());
         }
     }
 

@@ -12,7 +12,7 @@ use crate::storage::{Source, Storage, StrStorage};
 use crate::topic::{check_filter, filter_from_bytes, TopicFilter};
 use crate::types::{PacketId, Protocol, QoS};
 use crate::wire::reader::Reader;
-use crate::wire::writer::{bin_len, put_bin};
+use crate::wire::writer::put_bin;
 
 /// Retain Handling (MQTT 5.0 §3.8.3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -157,20 +157,38 @@ pub(crate) fn read_filter<'a>(
     filter_from_bytes(b, strict, protocol.is_v5()).map_err(invalid)
 }
 
-/// Checks a filter for encoding at `protocol`. Every `TopicFilter` already satisfies the
-/// rules of a 3.x filter; only the shared-subscription syntax is 5.0's own, and a filter
-/// decoded at 3.x was not held to it.
-#[inline]
-pub(crate) fn check_filter_for<T: StrStorage>(
-    f: &TopicFilter<T>,
-    protocol: Protocol,
-    packet: PacketType,
-) -> Result<(), EncodeError> {
-    if protocol.is_v5() && f.starts_with("$share/") {
-        check_filter(f.as_str(), true)
-            .map_err(|error: ValueError| EncodeError::Invalid { packet, error })?;
-    }
-    Ok(())
+/// The items of a validated SUBSCRIBE (`with_options`) or UNSUBSCRIBE list, as bytes:
+/// each filter and its options byte.
+pub(crate) fn raw_items(
+    mut list: &[u8],
+    with_options: bool,
+) -> impl Iterator<Item = (&[u8], Option<u8>)> {
+    core::iter::from_fn(move || {
+        let (len, rest) = list.split_first_chunk::<2>()?;
+        let len = usize::from(u16::from_be_bytes(*len));
+        let filter = rest.get(..len)?;
+        let rest = rest.get(len..)?;
+        let (options, rest) = if with_options {
+            let (o, rest) = rest.split_first()?;
+            (Some(*o), rest)
+        } else {
+            (None, rest)
+        };
+        list = rest;
+        Some((filter, options))
+    })
+}
+
+/// The shared-subscription syntax, which only 5.0 checks ([MQTT-4.8.2-1], [MQTT-4.8.2-2]),
+/// on the bytes of a filter already known to be a valid string.
+pub(crate) fn check_shared_bytes(filter: &[u8], packet: PacketType) -> Result<(), EncodeError> {
+    let s = core::str::from_utf8(filter).map_err(|e| EncodeError::Invalid {
+        packet,
+        error: ValueError::IllFormedUtf8 {
+            at: e.valid_up_to(),
+        },
+    })?;
+    check_filter(s, true).map_err(|error| EncodeError::Invalid { packet, error })
 }
 
 /// SUBSCRIBE: fixed-header flags 0b0010 ([MQTT-3.8.1-1]).
@@ -236,27 +254,30 @@ impl<B: Storage, T: StrStorage> Subscribe<B, T> {
         let packet = PacketType::Subscribe;
         let v5 = protocol.is_v5();
         crate::packet::check_dup(self.dup, protocol, packet)?;
-        let mut n = 2 + v5_block_len(&self.properties, protocol, packet, "properties")?;
-        let mut count = 0usize;
-        for s in self.subscriptions.iter() {
-            count += 1;
-            check_filter_for(&s.filter, protocol, packet)?;
-            if !v5 && s.options != SubscriptionOptions::qos(s.options.qos) {
+        let n = 2 + v5_block_len(&self.properties, protocol, packet, "properties")?;
+        // The list is kept as its wire bytes, each filter already checked: only what
+        // depends on the level is looked at, on the bytes, and they are written as they are.
+        let list = self.subscriptions.as_bytes();
+        if list.is_empty() {
+            return Err(EncodeError::EmptyPayload { packet });
+        }
+        for (filter, options) in raw_items(list, true) {
+            let options = options.unwrap_or(0);
+            if !v5 && options & !0b11 != 0 {
                 return Err(EncodeError::NotInProtocol {
                     packet,
                     what: "subscription options",
                     protocol,
                 });
             }
-            if v5 && s.options.no_local && s.filter.shared().is_some() {
-                return Err(EncodeError::NoLocalOnSharedSubscription);
+            if v5 && filter.starts_with(b"$share/") {
+                check_shared_bytes(filter, packet)?;
+                if options & 0b100 != 0 {
+                    return Err(EncodeError::NoLocalOnSharedSubscription);
+                }
             }
-            n += bin_len(s.filter.as_bytes()) + 1;
         }
-        if count == 0 {
-            return Err(EncodeError::EmptyPayload { packet });
-        }
-        Ok(n)
+        Ok(n + list.len())
     }
 
     pub(crate) fn write_body(&self, protocol: Protocol, buf: &mut impl BufMut) {
@@ -264,10 +285,7 @@ impl<B: Storage, T: StrStorage> Subscribe<B, T> {
         if protocol.is_v5() {
             self.properties.write(buf);
         }
-        for s in self.subscriptions.iter() {
-            put_bin(buf, s.filter.as_bytes());
-            buf.put_u8(s.options.to_byte());
-        }
+        buf.put_slice(self.subscriptions.as_bytes());
     }
 
     /// The borrowed form, pointing into this packet (no copy).

@@ -5,14 +5,13 @@ use bytestring::ByteString;
 
 use crate::error::{DecodeError, EncodeError};
 use crate::packet::properties::{read_v5, v5_block_len, UnsubscribeProperties};
-use crate::packet::subscribe::{check_filter_for, read_filter};
+use crate::packet::subscribe::{check_shared_bytes, raw_items, read_filter};
 use crate::packet::{read_packet_id, Decoder, PacketType};
 use crate::seq::Seq;
 use crate::storage::{Source, Storage, StrStorage};
 use crate::topic::TopicFilter;
 use crate::types::{PacketId, Protocol};
 use crate::wire::reader::Reader;
-use crate::wire::writer::{bin_len, put_bin};
 
 /// UNSUBSCRIBE: fixed-header flags 0b0010 ([MQTT-3.10.1-1]).
 ///
@@ -71,17 +70,21 @@ impl<B: Storage, T: StrStorage> Unsubscribe<B, T> {
     pub(crate) fn body_len(&self, protocol: Protocol) -> Result<usize, EncodeError> {
         let packet = PacketType::Unsubscribe;
         crate::packet::check_dup(self.dup, protocol, packet)?;
-        let mut n = 2 + v5_block_len(&self.properties, protocol, packet, "properties")?;
-        let mut count = 0usize;
-        for f in self.filters.iter() {
-            count += 1;
-            check_filter_for(&f, protocol, packet)?;
-            n += bin_len(f.as_bytes());
-        }
-        if count == 0 {
+        let n = 2 + v5_block_len(&self.properties, protocol, packet, "properties")?;
+        // The filters are kept as their checked wire bytes: only 5.0's shared-subscription
+        // syntax is looked at, and they are written as they are.
+        let list = self.filters.as_bytes();
+        if list.is_empty() {
             return Err(EncodeError::EmptyPayload { packet });
         }
-        Ok(n)
+        if protocol.is_v5() {
+            for (filter, _) in raw_items(list, false) {
+                if filter.starts_with(b"$share/") {
+                    check_shared_bytes(filter, packet)?;
+                }
+            }
+        }
+        Ok(n + list.len())
     }
 
     pub(crate) fn write_body(&self, protocol: Protocol, buf: &mut impl BufMut) {
@@ -89,9 +92,7 @@ impl<B: Storage, T: StrStorage> Unsubscribe<B, T> {
         if protocol.is_v5() {
             self.properties.write(buf);
         }
-        for f in self.filters.iter() {
-            put_bin(buf, f.as_bytes());
-        }
+        buf.put_slice(self.filters.as_bytes());
     }
 
     /// The borrowed form, pointing into this packet (no copy).

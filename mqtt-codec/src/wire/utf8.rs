@@ -55,11 +55,6 @@ const fn has_zero(v: u64) -> u64 {
 /// be clean); only a string shorter than eight bytes is looked at byte by byte.
 #[inline(always)]
 fn find_by_words(b: &[u8], word: impl Fn(u64) -> bool, hit: impl Fn(u8) -> bool) -> Option<usize> {
-    let load = |at: usize| {
-        b.get(at..at + 8)
-            .and_then(|w| <[u8; 8]>::try_from(w).ok())
-            .map_or(0, u64::from_le_bytes)
-    };
     let scan_from = |at: usize| {
         b.get(at..)
             .and_then(|rest| rest.iter().position(|&x| hit(x)))
@@ -69,15 +64,23 @@ fn find_by_words(b: &[u8], word: impl Fn(u64) -> bool, hit: impl Fn(u8) -> bool)
     if n < 8 {
         return scan_from(0);
     }
+    let mut words = b.chunks_exact(8);
     let mut at = 0;
-    while at + 8 <= n {
-        if word(load(at)) {
+    for w in words.by_ref() {
+        let v = <[u8; 8]>::try_from(w).map_or(0, u64::from_le_bytes);
+        if word(v) {
             return scan_from(at);
         }
         at += 8;
     }
-    if at < n && word(load(n - 8)) {
-        return scan_from(at);
+    if !words.remainder().is_empty() {
+        let last = b
+            .get(n - 8..)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map_or(0, u64::from_le_bytes);
+        if word(last) {
+            return scan_from(at);
+        }
     }
     None
 }
