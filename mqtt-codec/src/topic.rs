@@ -24,12 +24,29 @@ pub(crate) fn filter_from_bytes(b: &[u8], strict: bool, shared: bool) -> Result<
     if b.is_empty() || (shared && b.starts_with(b"$share/")) {
         check_filter(s, shared)?;
     } else if let Some(first) = crate::wire::utf8::find_null_or_wildcard(b) {
-        check_filter_levels(s, 0, first)?;
+        check_filter_levels(b, 0, first)?;
     }
     if strict {
         crate::wire::utf8::check_strict(s).map_err(ValueError::from)?;
     }
     Ok(s)
+}
+
+/// The checks of [`filter_from_bytes`] for a filter kept as bytes (the lists of SUBSCRIBE
+/// and UNSUBSCRIBE, which hand out a `&str` only when read): the same answer, but an ASCII
+/// filter, which is well-formed UTF-8 as it is, skips the conversion.
+#[inline]
+pub(crate) fn check_filter_bytes(b: &[u8], strict: bool, shared: bool) -> Result<(), ValueError> {
+    if strict || b.is_empty() || b.len() > u16::MAX as usize || !b.is_ascii() {
+        return filter_from_bytes(b, strict, shared).map(|_| ());
+    }
+    if shared && b.starts_with(b"$share/") {
+        return filter_from_bytes(b, strict, shared).map(|_| ());
+    }
+    match crate::wire::utf8::find_null_or_wildcard(b) {
+        Some(first) => check_filter_levels(b, 0, first),
+        None => Ok(()),
+    }
 }
 
 /// Checks a topic name: non-empty ([MQTT-4.7.3-1]), no wildcards ([MQTT-3.3.2-2],
@@ -76,16 +93,15 @@ pub(crate) fn check_filter(s: &str, shared: bool) -> Result<(), ValueError> {
             if filter.is_empty() {
                 return Err(ValueError::MissingSharedFilter);
             }
-            return check_filter_levels(filter, 7 + name.len() + 1, 0);
+            return check_filter_levels(filter.as_bytes(), 7 + name.len() + 1, 0);
         }
     }
-    check_filter_levels(s, 0, 0)
+    check_filter_levels(s.as_bytes(), 0, 0)
 }
 
 /// The level rules from byte `from` of `s` on (the bytes before it hold no wildcard and no
 /// U+0000); `base` is where `s` starts in the whole filter, for error offsets.
-fn check_filter_levels(s: &str, base: usize, from: usize) -> Result<(), ValueError> {
-    let bytes = s.as_bytes();
+fn check_filter_levels(bytes: &[u8], base: usize, from: usize) -> Result<(), ValueError> {
     let n = bytes.len();
     let mut from = from;
     // Only the wildcards and U+0000 need a look at their neighbours: jump from one to the
@@ -409,6 +425,12 @@ mod tests {
                 assert_eq!(
                     filter_from_bytes(case, false, share_rules),
                     check_filter(s, share_rules).map(|()| s),
+                    "{case:?} shared={share_rules}"
+                );
+                // The bytes-only check of the lists gives the same answer.
+                assert_eq!(
+                    check_filter_bytes(case, false, share_rules),
+                    filter_from_bytes(case, false, share_rules).map(|_| ()),
                     "{case:?} shared={share_rules}"
                 );
             }

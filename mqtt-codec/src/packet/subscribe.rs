@@ -9,7 +9,7 @@ use crate::packet::properties::{read_v5, v5_block_len, SubscribeProperties};
 use crate::packet::{read_packet_id, Decoder, PacketType};
 use crate::seq::{Sealed, Seq, SeqItem};
 use crate::storage::{Source, Storage, StrStorage};
-use crate::topic::{check_filter, filter_from_bytes, TopicFilter};
+use crate::topic::{check_filter, check_filter_bytes, TopicFilter};
 use crate::types::{PacketId, Protocol, QoS};
 use crate::wire::reader::Reader;
 use crate::wire::writer::put_bin;
@@ -146,7 +146,7 @@ pub(crate) fn read_filter<'a>(
     r: &mut Reader<'a>,
     protocol: Protocol,
     strict: bool,
-) -> Result<&'a str, DecodeError> {
+) -> Result<&'a [u8], DecodeError> {
     let at = r.offset() + 2;
     let b = r.binary()?;
     let invalid = |error| DecodeError::Invalid {
@@ -154,7 +154,9 @@ pub(crate) fn read_filter<'a>(
         offset: at as u32,
         error,
     };
-    filter_from_bytes(b, strict, protocol.is_v5()).map_err(invalid)
+    check_filter_bytes(b, strict, protocol.is_v5())
+        .map(|()| b)
+        .map_err(invalid)
 }
 
 /// The items of a validated SUBSCRIBE (`with_options`) or UNSUBSCRIBE list, as bytes:
@@ -238,7 +240,7 @@ impl<B: Storage, T: StrStorage> Subscribe<B, T> {
             let filter = read_filter(r, protocol, d.strict())?;
             let options = SubscriptionOptions::from_byte(r.u8()?, protocol)?;
             // [MQTT-3.8.3-4]
-            if options.no_local && protocol.is_v5() && filter.starts_with("$share/") {
+            if options.no_local && protocol.is_v5() && filter.starts_with(b"$share/") {
                 return Err(DecodeError::NoLocalOnSharedSubscription);
             }
         }
