@@ -12,7 +12,8 @@
 # the throughput. Then, for MQTT-SN (benches/sn.rs: sn_decode/* and sn_encode/*), a table
 # per operation of ns per message for ours, mqtt-sn, memcpy and (decode of a message
 # carrying a string) core::str::from_utf8 of that string alone, ours against memcpy and
-# against mqtt-sn, and the issue's targets: ours <= 2 x memcpy + 10 ns, and mqtt-sn at
+# against mqtt-sn, and the targets: ours <= 2 x memcpy + 10 ns (memcpy + from_utf8 + 10 ns
+# for a message carrying a string), and mqtt-sn at
 # least 2 x slower than ours where it has the message (the targets are set for decode; the
 # encode table shows the same columns for reference). When this script ran the benchmarks,
 # results older than the run (from benchmarks that no longer exist or were filtered out)
@@ -49,7 +50,7 @@ import os
 import sys
 
 root, since = sys.argv[1], float(sys.argv[2])
-FLOORS = {"memcpy", "header_scan"}
+FLOORS = {"memcpy", "header_scan", "ours_header_only"}
 IMPLS = ["ours", "mqttbytes", "mqttrs", "mqtt-protocol", "ntex", "memcpy", "header_scan"]
 WORKLOADS = [
     "publish_qos0_16B_v3.1.1", "publish_qos0_1KiB_v3.1.1", "publish_qos0_64KiB_v3.1.1",
@@ -153,7 +154,7 @@ for op in ("sn_decode", "sn_encode"):
         continue
     print(f"\n### MQTT-SN {op[3:]}: time per message (mean)\n")
     print("| workload | bytes | ours | mqtt-sn | memcpy | from_utf8 | ours ÷ memcpy "
-          "| mqtt-sn ÷ ours | ≤ 2×memcpy+10 ns | ≥ 2× mqtt-sn |")
+          "| mqtt-sn ÷ ours | ≤ memcpy line | ≥ 2× mqtt-sn |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|")
     for w in workloads:
         row = {k: v[0] for k, v in results[(op, w)].items()}
@@ -161,7 +162,9 @@ for op in ("sn_decode", "sn_encode"):
         cells = [fmt_ns(v) if v is not None else "–" for v in (ours, peer, floor, utf8)]
         size = sizes.get((op, w))
         if ours is not None and floor is not None:
-            limit = 2 * floor + 10
+            # The memcpy line: 2 x memcpy + 10 ns; for a message that carries a string,
+            # memcpy + from_utf8 of the string + 10 ns (issue 9).
+            limit = floor + utf8 + 10 if utf8 is not None else 2 * floor + 10
             vs_floor = f"{ours / floor:.2f}×"
             target = f"{'✓' if ours <= limit else '✗'} ({fmt_ns(limit)})"
         else:

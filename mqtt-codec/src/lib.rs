@@ -37,6 +37,29 @@
 //! # Ok::<(), mqtt_codec::DecodeError>(())
 //! ```
 //!
+//! # Keeping packets: the shared form
+//!
+//! A packet decoded from a `BytesMut` read buffer owns its bytes without a copy: its fields
+//! are slices of the buffer's frozen bytes (see [`storage`]), so it can be kept, queued or
+//! sent to another thread while reading goes on.
+//!
+//! ```
+//! use mqtt_codec::{shared, BytesMut, Decoder, Protocol};
+//!
+//! let mut input = BytesMut::from(&[0x30, 0x07, 0x00, 0x03, b'a', b'/', b'b', b'h', b'i'][..]);
+//! let decoder = Decoder::new(Protocol::V3_1_1);
+//! let mut kept: Vec<shared::Publish> = Vec::new();
+//! while let Some(packet) = decoder.decode_bytes_mut(&mut input)? {
+//!     if let shared::Packet::Publish(p) = packet {
+//!         kept.push(p);
+//!     }
+//! }
+//! drop(input); // the read buffer can go: the packets hold what they need
+//! assert_eq!(kept[0].topic.as_str(), "a/b");
+//! assert_eq!(&kept[0].payload[..], b"hi");
+//! # Ok::<(), mqtt_codec::DecodeError>(())
+//! ```
+//!
 //! # Encoding
 //!
 //! ```
