@@ -179,7 +179,8 @@ impl<B: Storage, T: StrStorage> Connect<B, T> {
             ConnectProperties::default()
         };
         // MQTT 5.0 §3.1.2.11.10: Authentication Data without a Method is a Protocol Error.
-        if properties.contains(PropertyId::AuthenticationData)
+        if v5
+            && properties.contains(PropertyId::AuthenticationData)
             && !properties.contains(PropertyId::AuthenticationMethod)
         {
             return Err(DecodeError::AuthenticationDataWithoutMethod);
@@ -367,6 +368,7 @@ impl<B: Storage, T: StrStorage> Connect<B, T> {
 ///
 /// The encoder passes no 3.1 maximum: the 23-character rule is enforced by receivers that
 /// choose to (the decoder does unless given a limit), and brokers commonly accept longer.
+#[inline]
 fn check_client_id(
     protocol: Protocol,
     id: &str,
@@ -376,7 +378,10 @@ fn check_client_id(
 ) -> Result<(), usize> {
     let len = id.len();
     let ok = match protocol {
-        Protocol::V3_1 => !id.is_empty() && v31_max.is_none_or(|m| id.chars().count() <= m),
+        // A character takes at least one byte: count them only past the limit in bytes.
+        Protocol::V3_1 => {
+            !id.is_empty() && v31_max.is_none_or(|m| len <= m || id.chars().count() <= m)
+        }
         Protocol::V3_1_1 => len > 0 || clean,
         Protocol::V5 => true,
     };

@@ -264,7 +264,7 @@ impl<'a> Property<'a> {
 }
 
 /// Reads one string field, checking the UTF-8 rules.
-#[inline]
+#[inline(always)]
 pub(crate) fn read_str<'a>(r: &mut Reader<'a>, strict: bool) -> Result<&'a str, DecodeError> {
     let at = r.offset();
     let b = r.binary()?;
@@ -708,7 +708,7 @@ macro_rules! properties {
             /// Whether a property with identifier `id` is present.
             #[inline]
             pub fn contains(&self, id: PropertyId) -> bool {
-                self.block.iter().next_of(id).is_some()
+                !self.block.bytes().is_empty() && self.block.iter().next_of(id).is_some()
             }
 
             /// Removes every User Property.

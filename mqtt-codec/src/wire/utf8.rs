@@ -16,7 +16,7 @@ pub(crate) enum Utf8Problem {
 ///
 /// `strict` also refuses the code points a receiver may refuse: the control characters
 /// U+0001..U+001F and U+007F..U+009F, and the Unicode non-characters.
-#[inline]
+#[inline(always)]
 pub(crate) fn check(bytes: &[u8], strict: bool) -> Result<&str, Utf8Problem> {
     let s = core::str::from_utf8(bytes).map_err(|e| Utf8Problem::IllFormed {
         at: e.valid_up_to(),
