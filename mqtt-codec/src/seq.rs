@@ -26,8 +26,9 @@ pub trait SeqItem: Sealed {
 }
 
 /// An ordered list of `I`, kept as its wire bytes: a decoded list is the packet's own
-/// validated bytes (borrowed, or shared through [`Bytes`]), a built one the bytes its
-/// items were written into. Equality compares elements, whatever the form.
+/// validated bytes (borrowed, or shared through [`Bytes`]); a list built from items (the
+/// shared form: `Seq<Bytes, _>` from a `Vec`, an array or an iterator) holds the bytes they
+/// were written into. Equality compares elements, whatever the form.
 ///
 /// Iterating (`iter()`, or `for x in &seq`) reads each element in its borrowed form:
 ///
@@ -40,53 +41,43 @@ pub trait SeqItem: Sealed {
 ///
 /// (In the signatures that is `<I as SeqItem>::View<'_>`.)
 pub struct Seq<B, I> {
-    repr: Repr<B>,
+    bytes: B,
     item: PhantomData<fn() -> I>,
-}
-
-#[derive(Clone)]
-enum Repr<B> {
-    Wire(B),
-    Built(Vec<u8>),
 }
 
 impl<B: Clone, I> Clone for Seq<B, I> {
     fn clone(&self) -> Self {
         Seq {
-            repr: self.repr.clone(),
+            bytes: self.bytes.clone(),
             item: PhantomData,
         }
     }
 }
 
-impl<B, I> Seq<B, I> {
-    /// An empty list (no allocation).
-    #[inline]
-    pub const fn new() -> Self {
-        Seq {
-            repr: Repr::Built(Vec::new()),
-            item: PhantomData,
-        }
-    }
+impl<B: Copy, I> Copy for Seq<B, I> {}
 
+impl<B, I> Seq<B, I> {
     /// A view over validated wire bytes.
     #[inline]
     pub(crate) fn wire(bytes: B) -> Self {
         Seq {
-            repr: Repr::Wire(bytes),
+            bytes,
             item: PhantomData,
         }
     }
 }
 
 impl<B: Storage, I: SeqItem> Seq<B, I> {
+    /// An empty list (no allocation).
+    #[inline]
+    pub fn new() -> Self {
+        Seq::wire(B::default())
+    }
+
     /// The elements' bytes, as written in the packet.
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {
-        match &self.repr {
-            Repr::Wire(b) => b,
-            Repr::Built(v) => v,
-        }
+        &self.bytes
     }
 
     /// The elements, in order.
@@ -108,14 +99,10 @@ impl<B: Storage, I: SeqItem> Seq<B, I> {
         self.as_bytes().is_empty()
     }
 
-    /// Appends an element (a decoded list is copied into a buffer of its own first).
-    pub fn push(&mut self, item: I) {
-        if let Repr::Wire(b) = &self.repr {
-            self.repr = Repr::Built(b.to_vec());
-        }
-        if let Repr::Built(v) = &mut self.repr {
-            item.write(v);
-        }
+    /// The borrowed form, pointing into this list (no copy).
+    #[inline]
+    pub fn view(&self) -> Seq<&[u8], I> {
+        Seq::wire(self.as_bytes())
     }
 
     /// The same list over other storage: borrowed from this one.
@@ -127,41 +114,45 @@ impl<B: Storage, I: SeqItem> Seq<B, I> {
     /// The same list over shared storage: a slice of `parent` (or a clone) when its bytes
     /// are there, a copy otherwise.
     pub(crate) fn share_as<J>(&self, parent: Option<&Bytes>) -> Seq<Bytes, J> {
-        Seq::wire(match &self.repr {
-            Repr::Wire(b) => b.share(parent),
-            Repr::Built(v) => Bytes::copy_from_slice(v),
-        })
+        Seq::wire(self.bytes.share(parent))
     }
 }
 
-impl<B, I> Default for Seq<B, I> {
+impl<I: SeqItem> Seq<Bytes, I> {
+    /// Appends an element (the list's bytes are copied into a new buffer with it).
+    pub fn push(&mut self, item: I) {
+        let mut out = Vec::with_capacity(self.bytes.len() + 64);
+        out.extend_from_slice(&self.bytes);
+        item.write(&mut out);
+        self.bytes = Bytes::from(out);
+    }
+}
+
+impl<B: Storage, I: SeqItem> Default for Seq<B, I> {
     fn default() -> Self {
         Seq::new()
     }
 }
 
-impl<B, I: SeqItem> From<Vec<I>> for Seq<B, I> {
+impl<I: SeqItem> From<Vec<I>> for Seq<Bytes, I> {
     fn from(v: Vec<I>) -> Self {
         v.into_iter().collect()
     }
 }
 
-impl<B, I: SeqItem, const N: usize> From<[I; N]> for Seq<B, I> {
+impl<I: SeqItem, const N: usize> From<[I; N]> for Seq<Bytes, I> {
     fn from(v: [I; N]) -> Self {
         v.into_iter().collect()
     }
 }
 
-impl<B, I: SeqItem> FromIterator<I> for Seq<B, I> {
+impl<I: SeqItem> FromIterator<I> for Seq<Bytes, I> {
     fn from_iter<It: IntoIterator<Item = I>>(iter: It) -> Self {
         let mut out = Vec::new();
         for item in iter {
             item.write(&mut out);
         }
-        Seq {
-            repr: Repr::Built(out),
-            item: PhantomData,
-        }
+        Seq::wire(Bytes::from(out))
     }
 }
 

@@ -157,6 +157,25 @@ pub fn assert_fields_share(packet: &shared::Packet, buf: &mqtt_codec::Bytes) {
     }
 }
 
+/// Tests only: a borrowed list built from items. The borrowed form cannot own what it
+/// holds, so the list is built in the shared form and leaked for the rest of the test.
+pub fn seq<I: mqtt_codec::SeqItem + 'static>(items: Vec<I>) -> mqtt_codec::Seq<'static, I> {
+    let shared: mqtt_codec::generic::Seq<mqtt_codec::Bytes, I> = items.into();
+    Box::leak(Box::new(shared)).view()
+}
+
+/// Tests only: sets properties on a borrowed packet. The setters belong to the shared
+/// form, so the block is built there (starting from what the packet has) and leaked for
+/// the rest of the test: `set_props!(packet.properties, |p| p.set_reason_string(..))`.
+#[macro_export]
+macro_rules! set_props {
+    ($target:expr, |$p:ident| $body:expr) => {{
+        let mut $p = $target.to_shared();
+        let _ = $body;
+        $target = Box::leak(Box::new($p)).view();
+    }};
+}
+
 /// Length of the fixed header at the start of an encoded packet (2 to 5 bytes), read from
 /// its Remaining Length; `None` if it is incomplete or longer than 4 length bytes.
 pub fn fixed_header_len(encoded: &[u8]) -> Option<usize> {

@@ -66,7 +66,7 @@ fn publish_v5() -> Packet<'static> {
         packet_id: pid(7),
         dup: false,
     };
-    p.properties
+    mqtt_integration_tests::set_props!(p.properties, |q| q
         .set_content_type(Str::new("application/json").unwrap())
         .set_payload_format_indicator(PayloadFormat::Utf8)
         .set_topic_alias(NonZeroU16::new(3).unwrap())
@@ -77,7 +77,7 @@ fn publish_v5() -> Packet<'static> {
         .add_user_property("trace", "")
         .unwrap()
         .add_user_property("région", "Île-de-France")
-        .unwrap();
+        .unwrap());
     Packet::Publish(p)
 }
 
@@ -107,12 +107,12 @@ fn subscribe(level: Protocol) -> Packet<'static> {
             Subscription::new(TopicFilter::new(f).unwrap(), qos)
         })
         .collect();
-    let mut s = Subscribe::new(pid(9), subs);
+    let mut s = Subscribe::new(pid(9), mqtt_integration_tests::seq(subs));
     if level.is_v5() {
-        s.properties
+        mqtt_integration_tests::set_props!(s.properties, |q| q
             .set_subscription_identifier(SubscriptionId::new(5).unwrap())
             .add_user_property("k", "v")
-            .unwrap();
+            .unwrap());
     }
     Packet::Subscribe(s)
 }
@@ -128,17 +128,17 @@ fn connect(level: Protocol) -> Packet<'static> {
         properties: Default::default(),
     };
     if level.is_v5() {
-        will.properties
+        mqtt_integration_tests::set_props!(will.properties, |q| q
             .set_will_delay_interval(30)
             .add_user_property("why", "gone")
-            .unwrap();
-        c.properties
+            .unwrap());
+        mqtt_integration_tests::set_props!(c.properties, |q| q
             .set_session_expiry_interval(3600)
             .set_authentication_method(s("SCRAM-SHA-1"))
             .add_user_property("a", "1")
             .unwrap()
             .add_user_property("a", "2")
-            .unwrap();
+            .unwrap());
     }
     c.will = Some(will);
     c.username = Some(Str::new("user").unwrap());
@@ -149,18 +149,18 @@ fn connect(level: Protocol) -> Packet<'static> {
 fn suback(level: Protocol) -> Packet<'static> {
     let mut s = SubAck::new(
         pid(9),
-        vec![
+        mqtt_integration_tests::seq(vec![
             SubAckReason::GrantedQoS0,
             SubAckReason::GrantedQoS1,
             SubAckReason::GrantedQoS2,
             SubAckReason::UnspecifiedError,
-        ],
+        ]),
     );
     if level.is_v5() {
-        s.properties
+        mqtt_integration_tests::set_props!(s.properties, |q| q
             .set_reason_string(self::s("partly"))
             .add_user_property("x", "y")
-            .unwrap();
+            .unwrap());
     }
     Packet::SubAck(s)
 }

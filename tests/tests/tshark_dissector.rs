@@ -808,14 +808,15 @@ fn filter(v: &'static str) -> TopicFilter<'static> {
 /// A property set built with its setters: `props!(Type { set_x(v), .. } [sids [..];] users &[..])`.
 macro_rules! props {
     ($ty:ident { $($set:ident($v:expr)),* $(,)? } $(sids $sids:expr;)? users $u:expr) => {{
-        let mut p = $ty::new();
+        let mut p = mqtt_codec::shared::$ty::new();
         $( p.$set($v); )*
         $( for i in $sids { p.add_subscription_identifier(SubscriptionId::new(i).unwrap()); } )?
         let users: &[(&'static str, &'static str)] = $u;
         for &(k, v) in users {
             p.add_user_property(k, v).unwrap();
         }
-        p
+        // The borrowed form holds a view: the shared block is leaked for the test.
+        Box::leak(Box::new(p)).view()
     }};
 }
 
@@ -897,11 +898,11 @@ fn common_v3(level: Protocol) -> Vec<(&'static str, Packet<'static>)> {
             "SUBSCRIBE, three filters at QoS 0/1/2",
             Subscribe::new(
                 pid(10),
-                vec![
+                mqtt_integration_tests::seq(vec![
                     Subscription::new(filter("a/+"), QoS::AtMostOnce),
                     Subscription::new(filter("b/#"), QoS::AtLeastOnce),
                     Subscription::new(filter("c/d"), QoS::ExactlyOnce),
-                ],
+                ]),
             )
             .into(),
         ),
@@ -909,22 +910,30 @@ fn common_v3(level: Protocol) -> Vec<(&'static str, Packet<'static>)> {
             "SUBACK, granted and failure",
             SubAck::new(
                 pid(10),
-                vec![
+                mqtt_integration_tests::seq(vec![
                     SubAckReason::GrantedQoS0,
                     SubAckReason::GrantedQoS1,
                     SubAckReason::GrantedQoS2,
                     SubAckReason::UnspecifiedError,
-                ],
+                ]),
             )
             .into(),
         ),
         (
             "UNSUBSCRIBE, two filters",
-            Unsubscribe::new(pid(11), vec![filter("a/+"), filter("#")]).into(),
+            Unsubscribe::new(
+                pid(11),
+                mqtt_integration_tests::seq(vec![filter("a/+"), filter("#")]),
+            )
+            .into(),
         ),
         (
             "UNSUBACK",
-            UnsubAck::new(pid(11), Vec::<UnsubAckReason>::new()).into(),
+            UnsubAck::new(
+                pid(11),
+                mqtt_integration_tests::seq(Vec::<UnsubAckReason>::new()),
+            )
+            .into(),
         ),
         ("PINGREQ", Packet::PingReq),
         ("PINGRESP", Packet::PingResp),
@@ -1023,9 +1032,8 @@ fn cases_v5() -> Vec<(&'static str, Packet<'static>)> {
         properties: props!(ConnAckProperties { set_session_expiry_interval(600), set_receive_maximum(NonZeroU16::new(100).unwrap()), set_maximum_qos(MaximumQos::AtLeastOnce), set_retain_available(false), set_maximum_packet_size(NonZeroU32::new(268_435_460).unwrap()), set_assigned_client_identifier(s("auto-1234")), set_topic_alias_maximum(0), set_reason_string(s("welcome")), set_wildcard_subscription_available(true), set_subscription_identifiers_available(false), set_shared_subscription_available(true), set_server_keep_alive(120), set_response_information(s("resp/base")), set_server_reference(s("other:1883")), set_authentication_method(s("SCRAM-SHA-256")), set_authentication_data(b(b"server-final")) } users &[("server", "mqtt-codec")]),
     };
     let mut connack_refused = ConnAck::new(ConnectReason::BadAuthenticationMethod, false);
-    connack_refused
-        .properties
-        .set_reason_string(s("no such method"));
+    mqtt_integration_tests::set_props!(connack_refused.properties, |q| q
+        .set_reason_string(s("no such method")));
 
     let mut pub_props = publish(
         "v5/props",
@@ -1038,9 +1046,8 @@ fn cases_v5() -> Vec<(&'static str, Packet<'static>)> {
     );
     pub_props.properties = props!(PublishProperties { set_payload_format_indicator(PayloadFormat::Utf8), set_message_expiry_interval(3600), set_topic_alias(NonZeroU16::new(3).unwrap()), set_response_topic(topic("v5/reply")), set_correlation_data(b(b"corr-123")), set_content_type(s("application/json")) } sids [1, 300, 268_435_455]; users &[("a", "b"), ("a", "c"), ("x", "y")]);
     let mut pub_alias = Publish::new(TopicName::empty(), &b"via alias"[..]);
-    pub_alias
-        .properties
-        .set_topic_alias(NonZeroU16::new(3).unwrap());
+    mqtt_integration_tests::set_props!(pub_alias.properties, |q| q
+        .set_topic_alias(NonZeroU16::new(3).unwrap()));
 
     let mut puback_props = PubAck::new(pid(14));
     puback_props.reason = PubAckReason::NoMatchingSubscribers;
@@ -1049,21 +1056,20 @@ fn cases_v5() -> Vec<(&'static str, Packet<'static>)> {
     let mut puback_reason = PubAck::new(pid(15));
     puback_reason.reason = PubAckReason::PayloadFormatInvalid;
     let mut puback_success_props = PubAck::new(pid(16));
-    puback_success_props
-        .properties
+    mqtt_integration_tests::set_props!(puback_success_props.properties, |q| q
         .add_user_property("only", "users")
-        .unwrap();
+        .unwrap());
     let mut pubrec = PubRec::new(pid(300));
     pubrec.reason = PubRecReason::QuotaExceeded;
-    pubrec.properties.set_reason_string(s("quota"));
+    mqtt_integration_tests::set_props!(pubrec.properties, |q| q.set_reason_string(s("quota")));
     let mut pubrel = PubRel::new(pid(300));
     pubrel.reason = PubRelReason::PacketIdentifierNotFound;
     let mut pubcomp = PubComp::new(pid(300));
-    pubcomp.properties.set_reason_string(s("done"));
+    mqtt_integration_tests::set_props!(pubcomp.properties, |q| q.set_reason_string(s("done")));
 
     let mut subscribe = Subscribe::new(
         pid(20),
-        vec![
+        mqtt_integration_tests::seq(vec![
             Subscription {
                 filter: filter("a/+"),
                 options: SubscriptionOptions {
@@ -1091,41 +1097,42 @@ fn cases_v5() -> Vec<(&'static str, Packet<'static>)> {
                     retain_handling: RetainHandling::SendIfNew,
                 },
             },
-        ],
+        ]),
     );
     subscribe.properties = props!(SubscribeProperties { set_subscription_identifier(SubscriptionId::new(16_384).unwrap()) } users &[("sk", "sv")]);
     let plain_subscribe = Subscribe::new(
         pid(21),
-        vec![Subscription::new(filter("#"), QoS::AtMostOnce)],
+        mqtt_integration_tests::seq(vec![Subscription::new(filter("#"), QoS::AtMostOnce)]),
     );
     let mut suback = SubAck::new(
         pid(20),
-        vec![
+        mqtt_integration_tests::seq(vec![
             SubAckReason::GrantedQoS1,
             SubAckReason::GrantedQoS2,
             SubAckReason::SharedSubscriptionsNotSupported,
             SubAckReason::TopicFilterInvalid,
             SubAckReason::WildcardSubscriptionsNotSupported,
-        ],
+        ]),
     );
-    suback.properties.set_reason_string(s("partly"));
-    let mut unsubscribe = Unsubscribe::new(pid(22), vec![filter("a/+"), filter("b/#")]);
-    unsubscribe
-        .properties
+    mqtt_integration_tests::set_props!(suback.properties, |q| q.set_reason_string(s("partly")));
+    let mut unsubscribe = Unsubscribe::new(
+        pid(22),
+        mqtt_integration_tests::seq(vec![filter("a/+"), filter("b/#")]),
+    );
+    mqtt_integration_tests::set_props!(unsubscribe.properties, |q| q
         .add_user_property("uk", "uv")
-        .unwrap();
+        .unwrap());
     let mut unsuback = UnsubAck::new(
         pid(22),
-        vec![
+        mqtt_integration_tests::seq(vec![
             UnsubAckReason::Success,
             UnsubAckReason::NoSubscriptionExisted,
             UnsubAckReason::NotAuthorized,
-        ],
+        ]),
     );
-    unsuback
-        .properties
+    mqtt_integration_tests::set_props!(unsuback.properties, |q| q
         .add_user_property("why", "policy")
-        .unwrap();
+        .unwrap());
 
     let disconnect_full = Disconnect {
         reason: DisconnectReason::ServerMoved,

@@ -15,7 +15,7 @@ use crate::wire::reader::Reader;
 /// A publish acknowledgement; see the aliases [`PubAck`], [`PubRec`], [`PubRel`],
 /// [`PubComp`]. `B` is the storage of the properties: [`crate::PubAck<'a>`] and the like are
 /// the borrowed form, [`crate::shared::PubAck`] and the like the shared one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PublishAck<B: Storage, R> {
     /// The identifier of the PUBLISH (or PUBREL) acknowledged.
     pub packet_id: PacketId,
@@ -266,8 +266,8 @@ mod tests {
             })
         );
         a.reason = PubAckReason::Success;
-        a.properties
-            .set_reason_string(crate::Str::new("x").unwrap());
+        set_props!(a.properties, |q| q
+            .set_reason_string(crate::Str::new("x").unwrap()));
         assert_eq!(
             Packet::PubAck(a).encoded_len(V3_1_1),
             Err(EncodeError::NotInProtocol {

@@ -12,7 +12,7 @@ use crate::types::Protocol;
 use crate::wire::reader::Reader;
 
 /// AUTH. Fixed-header flags are 0 ([MQTT-3.15.1-1]).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Auth<B: Storage> {
     /// The reason ([MQTT-3.15.2-1]).
     pub reason: AuthReason,
@@ -164,8 +164,8 @@ mod tests {
         assert_eq!(out, hex("f0 00"));
         // Success with properties: both written.
         let mut a = Auth::default();
-        a.properties
-            .set_reason_string(crate::Str::new("r").unwrap());
+        set_props!(a.properties, |q| q
+            .set_reason_string(crate::Str::new("r").unwrap()));
         out.clear();
         Packet::Auth(a).encode(V5, &mut out).unwrap();
         assert_eq!(out, hex("f0 06 00 04 1f 00 01 72"));

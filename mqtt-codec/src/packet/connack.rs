@@ -11,7 +11,7 @@ use crate::types::Protocol;
 use crate::wire::reader::Reader;
 
 /// CONNACK. At MQTT 3.x the return code maps onto [`ConnectReason`] (see there).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ConnAck<B: Storage> {
     /// Session Present (not in MQTT 3.1). Only with `Success` ([MQTT-3.2.2-4],
     /// [MQTT-3.2.2-6]).

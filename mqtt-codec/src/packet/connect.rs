@@ -17,7 +17,7 @@ use crate::wire::reader::Reader;
 use crate::wire::writer::{bin_len, put_bin};
 
 /// The Will: a message the server publishes if the connection ends abnormally.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Will<B: Storage, T: StrStorage> {
     /// Will Topic ([MQTT-3.1.3-10] / [MQTT-3.1.3-11]): a topic name, no wildcards.
     pub topic: TopicName<T>,
@@ -89,7 +89,7 @@ impl<B: Storage, T: StrStorage> Will<B, T> {
 ///
 /// `B` and `T` are the storage of byte fields and strings: [`crate::Connect<'a>`] is the
 /// borrowed form, [`crate::shared::Connect`] the shared one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Connect<B: Storage, T: StrStorage> {
     /// Protocol name and level ([MQTT-3.1.2-1], [MQTT-3.1.2-2]).
     pub protocol: Protocol,
@@ -438,14 +438,14 @@ mod tests {
         ));
         // The encoder refuses to write it.
         let mut c = Connect::new(V5, Str::new("c").unwrap(), 60);
-        c.properties
-            .set_authentication_data(Bin::new(&b"x"[..]).unwrap());
+        set_props!(c.properties, |q| q
+            .set_authentication_data(Bin::new(&b"x"[..]).unwrap()));
         assert_eq!(
             Packet::Connect(c.clone()).encoded_len(V5),
             Err(EncodeError::AuthenticationDataWithoutMethod)
         );
-        c.properties
-            .set_authentication_method(Str::new("SCRAM").unwrap());
+        set_props!(c.properties, |q| q
+            .set_authentication_method(Str::new("SCRAM").unwrap()));
         assert!(Packet::Connect(c).encoded_len(V5).is_ok());
     }
 
@@ -735,7 +735,7 @@ mod tests {
     #[test]
     fn properties_refused_at_3_1_1() {
         let mut c = Connect::new(V3_1_1, Str::new("c").unwrap(), 60);
-        c.properties.set_session_expiry_interval(1);
+        set_props!(c.properties, |q| q.set_session_expiry_interval(1));
         assert_eq!(
             Packet::Connect(c).encoded_len(V3_1_1),
             Err(EncodeError::NotInProtocol {

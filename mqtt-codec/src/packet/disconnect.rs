@@ -13,7 +13,7 @@ use crate::types::Protocol;
 use crate::wire::reader::Reader;
 
 /// DISCONNECT.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Disconnect<B: Storage> {
     /// The reason (MQTT 5.0; `NormalDisconnection` at 3.x).
     pub reason: DisconnectReason,

@@ -173,7 +173,7 @@ pub(crate) fn check_first_byte(byte: u8, protocol: Protocol) -> Result<PacketTyp
 ///
 /// `B` and `T` are the storage of byte fields and strings: [`crate::Packet<'a>`] is the
 /// borrowed form, [`crate::shared::Packet`] the shared one ([`crate::storage`]).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 #[allow(missing_docs, clippy::large_enum_variant)]
 pub enum Packet<B: Storage, T: StrStorage> {
     Connect(Connect<B, T>),
@@ -227,7 +227,7 @@ where
 impl<B: Storage, T: StrStorage> Eq for Packet<B, T> {}
 
 /// What a decoder found at the start of the buffer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 // Packets are returned by value, never boxed: decoding allocates nothing.
 #[allow(clippy::large_enum_variant)]
 pub enum Decoded<B: Storage, T: StrStorage> {
@@ -732,46 +732,6 @@ impl<B: Storage, T: StrStorage> Packet<B, T> {
         Encoder::new(protocol).encode(self, buf)
     }
 
-    /// Drops what the specification lets a sender drop, the Reason String first and then the
-    /// User Properties, until the packet fits `max_packet_size` (MQTT 5.0 §3.4.2.2.2 and the
-    /// like; CONNACK, the publish acknowledgements, SUBACK, UNSUBACK, DISCONNECT and AUTH).
-    /// Returns the size it then has, or the error encoding it still gives.
-    pub fn trim_to_fit(
-        &mut self,
-        protocol: Protocol,
-        max_packet_size: u32,
-    ) -> Result<usize, EncodeError> {
-        let enc = Encoder::new(protocol).max_packet_size(max_packet_size);
-        for step in 0..3 {
-            match enc.encoded_len(self) {
-                Err(EncodeError::PacketTooLarge { .. }) if step < 2 => {
-                    let props: Option<&mut dyn properties::Trimmable> = match self {
-                        Packet::ConnAck(p) => Some(&mut p.properties),
-                        Packet::PubAck(p) => Some(&mut p.properties),
-                        Packet::PubRec(p) => Some(&mut p.properties),
-                        Packet::PubRel(p) => Some(&mut p.properties),
-                        Packet::PubComp(p) => Some(&mut p.properties),
-                        Packet::SubAck(p) => Some(&mut p.properties),
-                        Packet::UnsubAck(p) => Some(&mut p.properties),
-                        Packet::Disconnect(p) => Some(&mut p.properties),
-                        Packet::Auth(p) => Some(&mut p.properties),
-                        _ => None,
-                    };
-                    let Some(props) = props else {
-                        return enc.encoded_len(self);
-                    };
-                    if step == 0 {
-                        props.drop_reason_string();
-                    } else {
-                        props.drop_user_properties();
-                    }
-                }
-                other => return other,
-            }
-        }
-        enc.encoded_len(self)
-    }
-
     /// The borrowed form, pointing into this packet (no copy): what a shared packet
     /// offers code written for [`crate::Packet<'a>`].
     pub fn view(&self) -> Packet<&[u8], &str> {
@@ -812,6 +772,48 @@ impl<B: Storage, T: StrStorage> Packet<B, T> {
             Packet::Disconnect(p) => Packet::Disconnect(p.share(parent)),
             Packet::Auth(p) => Packet::Auth(p.share(parent)),
         }
+    }
+}
+
+impl Packet<Bytes, ByteString> {
+    /// Drops what the specification lets a sender drop, the Reason String first and then the
+    /// User Properties, until the packet fits `max_packet_size` (MQTT 5.0 §3.4.2.2.2 and the
+    /// like; CONNACK, the publish acknowledgements, SUBACK, UNSUBACK, DISCONNECT and AUTH).
+    /// Returns the size it then has, or the error encoding it still gives.
+    pub fn trim_to_fit(
+        &mut self,
+        protocol: Protocol,
+        max_packet_size: u32,
+    ) -> Result<usize, EncodeError> {
+        let enc = Encoder::new(protocol).max_packet_size(max_packet_size);
+        for step in 0..3 {
+            match enc.encoded_len(self) {
+                Err(EncodeError::PacketTooLarge { .. }) if step < 2 => {
+                    let props: Option<&mut dyn properties::Trimmable> = match self {
+                        Packet::ConnAck(p) => Some(&mut p.properties),
+                        Packet::PubAck(p) => Some(&mut p.properties),
+                        Packet::PubRec(p) => Some(&mut p.properties),
+                        Packet::PubRel(p) => Some(&mut p.properties),
+                        Packet::PubComp(p) => Some(&mut p.properties),
+                        Packet::SubAck(p) => Some(&mut p.properties),
+                        Packet::UnsubAck(p) => Some(&mut p.properties),
+                        Packet::Disconnect(p) => Some(&mut p.properties),
+                        Packet::Auth(p) => Some(&mut p.properties),
+                        _ => None,
+                    };
+                    let Some(props) = props else {
+                        return enc.encoded_len(self);
+                    };
+                    if step == 0 {
+                        props.drop_reason_string();
+                    } else {
+                        props.drop_user_properties();
+                    }
+                }
+                other => return other,
+            }
+        }
+        enc.encoded_len(self)
     }
 }
 
@@ -879,7 +881,7 @@ mod tests {
     use super::testutil::*;
     use super::*;
     use crate::Protocol::{V3_1, V3_1_1, V5};
-    use crate::{Decoded, Packet, PubAck, Str};
+    use crate::{Decoded, Packet, Str};
 
     #[test]
     fn mqtt_2_2_2_1_reserved_flags_must_match_table() {
@@ -1229,17 +1231,21 @@ mod tests {
 
     #[test]
     fn trim_to_fit_drops_reason_string_then_user_properties() {
-        let mut ack = PubAck::new(crate::PacketId::new(1).unwrap());
+        use crate::shared;
+        let mut ack = shared::PubAck::new(crate::PacketId::new(1).unwrap());
         ack.reason = crate::PubAckReason::QuotaExceeded;
         ack.properties
-            .set_reason_string(Str::new(&"x".repeat(40)).unwrap());
-        ack.properties.add_user_property("k", "v").unwrap();
-        let mut p = Packet::PubAck(ack);
+            .set_reason_string(Str::new(&"x".repeat(40)).unwrap())
+            .add_user_property("k", "v")
+            .unwrap();
+        let mut p = shared::Packet::PubAck(ack);
         let full = p.encoded_len(V5).unwrap();
         assert_eq!(full, 2 + 2 + 1 + 1 + 43 + 7);
         // Room for the user property but not the reason string.
         assert_eq!(p.trim_to_fit(V5, 20), Ok(13));
-        let Packet::PubAck(a) = &p else { panic!() };
+        let shared::Packet::PubAck(a) = &p else {
+            panic!()
+        };
         assert!(a.properties.reason_string().is_none());
         assert_eq!(a.properties.user_properties().count(), 1);
         // No room for either: both go; the reason code stays.
@@ -1253,7 +1259,8 @@ mod tests {
         let mut publish = Packet::Publish(crate::Publish::new(
             crate::TopicName::new("a").unwrap(),
             &[0u8; 10][..],
-        ));
+        ))
+        .to_shared();
         assert!(publish.trim_to_fit(V5, 5).is_err());
     }
 }

@@ -501,21 +501,15 @@ impl Iterator for SubscriptionIds<'_> {
     }
 }
 
-/// The validated bytes of a property block (after the Property Length): the packet's own
-/// (borrowed or shared), or a buffer the setters wrote.
-#[derive(Clone)]
-enum Block<B> {
-    Wire(B),
-    Built(Vec<u8>),
-}
+/// The validated bytes of a property block (after the Property Length): borrowed from the
+/// packet, or shared through `Bytes` (a setter writes a new block of its own).
+#[derive(Clone, Copy)]
+struct Block<B>(B);
 
 impl<B: Storage> Block<B> {
     #[inline]
     fn bytes(&self) -> &[u8] {
-        match self {
-            Block::Wire(b) => b,
-            Block::Built(v) => v,
-        }
+        &self.0
     }
 
     #[inline]
@@ -523,41 +517,39 @@ impl<B: Storage> Block<B> {
         Properties { rest: self.bytes() }
     }
 
+    fn view(&self) -> Block<&[u8]> {
+        Block(self.bytes())
+    }
+
+    fn share(&self, parent: Option<&Bytes>) -> Block<Bytes> {
+        Block(self.0.share(parent))
+    }
+}
+
+impl Block<Bytes> {
     /// Replaces every property with identifier `id` by `value` (appended last), or removes
     /// them.
     fn set(&mut self, id: PropertyId, value: Option<Property<'_>>) {
-        let mut out =
-            Vec::with_capacity(self.bytes().len() + value.as_ref().map_or(0, Property::wire_len));
-        for p in self.iter() {
-            if p.id() != id {
-                p.write(&mut out);
-            }
+        let keep = self.iter().filter(|p| p.id() != id);
+        let len = keep.clone().map(|p| p.wire_len()).sum::<usize>()
+            + value.as_ref().map_or(0, Property::wire_len);
+        // Exactly the room needed: `Bytes` then takes the vector's allocation as it is.
+        let mut out = Vec::with_capacity(len);
+        for p in keep {
+            p.write(&mut out);
         }
         if let Some(v) = value {
             v.write(&mut out);
         }
-        *self = Block::Built(out);
+        self.0 = Bytes::from(out);
     }
 
     /// Appends a property.
     fn push(&mut self, value: Property<'_>) {
-        if let Block::Wire(b) = self {
-            *self = Block::Built(b.to_vec());
-        }
-        if let Block::Built(v) = self {
-            value.write(v);
-        }
-    }
-
-    fn view(&self) -> Block<&[u8]> {
-        Block::Wire(self.bytes())
-    }
-
-    fn share(&self, parent: Option<&Bytes>) -> Block<Bytes> {
-        match self {
-            Block::Wire(b) => Block::Wire(b.share(parent)),
-            Block::Built(v) => Block::Wire(Bytes::copy_from_slice(v)),
-        }
+        let mut out = Vec::with_capacity(self.0.len() + value.wire_len());
+        out.extend_from_slice(&self.0);
+        value.write(&mut out);
+        self.0 = Bytes::from(out);
     }
 }
 
@@ -618,7 +610,10 @@ macro_rules! properties {
         /// Decoded properties are the packet's validated bytes (borrowed, or shared through
         /// `Bytes`), read when a getter is called; setters rewrite them into a buffer of
         /// their own. Equality compares the properties, not the order they were written in.
-        #[derive(Clone)]
+        ///
+        /// Setters exist on the shared form (`shared::` types, over `Bytes`), which owns
+        /// its block; the borrowed form is a view of one.
+        #[derive(Clone, Copy)]
         pub struct $name<B: Storage> {
             block: Block<B>,
         }
@@ -638,8 +633,8 @@ macro_rules! properties {
             const REPEATABLE: u64 = mask(&[$( PropertyId::$rid, )? PropertyId::UserProperty]);
 
             /// No properties.
-            pub const fn new() -> Self {
-                $name { block: Block::Built(Vec::new()) }
+            pub fn new() -> Self {
+                $name { block: Block(B::default()) }
             }
 
             $(
@@ -656,19 +651,6 @@ macro_rules! properties {
                     }
                 }
 
-                #[doc = concat!("Sets `", stringify!($pid), "`, replacing any value it had.")]
-                pub fn $setter(&mut self, value: $ty) -> &mut Self {
-                    self.block.set(PropertyId::$pid, Some(Property::$pid(value)));
-                    self
-                }
-
-                #[doc = concat!("Removes `", stringify!($pid), "`, if it is there.")]
-                pub fn $remover(&mut self) -> &mut Self {
-                    if self.contains(PropertyId::$pid) {
-                        self.block.set(PropertyId::$pid, None);
-                    }
-                    self
-                }
             )*
 
             $(
@@ -677,11 +659,6 @@ macro_rules! properties {
                     SubscriptionIds(self.block.iter())
                 }
 
-                #[doc = concat!("Appends a `", stringify!($rid), "`.")]
-                pub fn $radd(&mut self, value: SubscriptionId) -> &mut Self {
-                    self.block.push(Property::$rid(value));
-                    self
-                }
             )?
 
             /// User Properties, in order, repeated names kept.
@@ -690,31 +667,10 @@ macro_rules! properties {
                 UserProperties(self.block.iter())
             }
 
-            /// Appends a User Property from two strings, after checking both against the
-            /// string rules ([MQTT-1.5.4-1], [MQTT-1.5.4-2]); on error nothing is added.
-            pub fn add_user_property(&mut self, key: &str, value: &str) -> Result<&mut Self, ValueError> {
-                let key = Str::<&str>::new(key)?;
-                let value = Str::<&str>::new(value)?;
-                self.block.push(Property::UserProperty(key, value));
-                Ok(self)
-            }
-
-            /// Appends a User Property whose strings are already checked.
-            pub fn push_user_property(&mut self, property: UserProperty<'_>) -> &mut Self {
-                self.block.push(Property::UserProperty(property.key, property.value));
-                self
-            }
-
             /// Whether a property with identifier `id` is present.
             #[inline]
             pub fn contains(&self, id: PropertyId) -> bool {
                 !self.block.bytes().is_empty() && self.block.iter().next_of(id).is_some()
-            }
-
-            /// Removes every User Property.
-            pub fn clear_user_properties(&mut self) -> &mut Self {
-                self.block.set(PropertyId::UserProperty, None);
-                self
             }
 
             /// Every property, typed, in wire order.
@@ -769,6 +725,52 @@ macro_rules! properties {
             }
         }
 
+        impl $name<Bytes> {
+            $(
+                #[doc = concat!("Sets `", stringify!($pid), "`, replacing any value it had.")]
+                pub fn $setter(&mut self, value: $ty) -> &mut Self {
+                    self.block.set(PropertyId::$pid, Some(Property::$pid(value)));
+                    self
+                }
+
+                #[doc = concat!("Removes `", stringify!($pid), "`, if it is there.")]
+                pub fn $remover(&mut self) -> &mut Self {
+                    if self.contains(PropertyId::$pid) {
+                        self.block.set(PropertyId::$pid, None);
+                    }
+                    self
+                }
+            )*
+            $(
+                #[doc = concat!("Appends a `", stringify!($rid), "`.")]
+                pub fn $radd(&mut self, value: SubscriptionId) -> &mut Self {
+                    self.block.push(Property::$rid(value));
+                    self
+                }
+            )?
+            /// Appends a User Property from two strings, after checking both against the
+            /// string rules ([MQTT-1.5.4-1], [MQTT-1.5.4-2]); on error nothing is added.
+            pub fn add_user_property(&mut self, key: &str, value: &str) -> Result<&mut Self, ValueError> {
+                let key = Str::<&str>::new(key)?;
+                let value = Str::<&str>::new(value)?;
+                self.block.push(Property::UserProperty(key, value));
+                Ok(self)
+            }
+
+            /// Appends a User Property whose strings are already checked.
+            pub fn push_user_property(&mut self, property: UserProperty<'_>) -> &mut Self {
+                self.block.push(Property::UserProperty(property.key, property.value));
+                self
+            }
+
+            /// Removes every User Property.
+            pub fn clear_user_properties(&mut self) -> &mut Self {
+                self.block.set(PropertyId::UserProperty, None);
+                self
+            }
+
+        }
+
         impl<'a> $name<&'a [u8]> {
             /// Properties from the bytes of a block (what follows the Property Length),
             /// checked as a decoder checks them: each property allowed on this packet, its
@@ -779,7 +781,7 @@ macro_rules! properties {
                 varint::put(&mut framed, block.len() as u32);
                 let mut r = Reader::new(&framed, 0, PacketType::Publish);
                 Block::decode(&mut r, false, Self::ALLOWED, Self::REPEATABLE)?;
-                Ok($name { block: Block::Wire(block) })
+                Ok($name { block: Block(block) })
             }
         }
 
@@ -787,7 +789,7 @@ macro_rules! properties {
             #[inline]
             fn decode_block<'a, S: Source<'a, B = B>>(r: &mut Reader<'a>, strict: bool, src: S) -> Result<Self, DecodeError> {
                 let block = Block::decode(r, strict, Self::ALLOWED, Self::REPEATABLE)?;
-                Ok($name { block: Block::Wire(src.bytes(block)) })
+                Ok($name { block: Block(src.bytes(block)) })
             }
             fn block_wire_len(&self) -> usize {
                 self.wire_len()
@@ -1031,7 +1033,7 @@ pub(crate) trait Trimmable {
 
 macro_rules! trimmable {
     ($($name:ident),*) => {$(
-        impl<B: Storage> Trimmable for $name<B> {
+        impl Trimmable for $name<Bytes> {
             fn drop_reason_string(&mut self) {
                 self.remove_reason_string();
             }
@@ -1051,9 +1053,7 @@ trimmable!(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{
-        AckProperties, Bin, ConnAckProperties, PublishProperties, Str, SubscribeProperties,
-    };
+    use crate::{Bin, Str};
     use alloc::vec::Vec;
 
     fn s(x: &str) -> Str<'_> {
@@ -1062,7 +1062,7 @@ mod tests {
 
     #[test]
     fn setters_replace_and_remove() {
-        let mut p = PublishProperties::new();
+        let mut p = crate::shared::PublishProperties::new();
         assert!(p.is_empty());
         p.set_content_type(s("a")).set_message_expiry_interval(5);
         p.set_content_type(s("b"));
@@ -1076,7 +1076,7 @@ mod tests {
 
     #[test]
     fn user_properties_keep_order_and_repeats() {
-        let mut p = AckProperties::new();
+        let mut p = crate::shared::AckProperties::new();
         p.add_user_property("k", "1")
             .unwrap()
             .set_reason_string(s("r"))
@@ -1096,10 +1096,10 @@ mod tests {
 
     #[test]
     fn equality_ignores_order_of_different_properties() {
-        let mut a = ConnAckProperties::new();
+        let mut a = crate::shared::ConnAckProperties::new();
         a.set_receive_maximum(NonZeroU16::new(5).unwrap())
             .set_retain_available(false);
-        let mut b = ConnAckProperties::new();
+        let mut b = crate::shared::ConnAckProperties::new();
         b.set_retain_available(false)
             .set_receive_maximum(NonZeroU16::new(5).unwrap());
         assert_ne!(a.as_bytes(), b.as_bytes());
@@ -1110,7 +1110,7 @@ mod tests {
 
     #[test]
     fn setters_take_values_and_removal_is_its_own_method() {
-        let mut p = SubscribeProperties::new();
+        let mut p = crate::shared::SubscribeProperties::new();
         // A checked constructor's `None` can no longer turn into a silent removal: the
         // setter takes a value, so the caller handles `None` where it arises.
         p.set_subscription_identifier(SubscriptionId::new(7).unwrap());
@@ -1129,7 +1129,7 @@ mod tests {
 
     #[test]
     fn user_property_from_two_strs() {
-        let mut p = AckProperties::new();
+        let mut p = crate::shared::AckProperties::new();
         p.add_user_property("region", "eu").unwrap();
         assert_eq!(
             p.add_user_property("bad", "nul\0").map(|_| ()),
@@ -1142,7 +1142,7 @@ mod tests {
 
     #[test]
     fn debug_lists_typed_properties() {
-        let mut p = SubscribeProperties::new();
+        let mut p = crate::shared::SubscribeProperties::new();
         p.set_subscription_identifier(SubscriptionId::new(9).unwrap());
         assert_eq!(
             alloc::format!("{p:?}"),

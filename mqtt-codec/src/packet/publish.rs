@@ -91,7 +91,7 @@ impl Delivery {
 ///
 /// `B` and `T` are the storage of byte fields and strings: [`crate::Publish<'a>`] is the
 /// borrowed form, [`crate::shared::Publish`] the shared one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Publish<B: Storage, T: StrStorage> {
     /// QoS, Packet Identifier and DUP.
     pub delivery: Delivery,
@@ -691,7 +691,7 @@ mod tests {
     #[test]
     fn properties_cannot_be_encoded_at_3_1_1() {
         let mut p = Publish::new(TopicName::new("a").unwrap(), &b"x"[..]);
-        p.properties.set_message_expiry_interval(5);
+        set_props!(p.properties, |q| q.set_message_expiry_interval(5));
         assert_eq!(
             Packet::Publish(p).encoded_len(V3_1_1),
             Err(EncodeError::NotInProtocol {
@@ -735,7 +735,8 @@ mod tests {
                 dup: false,
             };
             if level == V5 {
-                p.properties.set_content_type(crate::Str::new("x").unwrap());
+                set_props!(p.properties, |q| q
+                    .set_content_type(crate::Str::new("x").unwrap()));
             }
             let enc = crate::Encoder::new(level);
             let mut head = Vec::new();

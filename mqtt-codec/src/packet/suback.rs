@@ -82,7 +82,7 @@ fn codes_len<B: Storage, T: SeqItem>(
 }
 
 /// SUBACK: one reason code per subscription ([MQTT-3.9.3-2]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SubAck<B: Storage> {
     /// Packet Identifier of the SUBSCRIBE.
     pub packet_id: PacketId,
@@ -170,7 +170,7 @@ impl<B: Storage> SubAck<B> {
 
 /// UNSUBACK: at MQTT 3.x only the Packet Identifier; in 5.0 one reason code per filter
 /// ([MQTT-3.11.3-2]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UnsubAck<B: Storage> {
     /// Packet Identifier of the UNSUBSCRIBE.
     pub packet_id: PacketId,
@@ -315,7 +315,7 @@ mod tests {
         );
         let s = SubAck::new(
             PacketId::new(1).unwrap(),
-            alloc::vec![SubAckReason::QuotaExceeded],
+            seq(alloc::vec![SubAckReason::QuotaExceeded]),
         );
         assert!(matches!(
             Packet::SubAck(s).encoded_len(V3_1_1),
@@ -367,7 +367,7 @@ mod tests {
         ));
         let u = UnsubAck::new(
             PacketId::new(1).unwrap(),
-            alloc::vec![UnsubAckReason::Success],
+            seq(alloc::vec![UnsubAckReason::Success]),
         );
         assert!(matches!(
             Packet::UnsubAck(u).encoded_len(V3_1_1),

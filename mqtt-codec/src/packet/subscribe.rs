@@ -87,7 +87,7 @@ impl SubscriptionOptions {
 ///
 /// `T` is `&str` in the borrowed form ([`crate::Subscription<'a>`]), `ByteString` in the
 /// shared one.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Subscription<T: StrStorage> {
     /// The filter ([MQTT-3.8.3-1]).
     pub filter: TopicFilter<T>,
@@ -197,7 +197,7 @@ pub(crate) fn check_shared_bytes(filter: &[u8], packet: PacketType) -> Result<()
 ///
 /// `B` and `T` are the storage of byte fields and strings: [`crate::Subscribe<'a>`] is the
 /// borrowed form, [`crate::shared::Subscribe`] the shared one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Subscribe<B: Storage, T: StrStorage> {
     /// Packet Identifier.
     pub packet_id: PacketId,
@@ -400,7 +400,7 @@ mod tests {
                 packet: PacketType::Subscribe
             }
         );
-        let s = Subscribe::new(PacketId::new(1).unwrap(), Vec::new());
+        let s = Subscribe::new(PacketId::new(1).unwrap(), seq(Vec::new()));
         assert_eq!(
             Packet::Subscribe(s).encoded_len(V5),
             Err(EncodeError::EmptyPayload {
@@ -447,7 +447,7 @@ mod tests {
         );
         let mut sub = Subscription::new(TopicFilter::new("$share/g/a").unwrap(), QoS::AtMostOnce);
         sub.options.no_local = true;
-        let s = Subscribe::new(PacketId::new(1).unwrap(), alloc::vec![sub]);
+        let s = Subscribe::new(PacketId::new(1).unwrap(), seq(alloc::vec![sub]));
         assert_eq!(
             Packet::Subscribe(s).encoded_len(V5),
             Err(EncodeError::NoLocalOnSharedSubscription)
@@ -545,7 +545,7 @@ mod tests {
     fn v5_options_refused_at_3_1_1() {
         let mut sub = Subscription::new(TopicFilter::new("a").unwrap(), QoS::AtLeastOnce);
         sub.options.retain_as_published = true;
-        let s = Subscribe::new(PacketId::new(1).unwrap(), alloc::vec![sub]);
+        let s = Subscribe::new(PacketId::new(1).unwrap(), seq(alloc::vec![sub]));
         assert!(matches!(
             Packet::Subscribe(s).encoded_len(V3_1_1),
             Err(EncodeError::NotInProtocol {

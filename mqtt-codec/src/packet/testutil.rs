@@ -82,3 +82,21 @@ pub(crate) fn error(p: Protocol, hexstr: &str) -> DecodeError {
         other => panic!("{hexstr} should fail, got {other:?}"),
     }
 }
+
+/// A borrowed list built from items (the borrowed form cannot own what it holds, so the
+/// built bytes are leaked for the length of the test).
+pub(crate) fn seq<I: crate::seq::SeqItem + 'static>(items: Vec<I>) -> crate::Seq<'static, I> {
+    let shared: crate::shared::Seq<I> = items.into();
+    alloc::boxed::Box::leak(alloc::boxed::Box::new(shared)).view_as()
+}
+
+/// Sets properties on a borrowed packet the way a test needs to: the setters belong to the
+/// shared form, so the block is built there and leaked for the length of the test.
+macro_rules! set_props {
+    ($target:expr, |$p:ident| $body:expr) => {{
+        let mut $p = $target.to_shared();
+        let _ = $body;
+        $target = alloc::boxed::Box::leak(alloc::boxed::Box::new($p)).view();
+    }};
+}
+pub(crate) use set_props;

@@ -17,7 +17,7 @@ use crate::wire::reader::Reader;
 ///
 /// `B` and `T` are the storage of byte fields and strings: [`crate::Unsubscribe<'a>`] is the
 /// borrowed form, [`crate::shared::Unsubscribe`] the shared one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Unsubscribe<B: Storage, T: StrStorage> {
     /// Packet Identifier.
     pub packet_id: PacketId,
@@ -164,7 +164,7 @@ mod tests {
                 packet: PacketType::Unsubscribe
             }
         );
-        let u = Unsubscribe::new(PacketId::new(1).unwrap(), Vec::new());
+        let u = Unsubscribe::new(PacketId::new(1).unwrap(), seq(Vec::new()));
         assert_eq!(
             Packet::Unsubscribe(u).encoded_len(V3_1_1),
             Err(EncodeError::EmptyPayload {
