@@ -258,7 +258,7 @@ mod tests {
         let mut a = PubAck::new(PacketId::new(1).unwrap());
         a.reason = PubAckReason::NotAuthorized;
         assert_eq!(
-            Packet::PubAck(a.clone()).encoded_len(V3_1_1),
+            Packet::PubAck(a).encoded_len(V3_1_1),
             Err(EncodeError::NotInProtocol {
                 packet: PacketType::PubAck,
                 what: "reason code",

@@ -419,7 +419,7 @@ mod tests {
         assert_eq!((w.qos, w.retain), (QoS::AtLeastOnce, false));
         let mut c = Connect::new(V3_1_1, Str::new("c").unwrap(), 30);
         c.will = Some(w);
-        let bytes = encode(V3_1_1, &Packet::Connect(c.clone())).unwrap();
+        let bytes = encode(V3_1_1, &Packet::Connect(c)).unwrap();
         assert_eq!(connect(decode(V3_1_1, &bytes).unwrap()), c);
         // The will message is Binary Data: at most 65,535 bytes.
         let big = alloc::vec![0u8; 65_536];
@@ -441,7 +441,7 @@ mod tests {
         set_props!(c.properties, |q| q
             .set_authentication_data(Bin::new(&b"x"[..]).unwrap()));
         assert_eq!(
-            Packet::Connect(c.clone()).encoded_len(V5),
+            Packet::Connect(c).encoded_len(V5),
             Err(EncodeError::AuthenticationDataWithoutMethod)
         );
         set_props!(c.properties, |q| q
@@ -630,7 +630,7 @@ mod tests {
         // Characters, not bytes: 23 two-byte characters pass.
         let id = "é".repeat(23);
         let c = Connect::new(V3_1, Str::new(id.as_str()).unwrap(), 60);
-        let bytes = encode(V3_1, &Packet::Connect(c.clone())).unwrap();
+        let bytes = encode(V3_1, &Packet::Connect(c)).unwrap();
         assert_eq!(decode(V3_1, &bytes).unwrap(), Packet::Connect(c));
         // The encoder leaves the 23-character rule to receivers; it refuses only empty.
         let long_id = "a".repeat(30);

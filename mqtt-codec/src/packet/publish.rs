@@ -304,7 +304,7 @@ mod tests {
 
     fn publish<'a>(p: &Packet<'a>) -> Publish<'a> {
         match p {
-            Packet::Publish(p) => p.clone(),
+            Packet::Publish(p) => *p,
             other => panic!("not a publish: {other:?}"),
         }
     }
@@ -318,7 +318,7 @@ mod tests {
             packet_id: id,
             dup: false,
         };
-        let again = p.clone().into_resend();
+        let again = p.into_resend();
         assert!(again.delivery.dup());
         assert_eq!(again.packet_id(), Some(id));
         let mut out = alloc::vec::Vec::new();
@@ -742,7 +742,7 @@ mod tests {
             let mut head = Vec::new();
             let n = enc.encode_publish_header(&p, &mut head).unwrap();
             assert_eq!(n, head.len());
-            let whole = encode(level, &Packet::Publish(p.clone())).unwrap();
+            let whole = encode(level, &Packet::Publish(p)).unwrap();
             assert_eq!(n + big.len(), whole.len());
             head.extend_from_slice(&big);
             assert_eq!(head, whole);
