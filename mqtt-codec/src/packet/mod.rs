@@ -611,13 +611,34 @@ impl Encoder {
                 available: buf.remaining_mut(),
             });
         }
-        let mut head = Small::new();
-        head.u8(((PacketType::Publish as u8) << 4) | p.flags());
+        let first = ((PacketType::Publish as u8) << 4) | p.flags();
+        // The usual PUBLISH, a short topic and no properties: the whole header in one
+        // piece, then the payload.
+        if topic.len() <= 48 && props.is_empty() {
+            let mut head = Small::<64>::new();
+            head.u8(first);
+            head.varint(body as u32);
+            head.u16(topic.len() as u16);
+            head.slice(topic);
+            if let Some(id) = id {
+                head.u16(id.get());
+            }
+            if v5 {
+                head.u8(0);
+            }
+            buf.put_slice(head.as_slice());
+            if with_payload {
+                buf.put_slice(payload);
+            }
+            return Ok(out);
+        }
+        let mut head = Small::<16>::new();
+        head.u8(first);
         head.varint(body as u32);
         head.u16(topic.len() as u16);
         buf.put_slice(head.as_slice());
         buf.put_slice(topic);
-        let mut mid = Small::new();
+        let mut mid = Small::<16>::new();
         if let Some(id) = id {
             mid.u16(id.get());
         }

@@ -310,6 +310,47 @@ mod tests {
     }
 
     #[test]
+    fn encode_writes_the_same_bytes_whatever_the_topic_length_and_properties() {
+        // Short topics without properties take a one-piece path, the others another: both
+        // write what decodes back, and the header-only path writes the same header.
+        let long = "t".repeat(300);
+        for level in [V3_1, V3_1_1, V5] {
+            for len in [1usize, 47, 48, 49, 64, 300] {
+                for qos1 in [false, true] {
+                    for with_props in [false, true] {
+                        if with_props && !level.is_v5() {
+                            continue;
+                        }
+                        let topic = TopicName::new(&long[..len]).unwrap();
+                        let mut p = crate::shared::Publish::new(
+                            crate::shared::TopicName::new(topic.as_str()).unwrap(),
+                            &b"payload"[..],
+                        );
+                        if qos1 {
+                            p.delivery = Delivery::AtLeastOnce {
+                                packet_id: PacketId::new(0x1234).unwrap(),
+                                dup: false,
+                            };
+                        }
+                        if with_props {
+                            p.properties.set_message_expiry_interval(9);
+                        }
+                        let packet = crate::shared::Packet::Publish(p.clone());
+                        let bytes = encode(level, &packet.view()).unwrap();
+                        assert_eq!(decode(level, &bytes).unwrap(), packet);
+                        let mut head = Vec::new();
+                        let n = crate::Encoder::new(level)
+                            .encode_publish_header(&p, &mut head)
+                            .unwrap();
+                        assert_eq!(n + 7, bytes.len());
+                        assert_eq!(head[..], bytes[..n]);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn mqtt_3_3_1_1_resend_sets_dup_on_qos_1_and_2_only() {
         let topic = TopicName::new("a").unwrap();
         let id = PacketId::new(9).unwrap();

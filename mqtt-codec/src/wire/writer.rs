@@ -18,21 +18,30 @@ pub(crate) const fn bin_len(b: &[u8]) -> usize {
 
 /// A few bytes assembled on the stack and handed to a buffer in one `put_slice`: small
 /// writes one by one each cost a capacity check and a copy call on a growable buffer.
-pub(crate) struct Small {
-    bytes: [u8; 16],
+pub(crate) struct Small<const N: usize = 16> {
+    bytes: [u8; N],
     len: usize,
 }
 
-impl Small {
+impl<const N: usize> Small<N> {
     #[inline(always)]
     pub(crate) const fn new() -> Self {
         Small {
-            bytes: [0; 16],
+            bytes: [0; N],
             len: 0,
         }
     }
 
-    /// Appends a byte (callers write at most 16).
+    /// Appends bytes (callers check that they fit: what does not is left out).
+    #[inline(always)]
+    pub(crate) fn slice(&mut self, b: &[u8]) {
+        if let Some(dst) = self.bytes.get_mut(self.len..self.len + b.len()) {
+            dst.copy_from_slice(b);
+            self.len += b.len();
+        }
+    }
+
+    /// Appends a byte (callers write at most `N`).
     #[inline(always)]
     pub(crate) fn u8(&mut self, b: u8) {
         if let Some(slot) = self.bytes.get_mut(self.len) {

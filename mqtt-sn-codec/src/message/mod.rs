@@ -575,6 +575,12 @@ impl<B: Storage, T: StrStorage> Message<B, T> {
     /// Everything that can make encoding fail, checked before anything is written.
     fn check(&self, outer: bool) -> Result<(), EncodeError> {
         let body = self.body_len();
+        self.check_body(outer, body)
+    }
+
+    /// [`check`](Self::check) with the body length already worked out.
+    #[inline]
+    fn check_body(&self, outer: bool, body: usize) -> Result<(), EncodeError> {
         let own = header_len(body) + body;
         if own > MAX_MESSAGE_LEN {
             return Err(EncodeError::TooLong {
@@ -606,20 +612,33 @@ impl<B: Storage, T: StrStorage> Message<B, T> {
     /// the message cannot carry, an empty ClientId, more than 65,535 octets, or a buffer
     /// with less room than [`encoded_len`](Self::encoded_len)). Returns the octets written.
     pub fn encode(&self, buf: &mut impl BufMut) -> Result<usize, EncodeError> {
-        self.check(true)?;
-        let len = self.encoded_len();
+        if let Message::Publish(p) = self {
+            return p.encode_message(buf);
+        }
+        // The body's length, worked out once for the checks, the total and the header.
+        let body = self.body_len();
+        self.check_body(true, body)?;
+        let own = header_len(body) + body;
+        let len = match self {
+            Message::Encapsulated(e) => own + e.message.encoded_len(),
+            _ => own,
+        };
         if buf.remaining_mut() < len {
             return Err(EncodeError::BufferTooSmall {
                 needed: len,
                 available: buf.remaining_mut(),
             });
         }
-        self.put(buf);
+        self.put_body(buf, body);
         Ok(len)
     }
 
     fn put(&self, buf: &mut impl BufMut) {
-        let body = self.body_len();
+        self.put_body(buf, self.body_len());
+    }
+
+    #[inline]
+    fn put_body(&self, buf: &mut impl BufMut, body: usize) {
         put_header(buf, header_len(body) + body, self.msg_type());
         match self {
             Message::Publish(p) => p.put(buf),
