@@ -5,21 +5,22 @@ use crate::packet::PacketType;
 
 /// A cursor over an exact slice: every read is bounds-checked, and running past the end is
 /// reported as a malformed packet (inside a framed packet a short read is never "partial").
+///
+/// It holds what is left to read and moves by re-slicing it; the offset for errors is
+/// worked out from how much is left.
 #[derive(Debug, Clone)]
 pub(crate) struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
-    /// Offset of `buf[0]` from the first byte of the packet, for error positions.
-    base: usize,
+    rest: &'a [u8],
+    /// Offset of the end of the slice from the first byte of the packet.
+    end: usize,
     packet: PacketType,
 }
 
 impl<'a> Reader<'a> {
     pub(crate) fn new(buf: &'a [u8], base: usize, packet: PacketType) -> Self {
         Reader {
-            buf,
-            pos: 0,
-            base,
+            rest: buf,
+            end: base + buf.len(),
             packet,
         }
     }
@@ -33,15 +34,15 @@ impl<'a> Reader<'a> {
     /// Offset of the cursor from the start of the packet.
     #[inline]
     pub(crate) fn offset(&self) -> usize {
-        self.base + self.pos
+        self.end - self.rest.len()
     }
 
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        self.pos >= self.buf.len()
+        self.rest.is_empty()
     }
 
-    #[inline]
+    #[cold]
     fn short(&self, wanted: usize) -> DecodeError {
         DecodeError::UnexpectedEnd {
             packet: self.packet,
@@ -53,14 +54,10 @@ impl<'a> Reader<'a> {
     /// Takes the next `n` bytes.
     #[inline]
     pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
-        let end = match self.pos.checked_add(n) {
-            Some(end) => end,
-            None => return Err(self.short(n)),
-        };
-        match self.buf.get(self.pos..end) {
-            Some(s) => {
-                self.pos = end;
-                Ok(s)
+        match self.rest.split_at_checked(n) {
+            Some((taken, rest)) => {
+                self.rest = rest;
+                Ok(taken)
             }
             None => Err(self.short(n)),
         }
@@ -69,15 +66,13 @@ impl<'a> Reader<'a> {
     /// What is left, without moving.
     #[inline]
     pub(crate) fn unread(&self) -> &'a [u8] {
-        self.buf.get(self.pos..).unwrap_or(&[])
+        self.rest
     }
 
     /// Takes everything that is left.
     #[inline]
     pub(crate) fn rest(&mut self) -> &'a [u8] {
-        let s = self.buf.get(self.pos..).unwrap_or(&[]);
-        self.pos = self.buf.len();
-        s
+        core::mem::take(&mut self.rest)
     }
 
     /// A sub-reader over the next `n` bytes; this reader moves past them.
@@ -90,9 +85,9 @@ impl<'a> Reader<'a> {
 
     #[inline]
     pub(crate) fn u8(&mut self) -> Result<u8, DecodeError> {
-        match self.buf.get(self.pos) {
-            Some(&b) => {
-                self.pos += 1;
+        match self.rest.split_first() {
+            Some((&b, rest)) => {
+                self.rest = rest;
                 Ok(b)
             }
             None => Err(self.short(1)),
@@ -101,19 +96,23 @@ impl<'a> Reader<'a> {
 
     #[inline]
     pub(crate) fn u16(&mut self) -> Result<u16, DecodeError> {
-        let b = self.take(2)?;
-        match b {
-            [h, l] => Ok(u16::from_be_bytes([*h, *l])),
-            _ => Err(self.short(2)),
+        match self.rest.split_first_chunk::<2>() {
+            Some((b, rest)) => {
+                self.rest = rest;
+                Ok(u16::from_be_bytes(*b))
+            }
+            None => Err(self.short(2)),
         }
     }
 
     #[inline]
     pub(crate) fn u32(&mut self) -> Result<u32, DecodeError> {
-        let b = self.take(4)?;
-        match b {
-            [a, b, c, d] => Ok(u32::from_be_bytes([*a, *b, *c, *d])),
-            _ => Err(self.short(4)),
+        match self.rest.split_first_chunk::<4>() {
+            Some((b, rest)) => {
+                self.rest = rest;
+                Ok(u32::from_be_bytes(*b))
+            }
+            None => Err(self.short(4)),
         }
     }
 
@@ -121,12 +120,12 @@ impl<'a> Reader<'a> {
     #[inline]
     pub(crate) fn varint(&mut self, minimal: bool) -> Result<u32, DecodeError> {
         let at = self.offset();
-        match crate::wire::varint::decode(self.buf.get(self.pos..).unwrap_or(&[])) {
+        match crate::wire::varint::decode(self.rest) {
             Ok(Some((v, n))) => {
                 if minimal && n != crate::wire::varint::len(v) {
                     return Err(DecodeError::NonMinimalVarInt { offset: at as u32 });
                 }
-                self.pos += n;
+                self.rest = self.rest.get(n..).unwrap_or_default();
                 Ok(v)
             }
             Ok(None) => Err(self.short(1)),
