@@ -13,7 +13,7 @@ use crate::error::ValueError;
 /// have no wildcard and no U+0000: one pass, eight bytes at a time, finds that out, and
 /// only a filter with one of them (or a shared subscription, when `shared`) has its levels
 /// looked at.
-#[inline]
+#[inline(always)]
 pub(crate) fn filter_from_bytes(b: &[u8], strict: bool, shared: bool) -> Result<&str, ValueError> {
     if b.len() > u16::MAX as usize {
         return Err(ValueError::TooLong { len: b.len() });
@@ -281,7 +281,7 @@ impl<'a> TopicFilter<&'a str> {
     }
 
     /// [`from_bytes`](Self::from_bytes) with the rules of [`new_unshared`](Self::new_unshared).
-    #[inline]
+    #[inline(always)]
     pub fn from_bytes_unshared(b: &'a [u8], strict: bool) -> Result<Self, ValueError> {
         filter_from_bytes(b, strict, false).map(TopicFilter)
     }

@@ -122,7 +122,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The rest of the message as a topic filter (SUBSCRIBE, UNSUBSCRIBE).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn topic_filter(
         &mut self,
         strict: bool,
