@@ -58,11 +58,45 @@ impl<T: StrStorage> Connect<T> {
     }
 
     pub(crate) fn put(&self, buf: &mut impl BufMut) {
-        let flags = Flags::bit(self.will, Flags::WILL)
-            | Flags::bit(self.clean_session, Flags::CLEAN_SESSION);
-        buf.put_slice(&[flags, PROTOCOL_ID]);
-        buf.put_u16(self.duration);
+        let [d0, d1] = self.duration.to_be_bytes();
+        buf.put_slice(&[self.flags(), PROTOCOL_ID, d0, d1]);
         buf.put_slice(self.client_id.as_str().as_bytes());
+    }
+
+    fn flags(&self) -> u8 {
+        Flags::bit(self.will, Flags::WILL) | Flags::bit(self.clean_session, Flags::CLEAN_SESSION)
+    }
+
+    /// The whole CONNECT message, header included, in one straight path (the same checks
+    /// and bytes as the general one).
+    #[inline]
+    pub(crate) fn encode_message(&self, buf: &mut impl BufMut) -> Result<usize, EncodeError> {
+        self.check()?;
+        let id = self.client_id.as_str().as_bytes();
+        let body = 4 + id.len();
+        let len = crate::wire::header_len(body) + body;
+        if len > crate::wire::MAX_MESSAGE_LEN {
+            return Err(EncodeError::TooLong {
+                msg: MsgType::Connect,
+                len,
+            });
+        }
+        if buf.remaining_mut() < len {
+            return Err(EncodeError::BufferTooSmall {
+                needed: len,
+                available: buf.remaining_mut(),
+            });
+        }
+        let [d0, d1] = self.duration.to_be_bytes();
+        let code = MsgType::Connect.code();
+        if len <= 255 {
+            buf.put_slice(&[len as u8, code, self.flags(), PROTOCOL_ID, d0, d1]);
+        } else {
+            let [hi, lo] = (len as u16).to_be_bytes();
+            buf.put_slice(&[1, hi, lo, code, self.flags(), PROTOCOL_ID, d0, d1]);
+        }
+        buf.put_slice(id);
+        Ok(len)
     }
 
     /// The borrowed form, pointing into this message (no copy).

@@ -612,8 +612,10 @@ impl<B: Storage, T: StrStorage> Message<B, T> {
     /// the message cannot carry, an empty ClientId, more than 65,535 octets, or a buffer
     /// with less room than [`encoded_len`](Self::encoded_len)). Returns the octets written.
     pub fn encode(&self, buf: &mut impl BufMut) -> Result<usize, EncodeError> {
-        if let Message::Publish(p) = self {
-            return p.encode_message(buf);
+        match self {
+            Message::Publish(p) => return p.encode_message(buf),
+            Message::Connect(c) => return c.encode_message(buf),
+            _ => {}
         }
         // The body's length, worked out once for the checks, the total and the header.
         let body = self.body_len();
