@@ -212,7 +212,11 @@ fn run_sn(op: &str, w: &SnWorkload, imp: &str, n: usize) -> Option<u64> {
             // The peer takes the message by value: the copies are made before the count,
             // as criterion's `iter_batched` makes them outside the timing.
             let mut copies = (0..n).map(|_| m.clone()).collect::<Vec<_>>().into_iter();
-            measure(n, || copies.next().map_or(0, |m| sn_peer::encode(m, &mut buf).unwrap()))
+            measure(n, || {
+                copies
+                    .next()
+                    .map_or(0, |m| sn_peer::encode(m, &mut buf).unwrap())
+            })
         }
         (_, "memcpy") => memcpy(bytes, n),
         _ => return None,
