@@ -95,7 +95,9 @@ extern crate std;
 mod error;
 mod packet;
 mod seq;
+pub mod session;
 pub mod storage;
+mod time;
 #[cfg(feature = "tokio-util")]
 pub mod tokio_codec;
 mod topic;
@@ -119,6 +121,7 @@ pub use packet::{
 };
 pub use seq::{Iter, SeqItem};
 pub use storage::{Storage, StrStorage};
+pub use time::Instant;
 pub use topic::{matches, SharedFilter};
 pub use types::{InvalidByte, PacketId, Protocol, QoS, SubscriptionId};
 pub use wire::varint::VARINT_MAX;

@@ -1,0 +1,796 @@
+//! What a client and a server connection have in common: the byte buffers, the event
+//! queue, the PUBLISH flows in both directions on top of the session state, flow control,
+//! topic aliases, and closing. The role-specific machines (`client.rs`, `server.rs`) add
+//! CONNECT/CONNACK, keep-alive and the packets only one side sends.
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+
+use bytes::{Bytes, BytesMut};
+
+use super::error::{CloseReason, CommandError, ConnState, ProtocolError};
+use super::flow::{ReceiverFlow, ReceiverStep, SenderFlow, SenderInput, SenderStep};
+use super::state::{Incoming, Outgoing, Session};
+use super::{Event, Outcome};
+use crate::generic::Packet;
+use crate::storage::{Storage, StrStorage};
+use crate::time::Instant;
+use crate::{
+    shared, ByteString, Decoder, Delivery, DisconnectReason, Encoder, PacketId, PacketType,
+    Protocol, PubAckReason, PubRecReason, PubRelReason, QoS,
+};
+
+/// How incoming QoS 1 and QoS 2 messages are acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AckMode {
+    /// PUBACK or PUBREC goes out as soon as the message is delivered as an event.
+    #[default]
+    Automatic,
+    /// The application acknowledges each message with `ack` (or `ack_with`, which may
+    /// carry a 5.0 reason code and properties: a negative acknowledgement). However the
+    /// application orders its answers, they go out in the order the messages arrived
+    /// ([MQTT-4.6.0-2], [MQTT-4.6.0-3]).
+    Manual,
+}
+
+/// How outgoing PUBLISH packets get topic aliases (MQTT 5.0 §3.3.2.3.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AliasPolicy {
+    /// Never: every PUBLISH carries its topic.
+    #[default]
+    None,
+    /// Up to `max` aliases (and never more than the peer's Topic Alias Maximum,
+    /// [MQTT-3.2.2-17], [MQTT-3.3.2-9], [MQTT-3.1.2-26]): a topic seen before goes out as
+    /// its alias with an empty topic; a new one takes a free alias or the least recently
+    /// used one's.
+    LeastRecentlyUsed {
+        /// The most aliases to use.
+        max: u16,
+    },
+}
+
+/// An answer waiting for its turn: incoming messages are acknowledged in arrival order.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingAck {
+    packet_id: PacketId,
+    qos: QoS,
+    answer: Option<(u8, shared::AckProperties)>,
+}
+
+/// One outgoing alias.
+#[derive(Debug, Clone)]
+struct OutAlias {
+    topic: ByteString,
+    alias: u16,
+    used: u64,
+}
+
+/// The common part of a connection machine.
+#[derive(Debug)]
+pub(crate) struct Link {
+    pub(crate) state: ConnState,
+    pub(crate) protocol: Protocol,
+    pub(crate) decoder: Decoder,
+    pub(crate) encoder: Encoder,
+    rx: BytesMut,
+    tx: BytesMut,
+    events: VecDeque<Event>,
+    pub(crate) session: Session,
+    /// How many records at the front of `session.outgoing` went out on this connection:
+    /// they count against the peer's Receive Maximum; the rest are queued.
+    wire: usize,
+    /// The peer's Receive Maximum: our send quota ([MQTT-4.9.0-1]).
+    pub(crate) send_max: u16,
+    /// Our Receive Maximum.
+    pub(crate) receive_max: u16,
+    /// Incoming QoS 1 messages not yet acknowledged.
+    qos1_pending: u16,
+    acks: VecDeque<PendingAck>,
+    pub(crate) ack_mode: AckMode,
+    /// Our Topic Alias Maximum and the aliases the peer set on this connection.
+    pub(crate) alias_in_max: u16,
+    alias_in: Vec<Option<ByteString>>,
+    pub(crate) alias_policy: AliasPolicy,
+    /// The peer's Topic Alias Maximum.
+    pub(crate) alias_out_max: u16,
+    alias_out: Vec<OutAlias>,
+    alias_clock: u64,
+    /// What we announced we accept.
+    pub(crate) accept_max_qos: QoS,
+    pub(crate) accept_retain: bool,
+    /// What the peer announced it accepts.
+    pub(crate) peer_max_qos: QoS,
+    pub(crate) peer_retain: bool,
+    /// The latest time the caller passed in.
+    pub(crate) now: Instant,
+    pub(crate) last_sent: Instant,
+    pub(crate) last_received: Instant,
+    /// The Authentication Method agreed in CONNECT (MQTT 5.0 enhanced authentication).
+    pub(crate) auth_method: Option<ByteString>,
+}
+
+impl Link {
+    pub(crate) fn new(protocol: Protocol, session: Session) -> Self {
+        Link {
+            state: ConnState::Idle,
+            protocol,
+            decoder: Decoder::new(protocol),
+            encoder: Encoder::new(protocol),
+            rx: BytesMut::new(),
+            tx: BytesMut::new(),
+            events: VecDeque::new(),
+            session,
+            wire: 0,
+            send_max: u16::MAX,
+            receive_max: u16::MAX,
+            qos1_pending: 0,
+            acks: VecDeque::new(),
+            ack_mode: AckMode::Automatic,
+            alias_in_max: 0,
+            alias_in: Vec::new(),
+            alias_policy: AliasPolicy::None,
+            alias_out_max: 0,
+            alias_out: Vec::new(),
+            alias_clock: 0,
+            accept_max_qos: QoS::ExactlyOnce,
+            accept_retain: true,
+            peer_max_qos: QoS::ExactlyOnce,
+            peer_retain: true,
+            now: Instant::ZERO,
+            last_sent: Instant::ZERO,
+            last_received: Instant::ZERO,
+            auth_method: None,
+        }
+    }
+
+    pub(crate) fn set_protocol(&mut self, protocol: Protocol) {
+        self.protocol = protocol;
+        self.decoder.set_protocol(protocol);
+        self.encoder = Encoder::new(protocol).max_packet_size(self.encoder.max_size());
+    }
+
+    pub(crate) fn is_v5(&self) -> bool {
+        self.protocol.is_v5()
+    }
+
+    pub(crate) fn tick(&mut self, now: Instant) {
+        if now > self.now {
+            self.now = now;
+        }
+    }
+
+    /// Everything that belongs to one network connection goes; the session stays. The
+    /// outgoing messages will be resent from the first ([MQTT-4.4.0-1]), aliases start
+    /// empty ([MQTT-3.3.2-7]).
+    pub(crate) fn reset_connection(&mut self) {
+        self.rx.clear();
+        self.tx.clear();
+        self.wire = 0;
+        self.qos1_pending = 0;
+        self.acks.clear();
+        self.alias_in.clear();
+        self.alias_out.clear();
+        self.send_max = u16::MAX;
+        self.peer_max_qos = QoS::ExactlyOnce;
+        self.peer_retain = true;
+        self.alias_out_max = 0;
+        self.encoder = Encoder::new(self.protocol);
+        // QoS 2 messages the application still has to acknowledge: their answers go out
+        // on this connection, in order.
+        for i in &self.session.incoming {
+            if i.flow == ReceiverFlow::AwaitAppAck {
+                self.acks.push_back(PendingAck {
+                    packet_id: i.packet_id,
+                    qos: QoS::ExactlyOnce,
+                    answer: None,
+                });
+            }
+        }
+    }
+
+    // ---- outputs ----
+
+    pub(crate) fn poll_transmit(&mut self) -> Option<Bytes> {
+        if self.tx.is_empty() {
+            None
+        } else {
+            Some(self.tx.split().freeze())
+        }
+    }
+
+    pub(crate) fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    pub(crate) fn push_event(&mut self, e: Event) {
+        self.events.push_back(e);
+    }
+
+    // ---- sending ----
+
+    /// Encodes `packet` into the transmit buffer within the peer's Maximum Packet Size.
+    pub(crate) fn send<B: Storage, T: StrStorage>(
+        &mut self,
+        packet: &Packet<B, T>,
+    ) -> Result<(), CommandError> {
+        let len = self.encoder.encoded_len(packet)?;
+        self.tx.reserve(len);
+        self.encoder.encode(packet, &mut self.tx)?;
+        self.last_sent = self.now;
+        Ok(())
+    }
+
+    /// Sends a packet the machine builds itself and may trim (acknowledgements, DISCONNECT,
+    /// AUTH): the Reason String and then the User Properties are dropped when it would
+    /// exceed the peer's Maximum Packet Size ([MQTT-3.4.2-2], [MQTT-3.4.2-3] and the like).
+    pub(crate) fn send_trimmed(&mut self, mut packet: shared::Packet) -> Result<(), CommandError> {
+        packet.trim_to_fit(self.protocol, self.encoder.max_size())?;
+        self.send(&packet)
+    }
+
+    /// Encodes a bare packet that cannot fail (PINGREQ, PINGRESP, a plain acknowledgement).
+    pub(crate) fn send_simple(&mut self, packet: Packet<&[u8], &str>) {
+        // These are 2 to 4 bytes long, under any Maximum Packet Size.
+        if self.send(&packet).is_err() {
+            debug_assert!(false, "a bare packet did not encode");
+        }
+    }
+
+    // ---- closing ----
+
+    /// Ends the connection with `reason`.
+    pub(crate) fn close(&mut self, reason: CloseReason) {
+        if self.state == ConnState::Closed {
+            return;
+        }
+        self.state = ConnState::Closed;
+        self.rx.clear();
+        self.events.push_back(Event::Closed(reason));
+    }
+
+    /// The peer broke a rule: at 5.0, DISCONNECT with the reason code first when
+    /// `may_disconnect` (a server only after a successful CONNACK, [MQTT-3.14.0-1]); then
+    /// close ([MQTT-4.8.0-1], [MQTT-4.13.1-1]).
+    pub(crate) fn fail(&mut self, err: ProtocolError, may_disconnect: bool) {
+        if self.state == ConnState::Closed {
+            return;
+        }
+        if self.is_v5() && may_disconnect {
+            let d = shared::Disconnect::new(err.disconnect_reason());
+            let _ = self.send_trimmed(Packet::Disconnect(d));
+        }
+        self.close(CloseReason::ProtocolError(err));
+    }
+
+    /// Sends DISCONNECT with `reason` and closes ([MQTT-3.14.4-1], [MQTT-3.14.4-2]).
+    pub(crate) fn disconnect(&mut self, d: shared::Disconnect) -> Result<(), CommandError> {
+        if self.state == ConnState::Closed {
+            return Err(CommandError::WrongState { state: self.state });
+        }
+        let reason = d.reason;
+        self.send_trimmed(Packet::Disconnect(d))?;
+        self.close(CloseReason::Disconnected(reason));
+        Ok(())
+    }
+
+    // ---- receiving ----
+
+    /// Appends received bytes.
+    pub(crate) fn take_bytes(&mut self, data: &[u8]) {
+        if self.state != ConnState::Closed {
+            self.rx.extend_from_slice(data);
+        }
+    }
+
+    /// Appends a received buffer without copying it when nothing is pending.
+    pub(crate) fn take_buf(&mut self, data: &mut BytesMut) {
+        if self.state == ConnState::Closed {
+            data.clear();
+        } else if self.rx.is_empty() {
+            self.rx = core::mem::take(data);
+        } else {
+            self.rx.extend_from_slice(data);
+            data.clear();
+        }
+    }
+
+    /// The next whole packet in the receive buffer, shared (no copy).
+    pub(crate) fn next_packet(&mut self) -> Option<Result<shared::Packet, ProtocolError>> {
+        if self.state == ConnState::Closed {
+            return None;
+        }
+        match self.decoder.decode_bytes_mut(&mut self.rx) {
+            Ok(Some(p)) => {
+                self.last_received = self.now;
+                Some(Ok(p))
+            }
+            Ok(None) => None,
+            Err(e) => Some(Err(e.into())),
+        }
+    }
+
+    /// The type of the next packet, from its first byte, without taking it.
+    pub(crate) fn peek_type(&self) -> Option<u8> {
+        self.rx.first().map(|b| b >> 4)
+    }
+
+    // ---- outgoing messages ----
+
+    /// Checks a PUBLISH against what the peer announced ([MQTT-3.2.2-11],
+    /// [MQTT-3.2.2-14], [MQTT-3.2.2-15]).
+    fn check_publish(&self, p: &shared::Publish) -> Result<(), CommandError> {
+        if p.qos() > self.peer_max_qos {
+            return Err(CommandError::QosNotSupported {
+                qos: p.qos(),
+                max: self.peer_max_qos,
+            });
+        }
+        if p.retain && !self.peer_retain {
+            return Err(CommandError::RetainNotSupported);
+        }
+        // The size with the full topic: an alias only ever makes it smaller or adds the
+        // 3 bytes of the property, which `transmit` checks again.
+        self.encoder
+            .encoded_len(&Packet::<Bytes, ByteString>::Publish(p.clone()))?;
+        Ok(())
+    }
+
+    /// The `publish` command: QoS 0 goes out at once (connected only); QoS 1 and 2 get an
+    /// identifier, join the session's outgoing messages in order, and go out as the send
+    /// quota allows ([MQTT-3.3.4-7], [MQTT-4.9.0-2]).
+    pub(crate) fn publish(
+        &mut self,
+        mut p: shared::Publish,
+        qos: QoS,
+        busy: impl Fn(PacketId) -> bool,
+    ) -> Result<Option<PacketId>, CommandError> {
+        if self.state == ConnState::Closed {
+            return Err(CommandError::WrongState { state: self.state });
+        }
+        // A topic alias in the application's message is the machine's business: the
+        // policy sets it per transmission.
+        if p.properties.topic_alias().is_some() {
+            p.properties.remove_topic_alias();
+        }
+        if p.topic.is_empty() {
+            return Err(CommandError::Encode(
+                crate::EncodeError::EmptyTopicWithoutAlias,
+            ));
+        }
+        if qos == QoS::AtMostOnce {
+            if self.state != ConnState::Connected {
+                return Err(CommandError::WrongState { state: self.state });
+            }
+            self.check_publish(&p)?;
+            self.transmit_publish(p)?;
+            return Ok(None);
+        }
+        // The size with an identifier in place: any identifier takes two bytes.
+        p.delivery = Delivery::new(qos, PacketId::new(1), false).unwrap_or(p.delivery);
+        if self.state == ConnState::Connected {
+            self.check_publish(&p)?;
+        } else {
+            self.encoder
+                .encoded_len(&Packet::<Bytes, ByteString>::Publish(p.clone()))?;
+        }
+        let id = self
+            .session
+            .allocate_id(busy)
+            .ok_or(CommandError::PacketIdsExhausted)?;
+        // [MQTT-4.3.2-1], [MQTT-4.3.3-1]: a new identifier; DUP 0 on the first sending
+        // ([MQTT-4.3.2-2], [MQTT-4.3.3-2]).
+        let flow = SenderFlow::start(qos).ok_or(CommandError::PacketIdsExhausted)?;
+        p.delivery = Delivery::new(qos, Some(id), false).ok_or(CommandError::PacketIdsExhausted)?;
+        self.session.outgoing.push_back(Outgoing {
+            packet_id: id,
+            flow,
+            publish: Some(p),
+            sent: false,
+        });
+        self.pump();
+        Ok(Some(id))
+    }
+
+    /// Sends queued outgoing messages, in order, while the quota allows. On a new
+    /// connection this is the resend ([MQTT-4.4.0-1], [MQTT-4.6.0-1]).
+    pub(crate) fn pump(&mut self) {
+        if self.state != ConnState::Connected {
+            return;
+        }
+        while self.wire < self.session.outgoing.len() && self.wire < usize::from(self.send_max) {
+            let i = self.wire;
+            let Some(rec) = self.session.outgoing.get(i) else {
+                break;
+            };
+            let packet_id = rec.packet_id;
+            let result = match (&rec.publish, rec.flow) {
+                (Some(p), flow) if flow.sends_publish() => {
+                    let mut p = p.clone();
+                    // [MQTT-3.3.1-1]: DUP on a re-delivery.
+                    p.delivery = p.delivery.with_dup(rec.sent);
+                    self.transmit_publish(p)
+                }
+                // [MQTT-4.4.0-1]: a released QoS 2 message is resent as its PUBREL.
+                _ => {
+                    let rel = shared::PubRel::new(packet_id);
+                    self.send(&Packet::<Bytes, ByteString>::PubRel(rel))
+                }
+            };
+            match result {
+                Ok(()) => {
+                    if let Some(rec) = self.session.outgoing.get_mut(i) {
+                        rec.sent = true;
+                    }
+                    self.wire += 1;
+                }
+                Err(_) => {
+                    // It no longer fits what the peer accepts (a smaller Maximum Packet
+                    // Size or QoS on a new connection): dropped, reported, never sent
+                    // larger ([MQTT-3.1.2-25], [MQTT-3.2.2-15]).
+                    self.session.outgoing.remove(i);
+                    self.events.push_back(Event::PublishComplete {
+                        packet_id,
+                        outcome: Outcome::Dropped,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Encodes one PUBLISH transmission, choosing its topic alias.
+    fn transmit_publish(&mut self, mut p: shared::Publish) -> Result<(), CommandError> {
+        if let Some(alias) = self.choose_alias(&p.topic) {
+            let (known, alias) = alias;
+            let mut q = p.clone();
+            q.properties.set_topic_alias(alias);
+            if known {
+                q.topic = shared::TopicName::default();
+            }
+            let packet = Packet::<Bytes, ByteString>::Publish(q);
+            if self.encoder.encoded_len(&packet).is_ok() {
+                if !known {
+                    self.remember_alias(&p.topic, alias.get());
+                }
+                return self.send(&packet);
+            }
+        }
+        p.properties.remove_topic_alias();
+        self.send(&Packet::<Bytes, ByteString>::Publish(p))
+    }
+
+    /// The alias for `topic` under the policy: `(true, a)` when the peer knows it already,
+    /// `(false, a)` for a new mapping; `None` for no alias.
+    fn choose_alias(&mut self, topic: &shared::TopicName) -> Option<(bool, core::num::NonZeroU16)> {
+        let AliasPolicy::LeastRecentlyUsed { max } = self.alias_policy else {
+            return None;
+        };
+        let max = max.min(self.alias_out_max);
+        if max == 0 || !self.is_v5() {
+            return None;
+        }
+        self.alias_clock += 1;
+        let clock = self.alias_clock;
+        if let Some(a) = self
+            .alias_out
+            .iter_mut()
+            .find(|a| a.topic.as_bytes() == topic.as_bytes())
+        {
+            a.used = clock;
+            return core::num::NonZeroU16::new(a.alias).map(|n| (true, n));
+        }
+        let alias = if self.alias_out.len() < usize::from(max) {
+            self.alias_out.len() as u16 + 1
+        } else {
+            self.alias_out
+                .iter()
+                .min_by_key(|a| a.used)
+                .map_or(1, |a| a.alias)
+        };
+        core::num::NonZeroU16::new(alias).map(|n| (false, n))
+    }
+
+    fn remember_alias(&mut self, topic: &shared::TopicName, alias: u16) {
+        let topic: ByteString = topic.clone().into_inner();
+        let used = self.alias_clock;
+        if let Some(a) = self.alias_out.iter_mut().find(|a| a.alias == alias) {
+            a.topic = topic;
+            a.used = used;
+        } else {
+            self.alias_out.push(OutAlias { topic, alias, used });
+        }
+    }
+
+    /// PUBACK, PUBREC or PUBCOMP for an outgoing message.
+    pub(crate) fn on_sender_ack(
+        &mut self,
+        packet_id: PacketId,
+        input: SenderInput,
+    ) -> Result<(), ProtocolError> {
+        // Only what went out on this connection can be acknowledged on it.
+        let Some(i) = self
+            .session
+            .outgoing_index(packet_id)
+            .filter(|&i| i < self.wire)
+        else {
+            // A PUBREC for an identifier not in use is answered with PUBREL 0x92 at 5.0
+            // (plain at 3.x) so that the peer's flow can end; a stray PUBACK or PUBCOMP is
+            // ignored (the message was completed already).
+            if let SenderInput::PubRec(_) = input {
+                let mut rel = shared::PubRel::new(packet_id);
+                if self.is_v5() {
+                    rel.reason = PubRelReason::PacketIdentifierNotFound;
+                }
+                let _ = self.send(&Packet::<Bytes, ByteString>::PubRel(rel));
+            }
+            return Ok(());
+        };
+        let Some(rec) = self.session.outgoing.get_mut(i) else {
+            return Ok(());
+        };
+        let step = rec
+            .flow
+            .on_ack(input)
+            .map_err(|e| ProtocolError::UnexpectedAck {
+                packet_id,
+                packet: e.packet,
+                flow: e.state,
+            })?;
+        match step {
+            SenderStep::Release => {
+                // [MQTT-4.3.3-6]: the PUBLISH is never sent again; keep no copy.
+                rec.publish = None;
+                // [MQTT-4.3.3-4], [MQTT-4.6.0-4]: PUBREL now, so in PUBREC order.
+                let rel = shared::PubRel::new(packet_id);
+                let _ = self.send(&Packet::<Bytes, ByteString>::PubRel(rel));
+            }
+            SenderStep::Complete(reason) => {
+                self.session.outgoing.remove(i);
+                self.wire -= 1;
+                self.events.push_back(Event::PublishComplete {
+                    packet_id,
+                    outcome: Outcome::Acknowledged(reason),
+                });
+                // [MQTT-4.9.0-2]: the quota is back; send what waited.
+                self.pump();
+            }
+        }
+        Ok(())
+    }
+
+    /// Reports the outgoing messages that were sent and forgets them (a session the peer
+    /// no longer has, [MQTT-3.2.2-5]); messages never sent stay queued as new ones.
+    pub(crate) fn drop_sent_messages(&mut self) {
+        let mut kept = VecDeque::new();
+        for rec in core::mem::take(&mut self.session.outgoing) {
+            if rec.sent {
+                self.events.push_back(Event::PublishComplete {
+                    packet_id: rec.packet_id,
+                    outcome: Outcome::SessionLost,
+                });
+            } else {
+                kept.push_back(rec);
+            }
+        }
+        self.session.outgoing = kept;
+        self.session.incoming.clear();
+        self.acks.clear();
+        self.wire = 0;
+    }
+
+    // ---- incoming messages ----
+
+    /// A PUBLISH from the peer: alias resolved, limits checked, delivered once, answered
+    /// in order.
+    pub(crate) fn on_publish(&mut self, mut p: shared::Publish) -> Result<(), ProtocolError> {
+        if self.is_v5() {
+            if let Some(alias) = p.properties.topic_alias() {
+                let a = alias.get();
+                if a > self.alias_in_max {
+                    return Err(ProtocolError::TopicAliasInvalid {
+                        alias: a,
+                        max: self.alias_in_max,
+                    });
+                }
+                let slot = usize::from(a - 1);
+                if p.topic.is_empty() {
+                    match self.alias_in.get(slot).and_then(Option::as_ref) {
+                        Some(t) => p.topic = shared::TopicName::from_checked(t.clone()),
+                        None => return Err(ProtocolError::UnknownTopicAlias { alias: a }),
+                    }
+                } else {
+                    if self.alias_in.len() <= slot {
+                        self.alias_in.resize(slot + 1, None);
+                    }
+                    if let Some(s) = self.alias_in.get_mut(slot) {
+                        *s = Some(p.topic.clone().into_inner());
+                    }
+                }
+            }
+        }
+        if p.qos() > self.accept_max_qos {
+            return Err(ProtocolError::QosNotSupported { qos: p.qos() as u8 });
+        }
+        if p.retain && !self.accept_retain {
+            return Err(ProtocolError::RetainNotSupported);
+        }
+        match p.delivery {
+            Delivery::AtMostOnce => {
+                self.events.push_back(Event::Message(p));
+            }
+            Delivery::AtLeastOnce { packet_id, .. } => {
+                // [MQTT-4.3.2-5]: whatever DUP says, a QoS 1 PUBLISH is a new message.
+                self.check_receive_max()?;
+                self.qos1_pending += 1;
+                self.events.push_back(Event::Message(p));
+                self.acks.push_back(PendingAck {
+                    packet_id,
+                    qos: QoS::AtLeastOnce,
+                    answer: None,
+                });
+                if self.ack_mode == AckMode::Automatic {
+                    self.answer(packet_id, 0, shared::AckProperties::new());
+                }
+            }
+            Delivery::ExactlyOnce { packet_id, .. } => {
+                if let Some(i) = self.session.incoming_index(packet_id) {
+                    // [MQTT-4.3.3-10]: a duplicate is not delivered again.
+                    let flow = self.session.incoming.get(i).map(|r| r.flow);
+                    if let Some(ReceiverStep::RepeatPubRec) = flow.map(ReceiverFlow::on_duplicate) {
+                        let rec = shared::PubRec::new(packet_id);
+                        let _ = self.send(&Packet::<Bytes, ByteString>::PubRec(rec));
+                    }
+                    return Ok(());
+                }
+                self.check_receive_max()?;
+                self.session.incoming.push(Incoming {
+                    packet_id,
+                    flow: ReceiverFlow::AwaitAppAck,
+                });
+                self.events.push_back(Event::Message(p));
+                self.acks.push_back(PendingAck {
+                    packet_id,
+                    qos: QoS::ExactlyOnce,
+                    answer: None,
+                });
+                if self.ack_mode == AckMode::Automatic {
+                    self.answer(packet_id, 0, shared::AckProperties::new());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_receive_max(&self) -> Result<(), ProtocolError> {
+        let in_flight = usize::from(self.qos1_pending) + self.session.incoming.len();
+        if self.is_v5() && in_flight >= usize::from(self.receive_max) {
+            return Err(ProtocolError::ReceiveMaximumExceeded {
+                max: self.receive_max,
+            });
+        }
+        Ok(())
+    }
+
+    /// PUBREL from the peer ([MQTT-4.3.3-11]): PUBCOMP with the same identifier; the
+    /// identifier may be used for a new message afterwards ([MQTT-4.3.3-12]).
+    pub(crate) fn on_pubrel(&mut self, packet_id: PacketId) -> Result<(), ProtocolError> {
+        let mut comp = shared::PubComp::new(packet_id);
+        match self.session.incoming_index(packet_id) {
+            Some(i) => {
+                if self.session.incoming.get(i).map(|r| r.flow) == Some(ReceiverFlow::AwaitAppAck) {
+                    // PUBREL before our PUBREC: the peer skipped a step.
+                    return Err(ProtocolError::UnexpectedPacket {
+                        state: self.state,
+                        packet: PacketType::PubRel,
+                    });
+                }
+                self.session.incoming.remove(i);
+            }
+            None => {
+                if self.is_v5() {
+                    comp.reason = crate::PubCompReason::PacketIdentifierNotFound;
+                }
+            }
+        }
+        let _ = self.send(&Packet::<Bytes, ByteString>::PubComp(comp));
+        Ok(())
+    }
+
+    /// The application's answer to an incoming message (`reason` as a byte: 0 accepts).
+    pub(crate) fn ack(
+        &mut self,
+        packet_id: PacketId,
+        reason: u8,
+        properties: shared::AckProperties,
+    ) -> Result<(), CommandError> {
+        if self.state == ConnState::Closed {
+            return Err(CommandError::WrongState { state: self.state });
+        }
+        if !self.is_v5() && (reason != 0 || !properties.is_empty()) {
+            return Err(CommandError::NotSupported(
+                "reason codes and properties before MQTT 5.0",
+            ));
+        }
+        if !self
+            .acks
+            .iter()
+            .any(|a| a.packet_id == packet_id && a.answer.is_none())
+        {
+            return Err(CommandError::UnknownPacketId(packet_id));
+        }
+        let ok = match self.acks.iter().find(|a| a.packet_id == packet_id) {
+            Some(a) if a.qos == QoS::AtLeastOnce => PubAckReason::try_from(reason).is_ok(),
+            _ => PubRecReason::try_from(reason).is_ok(),
+        };
+        if !ok {
+            return Err(CommandError::InvalidReasonCode(reason));
+        }
+        self.answer(packet_id, reason, properties);
+        Ok(())
+    }
+
+    /// Records an answer and sends every answer now at the front, in arrival order.
+    fn answer(&mut self, packet_id: PacketId, reason: u8, properties: shared::AckProperties) {
+        if let Some(a) = self
+            .acks
+            .iter_mut()
+            .find(|a| a.packet_id == packet_id && a.answer.is_none())
+        {
+            a.answer = Some((reason, properties));
+        }
+        while self.acks.front().is_some_and(|a| a.answer.is_some()) {
+            let Some(PendingAck {
+                packet_id,
+                qos,
+                answer: Some((reason, properties)),
+            }) = self.acks.pop_front()
+            else {
+                break;
+            };
+            if self.state == ConnState::Closed {
+                continue;
+            }
+            let packet: shared::Packet = if qos == QoS::AtLeastOnce {
+                self.qos1_pending = self.qos1_pending.saturating_sub(1);
+                // [MQTT-4.3.2-4]: PUBACK with the PUBLISH's identifier.
+                Packet::PubAck(shared::PubAck {
+                    packet_id,
+                    dup: false,
+                    reason: PubAckReason::try_from(reason).unwrap_or_default(),
+                    properties,
+                })
+            } else {
+                // [MQTT-4.3.3-8]: PUBREC; after an error code the identifier is free
+                // for a new message ([MQTT-4.3.3-9]).
+                if let Some(i) = self.session.incoming_index(packet_id) {
+                    if reason >= 0x80 {
+                        self.session.incoming.remove(i);
+                    } else if let Some(r) = self.session.incoming.get_mut(i) {
+                        r.flow = ReceiverFlow::AwaitPubRel;
+                    }
+                }
+                Packet::PubRec(shared::PubRec {
+                    packet_id,
+                    dup: false,
+                    reason: PubRecReason::try_from(reason).unwrap_or_default(),
+                    properties,
+                })
+            };
+            let _ = self.send_trimmed(packet);
+        }
+    }
+
+    /// The number of outgoing messages that went out on this connection and are not
+    /// completed.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.wire
+    }
+
+    /// DISCONNECT reason for a timeout.
+    pub(crate) fn keep_alive_disconnect(&mut self) {
+        if self.is_v5() && self.state == ConnState::Connected {
+            let d = shared::Disconnect::new(DisconnectReason::KeepAliveTimeout);
+            let _ = self.send_trimmed(Packet::Disconnect(d));
+        }
+        self.close(CloseReason::KeepAliveTimeout);
+    }
+}

@@ -1,0 +1,322 @@
+//! Session state: what outlives a network connection (MQTT 3.1.1 §4.1, MQTT 5.0 §4.1).
+//!
+//! - the outgoing QoS 1 and QoS 2 messages not yet completed, in the order they were first
+//!   sent, which is the order they are resent in ([MQTT-4.4.0-1], [MQTT-4.6.0-1]);
+//! - the incoming QoS 2 messages received but not yet released by PUBREL;
+//! - the packet identifier allocator;
+//! - on a server, the client's subscriptions.
+//!
+//! A [`Session`] is plain data. The connection machines own one while they run; the caller
+//! takes it out (`take_session`) to persist it or to hand it to the next connection of the
+//! same client, inspects it with the getters here, and builds one back with
+//! [`Session::restore`]. Nothing in it refers to a network connection: topic aliases and
+//! send quota are connection state and never carried over ([MQTT-3.3.2-7]).
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+
+use super::flow::{ReceiverFlow, SenderFlow};
+use crate::{shared, PacketId, QoS, SubscriptionId};
+
+/// An outgoing QoS 1 or QoS 2 message the session keeps until it completes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub(crate) packet_id: PacketId,
+    pub(crate) flow: SenderFlow,
+    /// The message as the application gave it: its full topic, never an alias (a topic
+    /// alias is applied to each transmission, so a resend on a new connection carries the
+    /// topic). `None` once PUBREL took over ([MQTT-4.3.3-6]).
+    pub(crate) publish: Option<shared::Publish>,
+    /// Whether it was transmitted at least once: the next transmission carries DUP=1
+    /// ([MQTT-3.3.1-1]).
+    pub(crate) sent: bool,
+}
+
+impl Outgoing {
+    /// A record for `publish` (QoS 1 or 2; its identifier and DUP are set from `packet_id`
+    /// and `flow`) in state `flow`. `sent` says whether it was already transmitted (then a
+    /// resend carries DUP=1). Returns `None` when the publish is QoS 0, or its QoS is not
+    /// the flow's, or a publish is given for a flow that no longer sends it.
+    pub fn new(
+        packet_id: PacketId,
+        flow: SenderFlow,
+        publish: Option<shared::Publish>,
+        sent: bool,
+    ) -> Option<Self> {
+        let publish = match (publish, flow.sends_publish()) {
+            (Some(mut p), true) => {
+                if p.qos() != flow.qos() {
+                    return None;
+                }
+                p.delivery = crate::Delivery::new(flow.qos(), Some(packet_id), false)?;
+                Some(p)
+            }
+            (None, false) => None,
+            _ => return None,
+        };
+        Some(Outgoing {
+            packet_id,
+            flow,
+            publish,
+            sent,
+        })
+    }
+
+    /// The packet identifier.
+    pub fn packet_id(&self) -> PacketId {
+        self.packet_id
+    }
+
+    /// Where the QoS flow stands.
+    pub fn flow(&self) -> SenderFlow {
+        self.flow
+    }
+
+    /// The QoS.
+    pub fn qos(&self) -> QoS {
+        self.flow.qos()
+    }
+
+    /// The message, with its full topic; `None` once PUBREL was sent.
+    pub fn publish(&self) -> Option<&shared::Publish> {
+        self.publish.as_ref()
+    }
+
+    /// Whether it was transmitted at least once.
+    pub fn was_sent(&self) -> bool {
+        self.sent
+    }
+}
+
+/// An incoming QoS 2 message the session remembers by its identifier until PUBREL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Incoming {
+    /// The packet identifier.
+    pub packet_id: PacketId,
+    /// Where its flow stands.
+    pub flow: ReceiverFlow,
+}
+
+/// A subscription a server holds for a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionRecord {
+    /// The filter and its options, as granted (the QoS is the granted one).
+    pub subscription: shared::Subscription,
+    /// The Subscription Identifier of the SUBSCRIBE that made it (MQTT 5.0).
+    pub identifier: Option<SubscriptionId>,
+}
+
+/// The state of one session; see the [module docs](self).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Session {
+    pub(crate) outgoing: VecDeque<Outgoing>,
+    pub(crate) incoming: Vec<Incoming>,
+    pub(crate) next_id: u16,
+    pub(crate) subscriptions: Vec<SubscriptionRecord>,
+}
+
+/// Why [`Session::restore`] refused its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RestoreError {
+    /// Two records with one packet identifier, in one direction.
+    #[error("packet identifier {0} appears twice")]
+    DuplicatePacketId(PacketId),
+}
+
+impl Session {
+    /// An empty session, as a clean start makes.
+    pub fn new() -> Self {
+        Session::default()
+    }
+
+    /// A session from persisted parts: outgoing records in their original order, incoming
+    /// QoS 2 records, and (for a server) subscriptions. Refused when an identifier repeats
+    /// within one direction.
+    pub fn restore(
+        outgoing: impl IntoIterator<Item = Outgoing>,
+        incoming: impl IntoIterator<Item = Incoming>,
+        subscriptions: impl IntoIterator<Item = SubscriptionRecord>,
+    ) -> Result<Self, RestoreError> {
+        let outgoing: VecDeque<Outgoing> = outgoing.into_iter().collect();
+        let incoming: Vec<Incoming> = incoming.into_iter().collect();
+        for (i, o) in outgoing.iter().enumerate() {
+            if outgoing
+                .iter()
+                .skip(i + 1)
+                .any(|p| p.packet_id == o.packet_id)
+            {
+                return Err(RestoreError::DuplicatePacketId(o.packet_id));
+            }
+        }
+        for (i, o) in incoming.iter().enumerate() {
+            if incoming
+                .iter()
+                .skip(i + 1)
+                .any(|p| p.packet_id == o.packet_id)
+            {
+                return Err(RestoreError::DuplicatePacketId(o.packet_id));
+            }
+        }
+        let next_id = outgoing.back().map_or(0, |o| o.packet_id.get());
+        Ok(Session {
+            outgoing,
+            incoming,
+            next_id,
+            subscriptions: subscriptions.into_iter().collect(),
+        })
+    }
+
+    /// The outgoing messages not yet completed, in their resend order.
+    pub fn outgoing(&self) -> impl ExactSizeIterator<Item = &Outgoing> + '_ {
+        self.outgoing.iter()
+    }
+
+    /// The incoming QoS 2 messages not yet released, in arrival order.
+    pub fn incoming(&self) -> &[Incoming] {
+        &self.incoming
+    }
+
+    /// The subscriptions a server holds for the client.
+    pub fn subscriptions(&self) -> &[SubscriptionRecord] {
+        &self.subscriptions
+    }
+
+    /// Whether the session holds nothing (a server answers Session Present 0 for it only
+    /// when it has no session at all; an empty one still exists).
+    pub fn is_empty(&self) -> bool {
+        self.outgoing.is_empty() && self.incoming.is_empty() && self.subscriptions.is_empty()
+    }
+
+    /// Forgets everything, as a clean start or Session Present 0 asks.
+    pub fn clear(&mut self) {
+        self.outgoing.clear();
+        self.incoming.clear();
+        self.subscriptions.clear();
+    }
+
+    /// The position of outgoing record `id`.
+    pub(crate) fn outgoing_index(&self, id: PacketId) -> Option<usize> {
+        self.outgoing.iter().position(|o| o.packet_id == id)
+    }
+
+    /// The position of incoming record `id`.
+    pub(crate) fn incoming_index(&self, id: PacketId) -> Option<usize> {
+        self.incoming.iter().position(|o| o.packet_id == id)
+    }
+
+    /// A new packet identifier, not used by any outgoing record nor by `busy`
+    /// ([MQTT-2.3.1-2], [MQTT-2.2.1-3]); `None` when all 65,535 are in use. Identifiers go
+    /// round in order, so a just-freed one is the last to come back.
+    pub(crate) fn allocate_id(&mut self, busy: impl Fn(PacketId) -> bool) -> Option<PacketId> {
+        let in_use = |s: &Self, id: PacketId| s.outgoing.iter().any(|o| o.packet_id == id);
+        let mut candidate = self.next_id;
+        for _ in 0..u16::MAX {
+            candidate = if candidate == u16::MAX {
+                1
+            } else {
+                candidate + 1
+            };
+            let id = PacketId::new(candidate)?;
+            if !in_use(self, id) && !busy(id) {
+                self.next_id = candidate;
+                return Some(id);
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shared::{Publish, TopicName};
+
+    fn publish(qos: QoS) -> Publish {
+        let mut p = Publish::new(TopicName::new("a/b").unwrap(), &b"x"[..]);
+        p.delivery = crate::Delivery::new(qos, PacketId::new(9), false).unwrap();
+        p
+    }
+
+    fn id(n: u16) -> PacketId {
+        PacketId::new(n).unwrap()
+    }
+
+    #[test]
+    fn mqtt_2_3_1_2_allocation_skips_identifiers_in_use() {
+        let mut s = Session::new();
+        for n in [1, 2, 4] {
+            s.outgoing.push_back(
+                Outgoing::new(
+                    id(n),
+                    SenderFlow::AwaitPubAck,
+                    Some(publish(QoS::AtLeastOnce)),
+                    true,
+                )
+                .unwrap(),
+            );
+        }
+        assert_eq!(s.allocate_id(|_| false), Some(id(3)));
+        assert_eq!(s.allocate_id(|i| i == id(5)), Some(id(6)));
+    }
+
+    #[test]
+    fn allocation_wraps_and_reports_exhaustion() {
+        let mut s = Session::new();
+        s.next_id = u16::MAX - 1;
+        assert_eq!(s.allocate_id(|_| false), Some(id(u16::MAX)));
+        assert_eq!(s.allocate_id(|_| false), Some(id(1)));
+        assert_eq!(s.allocate_id(|_| true), None);
+    }
+
+    #[test]
+    fn outgoing_record_takes_the_flow_identifier_and_checks_qos() {
+        let o = Outgoing::new(
+            id(7),
+            SenderFlow::AwaitPubRec,
+            Some(publish(QoS::ExactlyOnce)),
+            false,
+        )
+        .unwrap();
+        assert_eq!(o.publish().unwrap().packet_id(), Some(id(7)));
+        assert!(Outgoing::new(
+            id(7),
+            SenderFlow::AwaitPubAck,
+            Some(publish(QoS::ExactlyOnce)),
+            false
+        )
+        .is_none());
+        assert!(Outgoing::new(
+            id(7),
+            SenderFlow::AwaitPubComp,
+            Some(publish(QoS::ExactlyOnce)),
+            true
+        )
+        .is_none());
+        assert!(Outgoing::new(id(7), SenderFlow::AwaitPubRec, None, true).is_none());
+        assert!(Outgoing::new(id(7), SenderFlow::AwaitPubComp, None, true).is_some());
+    }
+
+    #[test]
+    fn restore_refuses_repeated_identifiers_and_keeps_order() {
+        let a = Outgoing::new(id(5), SenderFlow::AwaitPubComp, None, true).unwrap();
+        let b = Outgoing::new(
+            id(2),
+            SenderFlow::AwaitPubAck,
+            Some(publish(QoS::AtLeastOnce)),
+            true,
+        )
+        .unwrap();
+        let s = Session::restore([a.clone(), b.clone()], [], []).unwrap();
+        let ids: Vec<u16> = s.outgoing().map(|o| o.packet_id().get()).collect();
+        assert_eq!(ids, [5, 2]);
+        assert_eq!(
+            Session::restore([a.clone(), a], [], []),
+            Err(RestoreError::DuplicatePacketId(id(5)))
+        );
+        let i = Incoming {
+            packet_id: id(1),
+            flow: ReceiverFlow::AwaitPubRel,
+        };
+        assert!(Session::restore([], [i, i], []).is_err());
+    }
+}
