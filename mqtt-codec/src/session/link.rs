@@ -337,16 +337,14 @@ impl Link {
 
     /// The `publish` command: QoS 0 goes out at once (connected only); QoS 1 and 2 get an
     /// identifier, join the session's outgoing messages in order, and go out as the send
-    /// quota allows ([MQTT-3.3.4-7], [MQTT-4.9.0-2]).
+    /// quota allows ([MQTT-3.3.4-7], [MQTT-4.9.0-2]), in any state: what is published
+    /// while no connection is up waits in the session for the next one.
     pub(crate) fn publish(
         &mut self,
         mut p: shared::Publish,
         qos: QoS,
         busy: impl Fn(PacketId) -> bool,
     ) -> Result<Option<PacketId>, CommandError> {
-        if self.state == ConnState::Closed {
-            return Err(CommandError::WrongState { state: self.state });
-        }
         // A topic alias in the application's message is the machine's business: the
         // policy sets it per transmission.
         if p.properties.topic_alias().is_some() {
