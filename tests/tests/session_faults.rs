@@ -1,0 +1,286 @@
+//! The connection machines under faults: random workloads of publishes at random QoS in
+//! both directions, the network connection cut at random points (everything after the cut
+//! is lost, both ways, as when a TCP connection dies) and the session resumed on a new one.
+//!
+//! Checked after every workload, once everything has settled on a last good connection:
+//!
+//! - every QoS 1 message reached the other side's application at least once, every QoS 2
+//!   message exactly once, no QoS 0 message more than once;
+//! - within each direction the first deliveries of QoS 1 and 2 messages come in publish
+//!   order;
+//! - on the wire, no packet identifier was used for a new PUBLISH while a message with it
+//!   was in flight ([MQTT-2.3.1-2]), and no side ever had more unacknowledged QoS 1 and 2
+//!   PUBLISH packets on one connection than the other's Receive Maximum
+//!   ([MQTT-3.3.4-7], [MQTT-3.3.4-9]);
+//! - neither machine ever closed for a protocol error, and both end with nothing in flight.
+//!
+//! Case counts: 256 by default; `PROPTEST_CASES` overrides it (100,000 once, in release:
+//! `PROPTEST_CASES=100000 cargo test --release -p mqtt-integration-tests --test session_faults`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::cell::Cell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+use mqtt_codec::session::{ClientOptions, Event, ServerOptions};
+use mqtt_codec::{shared, Protocol, QoS};
+use mqtt_integration_tests::pair::Pair;
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// A publish by the client (`true`) or the server.
+    Publish(bool, QoS),
+    /// Let everything in transit arrive.
+    Settle,
+    /// Deliver `n` more packets, then the connection dies; a new one resumes the session.
+    Cut(u8),
+}
+
+fn qos() -> impl Strategy<Value = QoS> {
+    prop_oneof![
+        Just(QoS::AtMostOnce),
+        Just(QoS::AtLeastOnce),
+        Just(QoS::ExactlyOnce)
+    ]
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => (any::<bool>(), qos()).prop_map(|(c, q)| Op::Publish(c, q)),
+        2 => Just(Op::Settle),
+        2 => (0u8..12).prop_map(Op::Cut),
+    ]
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    protocol: Protocol,
+    client_receive_max: u16,
+    server_receive_max: u16,
+    chunk: usize,
+    ops: Vec<Op>,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        prop_oneof![Just(Protocol::V3_1_1), Just(Protocol::V5)],
+        1u16..5,
+        1u16..5,
+        prop_oneof![Just(usize::MAX), 1usize..7],
+        proptest::collection::vec(op(), 1..40),
+    )
+        .prop_map(
+            |(protocol, client_receive_max, server_receive_max, chunk, ops)| Case {
+                protocol,
+                client_receive_max,
+                server_receive_max,
+                chunk,
+                ops,
+            },
+        )
+}
+
+/// What the wire monitor saw wrong.
+#[derive(Debug, Default)]
+struct Monitor {
+    /// Per direction ("c>s", "s>c"): identifiers of messages in flight (sent, not completed).
+    open: BTreeMap<&'static str, BTreeSet<u16>>,
+    /// Per direction: identifiers sent on the current connection and not completed.
+    this_connection: BTreeMap<&'static str, BTreeSet<u16>>,
+    errors: Vec<String>,
+}
+
+impl Monitor {
+    fn reverse(dir: &'static str) -> &'static str {
+        if dir == "c>s" {
+            "s>c"
+        } else {
+            "c>s"
+        }
+    }
+
+    /// One transcript line.
+    fn see(&mut self, line: &str, limits: (usize, usize)) {
+        if line.starts_with("-- new link") {
+            self.this_connection.clear();
+            return;
+        }
+        let (dir, rest) = match line.split_once(' ') {
+            Some((d @ ("c>s" | "s>c"), rest)) if !line.ends_with("(lost)") => {
+                (if d == "c>s" { "c>s" } else { "s>c" }, rest)
+            }
+            _ => return,
+        };
+        let words: Vec<&str> = rest.split(' ').collect();
+        let id = |w: &str| w.strip_prefix("id=").and_then(|n| n.parse::<u16>().ok());
+        match words.first().copied() {
+            Some("PUBLISH") if words.get(1) != Some(&"q0") => {
+                let n = words.get(2).and_then(|w| id(w)).unwrap();
+                let dup = words.get(3) == Some(&"dup=1");
+                let open = self.open.entry(dir).or_default();
+                if !dup && open.contains(&n) {
+                    self.errors
+                        .push(format!("{dir}: identifier {n} reused while in flight"));
+                }
+                open.insert(n);
+                let conn = self.this_connection.entry(dir).or_default();
+                conn.insert(n);
+                let max = if dir == "c>s" { limits.1 } else { limits.0 };
+                if conn.len() > max {
+                    self.errors.push(format!(
+                        "{dir}: {} in flight over Receive Maximum {max}",
+                        conn.len()
+                    ));
+                }
+            }
+            Some("PUBREL") => {
+                let n: u16 = words.get(1).and_then(|w| w.parse().ok()).unwrap();
+                self.this_connection.entry(dir).or_default().insert(n);
+            }
+            Some(kind @ ("PUBACK" | "PUBCOMP" | "PUBREC")) => {
+                let n: u16 = words.get(1).and_then(|w| w.parse().ok()).unwrap();
+                let refused = words.len() > 2;
+                if kind != "PUBREC" || refused {
+                    let back = Monitor::reverse(dir);
+                    self.open.entry(back).or_default().remove(&n);
+                    self.this_connection.entry(back).or_default().remove(&n);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn run(case: &Case) -> Result<(), TestCaseError> {
+    let mut connect = shared::Connect::new(case.protocol, shared::Str::new("fault").unwrap(), 0);
+    connect.clean_start = false;
+    if case.protocol.is_v5() {
+        connect.properties.set_session_expiry_interval(u32::MAX);
+        connect
+            .properties
+            .set_receive_maximum(std::num::NonZeroU16::new(case.client_receive_max).unwrap());
+    }
+    let server = ServerOptions {
+        receive_maximum: std::num::NonZeroU16::new(case.server_receive_max).unwrap(),
+        ..Default::default()
+    };
+    let mut p = Pair::new(connect, ClientOptions::default(), server);
+    p.chunk = case.chunk;
+    p.connect();
+    // At 3.1.1 there is no Receive Maximum: the limit is the identifier space.
+    let limits = if case.protocol.is_v5() {
+        (
+            usize::from(case.client_receive_max),
+            usize::from(case.server_receive_max),
+        )
+    } else {
+        (usize::MAX, usize::MAX)
+    };
+
+    let mut sent: Vec<(bool, QoS, String)> = Vec::new();
+    for (i, op) in case.ops.iter().enumerate() {
+        match op {
+            Op::Publish(from_client, qos) => {
+                let payload = format!("{}{i}", if *from_client { 'c' } else { 's' });
+                let m = shared::Publish::new(
+                    shared::TopicName::new("t").unwrap(),
+                    payload.clone().into_bytes(),
+                );
+                let r = if *from_client {
+                    p.client.publish(m, *qos)
+                } else {
+                    p.server.publish(m, *qos)
+                };
+                // QoS 0 needs a connection; a closed one refuses it.
+                match r {
+                    Ok(_) => sent.push((*from_client, *qos, payload)),
+                    Err(e) => prop_assert_eq!(*qos, QoS::AtMostOnce, "{}", e),
+                }
+            }
+            Op::Settle => p.settle(),
+            Op::Cut(n) => {
+                let left = Rc::new(Cell::new(*n));
+                p.settle_until(move |_| {
+                    let v = left.get();
+                    left.set(v.saturating_sub(1));
+                    v == 0
+                });
+                p.drop_link();
+                p.reconnect();
+            }
+        }
+    }
+    p.settle();
+
+    let mut monitor = Monitor::default();
+    for line in &p.log {
+        monitor.see(line, limits);
+    }
+    prop_assert!(
+        monitor.errors.is_empty(),
+        "{:?}\n{:#?}",
+        monitor.errors,
+        p.log
+    );
+    prop_assert!(
+        !p.log.iter().any(|l| l.contains("protocol-error")),
+        "{:#?}",
+        p.log
+    );
+    prop_assert_eq!(p.client.session().outgoing().len(), 0, "{:#?}", p.log);
+    prop_assert_eq!(p.server.session().outgoing().len(), 0, "{:#?}", p.log);
+
+    for (side_is_client, events) in [(true, &p.server_events), (false, &p.client_events)] {
+        let got: Vec<String> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Message(m) => {
+                    Some(String::from_utf8_lossy(m.payload.as_bytes()).into_owned())
+                }
+                _ => None,
+            })
+            .collect();
+        let mut first_seen: Vec<&str> = Vec::new();
+        for (from_client, qos, payload) in sent.iter().filter(|s| s.0 == side_is_client) {
+            let copies = got.iter().filter(|g| *g == payload).count();
+            match qos {
+                QoS::AtMostOnce => prop_assert!(copies <= 1, "{payload} x{copies}"),
+                QoS::AtLeastOnce => prop_assert!(copies >= 1, "{payload} lost\n{:#?}", p.log),
+                QoS::ExactlyOnce => {
+                    prop_assert_eq!(copies, 1, "{} x{}\n{:#?}", payload, copies, p.log)
+                }
+            }
+            let _ = from_client;
+            if *qos != QoS::AtMostOnce {
+                first_seen.push(payload);
+            }
+        }
+        // Publish order against the order of first deliveries.
+        let mut delivered: Vec<&str> = Vec::new();
+        for g in &got {
+            if first_seen.contains(&g.as_str()) && !delivered.contains(&g.as_str()) {
+                delivered.push(g);
+            }
+        }
+        prop_assert_eq!(delivered, first_seen, "{:#?}", p.log);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(256),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn qos_guarantees_hold_across_dropped_connections(c in case()) {
+        run(&c)?;
+    }
+}
