@@ -74,12 +74,6 @@ impl<B: Storage, I: SeqItem> Seq<B, I> {
         Seq::wire(B::default())
     }
 
-    /// The storage itself.
-    #[inline]
-    pub(crate) fn storage(&self) -> &B {
-        &self.bytes
-    }
-
     /// The elements' bytes, as written in the packet.
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {

@@ -450,6 +450,7 @@ pub fn describe_event(e: &Event) -> String {
         Event::UnsubAck(u) => format!("unsuback {}", u.packet_id),
         Event::Subscribe(s) => format!("subscribe {}", s.packet_id),
         Event::Unsubscribe(u) => format!("unsubscribe {}", u.packet_id),
+        Event::RequestLost { packet_id } => format!("request lost {packet_id}"),
         Event::Auth(a) => format!("auth {:?}", a.reason),
         Event::Will(w) => format!("will '{}'", w.topic.as_str()),
         Event::SessionExpired => "session expired".to_string(),

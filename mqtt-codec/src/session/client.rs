@@ -147,7 +147,11 @@ impl Client {
         }
         self.link.tick(now);
         self.link.reset_connection();
-        self.requests.clear();
+        for r in self.requests.drain(..) {
+            self.link.push_event(Event::RequestLost {
+                packet_id: r.packet_id,
+            });
+        }
         self.ping_deadline = None;
         if clean {
             self.link.session.clear();
@@ -268,6 +272,12 @@ impl Client {
     /// Sends DISCONNECT (with its properties: a Session Expiry Interval, a Reason String)
     /// and closes.
     pub fn disconnect_with(&mut self, d: shared::Disconnect) -> Result<(), CommandError> {
+        // [MQTT-3.1.0-1]: nothing before CONNECT.
+        if self.link.state == ConnState::Idle {
+            return Err(CommandError::WrongState {
+                state: self.link.state,
+            });
+        }
         self.link.disconnect(d)
     }
 
@@ -283,7 +293,7 @@ impl Client {
             }
             ConnState::Connected => {
                 if self.ping_deadline.is_some_and(|d| now >= d) {
-                    self.link.keep_alive_disconnect();
+                    self.link.keep_alive_disconnect(false);
                 } else if self.ping_due().is_some_and(|d| now >= d) {
                     self.send_ping();
                 }
@@ -359,6 +369,10 @@ impl Client {
     }
 
     fn process(&mut self) {
+        // Before CONNECT there is no connection to read from.
+        if self.link.state == ConnState::Idle {
+            return;
+        }
         while let Some(next) = self.link.next_packet() {
             let result = match next {
                 Ok(p) => self.on_packet(p),
@@ -468,6 +482,18 @@ impl Client {
         if !self.link.is_v5() || !matches {
             return Err(ProtocolError::AuthMethodMismatch);
         }
+        // [MQTT-4.12.0-2]: before CONNACK the server continues; afterwards it continues a
+        // re-authentication or ends it with Success. It never asks to re-authenticate.
+        let allowed = match self.link.state {
+            ConnState::AwaitConnAck => a.reason == AuthReason::ContinueAuthentication,
+            _ => a.reason != AuthReason::ReAuthenticate,
+        };
+        if !allowed {
+            return Err(ProtocolError::UnexpectedPacket {
+                state: self.link.state,
+                packet: PacketType::Auth,
+            });
+        }
         self.link.push_event(Event::Auth(a));
         Ok(())
     }
@@ -483,8 +509,22 @@ impl Client {
             // [MQTT-3.2.2-4]: the client has no session to resume.
             return Err(ProtocolError::SessionPresentOnCleanStart);
         }
-        if !c.session_present {
-            // [MQTT-3.2.2-5]: the server has no session; neither do we, then.
+        // [MQTT-4.12.0-5]: a successful CONNACK repeats the CONNECT's method; without one
+        // in CONNECT it carries none ([MQTT-4.12.0-6]).
+        if self.link.is_v5() {
+            let got = c.properties.authentication_method();
+            let same = match (&self.link.auth_method, got) {
+                (Some(m), Some(g)) => m.as_bytes() == g.get().as_bytes(),
+                (None, None) => true,
+                _ => false,
+            };
+            if !same {
+                return Err(ProtocolError::AuthMethodMismatch);
+            }
+        }
+        // [MQTT-3.2.2-5]: the server has no session; neither do we, then. (MQTT 3.1 has no
+        // Session Present flag: the client cannot tell, and keeps its state.)
+        if !c.session_present && self.link.protocol != crate::Protocol::V3_1 {
             self.link.drop_sent_messages();
         }
         if self.link.is_v5() {
@@ -521,8 +561,10 @@ impl Client {
         }
         self.link.state = ConnState::Connected;
         self.link.push_event(Event::Connected(c));
-        // [MQTT-4.4.0-1], [MQTT-4.6.0-1]: what was in flight goes again, in order.
+        // [MQTT-4.4.0-1], [MQTT-4.6.0-1]: what was in flight goes again, in order; so do
+        // the answers the application gave before CONNACK.
         self.link.pump();
+        self.link.flush_acks();
         Ok(())
     }
 }

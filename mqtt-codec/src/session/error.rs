@@ -119,6 +119,25 @@ pub enum ProtocolError {
         /// Filters requested.
         expected: usize,
     },
+    /// A SUBSCRIBE or UNSUBSCRIBE with the identifier of one still unanswered
+    /// ([MQTT-2.3.1-2]).
+    #[error("{packet} with packet identifier {packet_id}, which is still in use")]
+    PacketIdInUse {
+        /// The packet that arrived.
+        packet: PacketType,
+        /// Its packet identifier.
+        packet_id: PacketId,
+    },
+    /// A SUBSCRIBE using what the server announced unavailable: wildcards, shared
+    /// subscriptions or subscription identifiers; the reason code says which.
+    #[error("subscription feature not supported ({0:?})")]
+    NotSupported(DisconnectReason),
+    /// More bytes than one maximum packet sent while CONNECT awaits the application.
+    #[error("more than {limit} bytes sent before CONNACK")]
+    BufferLimit {
+        /// The limit.
+        limit: usize,
+    },
     /// AUTH where no Authentication Method was agreed, or with another method
     /// ([MQTT-4.12.0-5], [MQTT-4.12.0-6], [MQTT-4.12.0-7]).
     #[error("AUTH does not match the connection's Authentication Method")]
@@ -136,6 +155,7 @@ impl ProtocolError {
             ProtocolError::TopicAliasInvalid { .. } => DisconnectReason::TopicAliasInvalid,
             ProtocolError::QosNotSupported { .. } => DisconnectReason::QoSNotSupported,
             ProtocolError::RetainNotSupported => DisconnectReason::RetainNotSupported,
+            ProtocolError::NotSupported(r) => *r,
             _ => DisconnectReason::ProtocolError,
         }
     }

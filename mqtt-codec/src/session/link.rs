@@ -79,12 +79,20 @@ pub(crate) struct Link {
     /// How many records at the front of `session.outgoing` went out on this connection:
     /// they count against the peer's Receive Maximum; the rest are queued.
     wire: usize,
+    /// How many of those hold send quota (their PUBLISH went out on this connection and
+    /// the flow has not ended): never more than `send_max`.
+    quota: u16,
     /// The peer's Receive Maximum: our send quota ([MQTT-4.9.0-1]).
     pub(crate) send_max: u16,
     /// Our Receive Maximum.
     pub(crate) receive_max: u16,
     /// Incoming QoS 1 messages not yet acknowledged.
     qos1_pending: u16,
+    /// For each record of `session.incoming`, whether it arrived on this connection: only
+    /// those count against our Receive Maximum (the peer's quota starts afresh on each
+    /// connection, [MQTT-4.9.0-1]); and how many do.
+    fresh: Vec<bool>,
+    fresh_count: u16,
     acks: VecDeque<PendingAck>,
     pub(crate) ack_mode: AckMode,
     /// Our Topic Alias Maximum and the aliases the peer set on this connection.
@@ -107,6 +115,8 @@ pub(crate) struct Link {
     pub(crate) last_received: Instant,
     /// The Authentication Method agreed in CONNECT (MQTT 5.0 enhanced authentication).
     pub(crate) auth_method: Option<ByteString>,
+    /// The client asked for no Reason Strings or User Properties ([MQTT-3.1.2-29]).
+    pub(crate) strip_problem_info: bool,
 }
 
 impl Link {
@@ -121,9 +131,12 @@ impl Link {
             events: VecDeque::new(),
             session,
             wire: 0,
+            quota: 0,
             send_max: u16::MAX,
             receive_max: u16::MAX,
             qos1_pending: 0,
+            fresh: Vec::new(),
+            fresh_count: 0,
             acks: VecDeque::new(),
             ack_mode: AckMode::Automatic,
             alias_in_max: 0,
@@ -140,6 +153,7 @@ impl Link {
             last_sent: Instant::ZERO,
             last_received: Instant::ZERO,
             auth_method: None,
+            strip_problem_info: false,
         }
     }
 
@@ -165,9 +179,6 @@ impl Link {
     pub(crate) fn reset_connection(&mut self) {
         self.rx.clear();
         self.tx.clear();
-        self.wire = 0;
-        self.qos1_pending = 0;
-        self.acks.clear();
         self.alias_in.clear();
         self.alias_out.clear();
         self.send_max = u16::MAX;
@@ -175,6 +186,22 @@ impl Link {
         self.peer_retain = true;
         self.alias_out_max = 0;
         self.encoder = Encoder::new(self.protocol);
+        self.attach_session();
+    }
+
+    /// Starts this connection's view of the session: nothing of it went out on this
+    /// connection yet, nothing of it arrived on it.
+    pub(crate) fn attach_session(&mut self) {
+        self.wire = 0;
+        self.quota = 0;
+        for o in self.session.outgoing_iter_mut() {
+            o.counted = false;
+        }
+        self.qos1_pending = 0;
+        self.fresh.clear();
+        self.fresh.resize(self.session.incoming.len(), false);
+        self.fresh_count = 0;
+        self.acks.clear();
         // QoS 2 messages the application still has to acknowledge: their answers go out
         // on this connection, in order.
         for i in &self.session.incoming {
@@ -224,6 +251,25 @@ impl Link {
     /// AUTH): the Reason String and then the User Properties are dropped when it would
     /// exceed the peer's Maximum Packet Size ([MQTT-3.4.2-2], [MQTT-3.4.2-3] and the like).
     pub(crate) fn send_trimmed(&mut self, mut packet: shared::Packet) -> Result<(), CommandError> {
+        if self.strip_problem_info {
+            // [MQTT-3.1.2-29]: the client asked for no Reason String and no User
+            // Properties except on PUBLISH, CONNACK and DISCONNECT.
+            use crate::packet::properties::Trimmable;
+            let props: Option<&mut dyn Trimmable> = match &mut packet {
+                Packet::PubAck(p) => Some(&mut p.properties),
+                Packet::PubRec(p) => Some(&mut p.properties),
+                Packet::PubRel(p) => Some(&mut p.properties),
+                Packet::PubComp(p) => Some(&mut p.properties),
+                Packet::SubAck(p) => Some(&mut p.properties),
+                Packet::UnsubAck(p) => Some(&mut p.properties),
+                Packet::Auth(p) => Some(&mut p.properties),
+                _ => None,
+            };
+            if let Some(props) = props {
+                props.drop_reason_string();
+                props.drop_user_properties();
+            }
+        }
         packet.trim_to_fit(self.protocol, self.encoder.max_size())?;
         self.send(&packet)
     }
@@ -309,6 +355,11 @@ impl Link {
         }
     }
 
+    /// Bytes received and not yet handled.
+    pub(crate) fn rx_len(&self) -> usize {
+        self.rx.len()
+    }
+
     /// The type of the next packet, from its first byte, without taking it.
     pub(crate) fn peek_type(&self) -> Option<u8> {
         self.rx.first().map(|b| b >> 4)
@@ -379,53 +430,65 @@ impl Link {
         // ([MQTT-4.3.2-2], [MQTT-4.3.3-2]).
         let flow = SenderFlow::start(qos).ok_or(CommandError::PacketIdsExhausted)?;
         p.delivery = Delivery::new(qos, Some(id), false).ok_or(CommandError::PacketIdsExhausted)?;
-        self.session.outgoing.push_back(Outgoing {
+        self.session.push_outgoing(Outgoing {
             packet_id: id,
             flow,
             publish: Some(p),
             sent: false,
+            counted: false,
         });
         self.pump();
         Ok(Some(id))
     }
 
-    /// Sends queued outgoing messages, in order, while the quota allows. On a new
-    /// connection this is the resend ([MQTT-4.4.0-1], [MQTT-4.6.0-1]).
+    /// Sends queued outgoing messages, in order, while the quota allows: a PUBLISH takes
+    /// one unit of quota, a PUBREL none ([MQTT-4.9.0-2], [MQTT-3.3.4-8]). On a new
+    /// connection this is the resend ([MQTT-4.4.0-1], [MQTT-4.6.0-1]). A message that no
+    /// longer fits what the peer accepts (a smaller Maximum Packet Size, a lower Maximum
+    /// QoS, no retain) is dropped and reported, never sent ([MQTT-3.2.2-11],
+    /// [MQTT-3.2.2-14], [MQTT-3.2.2-15], [MQTT-3.1.2-25]).
     pub(crate) fn pump(&mut self) {
         if self.state != ConnState::Connected {
             return;
         }
-        while self.wire < self.session.outgoing.len() && self.wire < usize::from(self.send_max) {
+        while let Some(rec) = self.session.outgoing_get(self.wire) {
             let i = self.wire;
-            let Some(rec) = self.session.outgoing.get(i) else {
-                break;
-            };
             let packet_id = rec.packet_id;
-            let result = match (&rec.publish, rec.flow) {
-                (Some(p), flow) if flow.sends_publish() => {
-                    let mut p = p.clone();
-                    // [MQTT-3.3.1-1]: DUP on a re-delivery.
-                    p.delivery = p.delivery.with_dup(rec.sent);
-                    self.transmit_publish(p)
+            let result = match (&rec.publish, rec.flow.sends_publish()) {
+                (Some(p), true) => {
+                    if self.quota >= self.send_max {
+                        break;
+                    }
+                    if p.qos() > self.peer_max_qos || (p.retain && !self.peer_retain) {
+                        Err(())
+                    } else {
+                        let mut p = p.clone();
+                        // [MQTT-3.3.1-1]: DUP on a re-delivery.
+                        p.delivery = p.delivery.with_dup(rec.sent);
+                        self.transmit_publish(p).map(|()| true).map_err(|_| ())
+                    }
                 }
                 // [MQTT-4.4.0-1]: a released QoS 2 message is resent as its PUBREL.
                 _ => {
                     let rel = shared::PubRel::new(packet_id);
                     self.send(&Packet::<Bytes, ByteString>::PubRel(rel))
+                        .map(|()| false)
+                        .map_err(|_| ())
                 }
             };
             match result {
-                Ok(()) => {
-                    if let Some(rec) = self.session.outgoing.get_mut(i) {
+                Ok(counted) => {
+                    if let Some(rec) = self.session.outgoing_get_mut(i) {
                         rec.sent = true;
+                        rec.counted = counted;
+                    }
+                    if counted {
+                        self.quota += 1;
                     }
                     self.wire += 1;
                 }
-                Err(_) => {
-                    // It no longer fits what the peer accepts (a smaller Maximum Packet
-                    // Size or QoS on a new connection): dropped, reported, never sent
-                    // larger ([MQTT-3.1.2-25], [MQTT-3.2.2-15]).
-                    self.session.outgoing.remove(i);
+                Err(()) => {
+                    self.session.remove_outgoing(i);
                     self.events.push_back(Event::PublishComplete {
                         packet_id,
                         outcome: Outcome::Dropped,
@@ -522,9 +585,17 @@ impl Link {
             }
             return Ok(());
         };
-        let Some(rec) = self.session.outgoing.get_mut(i) else {
+        let Some(rec) = self.session.outgoing_get_mut(i) else {
             return Ok(());
         };
+        if rec.flow == SenderFlow::AwaitPubComp
+            && matches!(input, SenderInput::PubRec(r) if u8::from(r) < 0x80)
+        {
+            // A PUBREC again (the peer did not see our PUBREL): PUBREL again.
+            let rel = shared::PubRel::new(packet_id);
+            let _ = self.send(&Packet::<Bytes, ByteString>::PubRel(rel));
+            return Ok(());
+        }
         let step = rec
             .flow
             .on_ack(input)
@@ -542,7 +613,11 @@ impl Link {
                 let _ = self.send(&Packet::<Bytes, ByteString>::PubRel(rel));
             }
             SenderStep::Complete(reason) => {
-                self.session.outgoing.remove(i);
+                if let Some(rec) = self.session.remove_outgoing(i) {
+                    if rec.counted {
+                        self.quota = self.quota.saturating_sub(1);
+                    }
+                }
                 self.wire -= 1;
                 self.events.push_back(Event::PublishComplete {
                     packet_id,
@@ -558,21 +633,22 @@ impl Link {
     /// Reports the outgoing messages that were sent and forgets them (a session the peer
     /// no longer has, [MQTT-3.2.2-5]); messages never sent stay queued as new ones.
     pub(crate) fn drop_sent_messages(&mut self) {
-        let mut kept = VecDeque::new();
-        for rec in core::mem::take(&mut self.session.outgoing) {
+        let events = &mut self.events;
+        self.session.retain_outgoing(|rec| {
             if rec.sent {
-                self.events.push_back(Event::PublishComplete {
+                events.push_back(Event::PublishComplete {
                     packet_id: rec.packet_id,
                     outcome: Outcome::SessionLost,
                 });
-            } else {
-                kept.push_back(rec);
             }
-        }
-        self.session.outgoing = kept;
+            !rec.sent
+        });
         self.session.incoming.clear();
+        self.fresh.clear();
+        self.fresh_count = 0;
         self.acks.clear();
         self.wire = 0;
+        self.quota = 0;
     }
 
     // ---- incoming messages ----
@@ -600,7 +676,9 @@ impl Link {
                         self.alias_in.resize(slot + 1, None);
                     }
                     if let Some(s) = self.alias_in.get_mut(slot) {
-                        *s = Some(p.topic.clone().into_inner());
+                        // A copy: a slice would keep the whole receive buffer alive for
+                        // as long as the alias lasts.
+                        *s = Some(ByteString::from(p.topic.as_str()));
                     }
                 }
             }
@@ -618,7 +696,7 @@ impl Link {
             Delivery::AtLeastOnce { packet_id, .. } => {
                 // [MQTT-4.3.2-5]: whatever DUP says, a QoS 1 PUBLISH is a new message.
                 self.check_receive_max()?;
-                self.qos1_pending += 1;
+                self.qos1_pending = self.qos1_pending.saturating_add(1);
                 self.events.push_back(Event::Message(p));
                 self.acks.push_back(PendingAck {
                     packet_id,
@@ -644,6 +722,8 @@ impl Link {
                     packet_id,
                     flow: ReceiverFlow::AwaitAppAck,
                 });
+                self.fresh.push(true);
+                self.fresh_count = self.fresh_count.saturating_add(1);
                 self.events.push_back(Event::Message(p));
                 self.acks.push_back(PendingAck {
                     packet_id,
@@ -658,9 +738,12 @@ impl Link {
         Ok(())
     }
 
+    /// [MQTT-3.3.4-9], [MQTT-3.3.4-7] seen from the receiver: at most our Receive Maximum
+    /// QoS 1 and 2 messages unacknowledged on this connection (at 3.x, where there is
+    /// none, the 65,535 identifiers are the limit).
     fn check_receive_max(&self) -> Result<(), ProtocolError> {
-        let in_flight = usize::from(self.qos1_pending) + self.session.incoming.len();
-        if self.is_v5() && in_flight >= usize::from(self.receive_max) {
+        let in_flight = usize::from(self.qos1_pending) + usize::from(self.fresh_count);
+        if in_flight >= usize::from(self.receive_max) {
             return Err(ProtocolError::ReceiveMaximumExceeded {
                 max: self.receive_max,
             });
@@ -681,7 +764,7 @@ impl Link {
                         packet: PacketType::PubRel,
                     });
                 }
-                self.session.incoming.remove(i);
+                self.remove_incoming(i);
             }
             None => {
                 if self.is_v5() {
@@ -735,6 +818,23 @@ impl Link {
         {
             a.answer = Some((reason, properties));
         }
+        self.flush_acks();
+    }
+
+    /// Sends the answers at the front of the queue that are ready, in arrival order; held
+    /// while not connected ([MQTT-3.1.2-30]: nothing but AUTH before CONNACK).
+    pub(crate) fn flush_acks(&mut self) {
+        if self.state != ConnState::Connected {
+            return;
+        }
+        if self.ack_mode == AckMode::Automatic {
+            // Messages of a resumed session that were never answered.
+            for a in self.acks.iter_mut() {
+                if a.answer.is_none() {
+                    a.answer = Some((0, shared::AckProperties::new()));
+                }
+            }
+        }
         while self.acks.front().is_some_and(|a| a.answer.is_some()) {
             let Some(PendingAck {
                 packet_id,
@@ -744,9 +844,6 @@ impl Link {
             else {
                 break;
             };
-            if self.state == ConnState::Closed {
-                continue;
-            }
             let packet: shared::Packet = if qos == QoS::AtLeastOnce {
                 self.qos1_pending = self.qos1_pending.saturating_sub(1);
                 // [MQTT-4.3.2-4]: PUBACK with the PUBLISH's identifier.
@@ -761,7 +858,7 @@ impl Link {
                 // for a new message ([MQTT-4.3.3-9]).
                 if let Some(i) = self.session.incoming_index(packet_id) {
                     if reason >= 0x80 {
-                        self.session.incoming.remove(i);
+                        self.remove_incoming(i);
                     } else if let Some(r) = self.session.incoming.get_mut(i) {
                         r.flow = ReceiverFlow::AwaitPubRel;
                     }
@@ -777,15 +874,26 @@ impl Link {
         }
     }
 
-    /// The number of outgoing messages that went out on this connection and are not
-    /// completed.
+    /// The number of outgoing messages whose PUBLISH went out on this connection and
+    /// whose flow has not ended.
     pub(crate) fn in_flight(&self) -> usize {
-        self.wire
+        usize::from(self.quota)
     }
 
-    /// DISCONNECT reason for a timeout.
-    pub(crate) fn keep_alive_disconnect(&mut self) {
-        if self.is_v5() && self.state == ConnState::Connected {
+    /// Removes incoming record `i` and its connection mark.
+    fn remove_incoming(&mut self, i: usize) {
+        if i < self.session.incoming.len() {
+            self.session.incoming.remove(i);
+        }
+        if i < self.fresh.len() && self.fresh.remove(i) {
+            self.fresh_count = self.fresh_count.saturating_sub(1);
+        }
+    }
+
+    /// Closes for a keep-alive timeout; a server first sends DISCONNECT 0x8D at 5.0 (the
+    /// code is the server's to send), a client just closes.
+    pub(crate) fn keep_alive_disconnect(&mut self, send: bool) {
+        if send && self.is_v5() && self.state == ConnState::Connected {
             let d = shared::Disconnect::new(DisconnectReason::KeepAliveTimeout);
             let _ = self.send_trimmed(Packet::Disconnect(d));
         }

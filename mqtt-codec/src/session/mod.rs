@@ -128,6 +128,12 @@ pub enum Event {
     SubAck(shared::SubAck),
     /// Client: the answer to an `unsubscribe`.
     UnsubAck(shared::UnsubAck),
+    /// Client: a SUBSCRIBE or UNSUBSCRIBE whose answer will never come, because its
+    /// connection ended first (requests are not part of the session: send it again).
+    RequestLost {
+        /// The identifier `subscribe` or `unsubscribe` returned.
+        packet_id: PacketId,
+    },
     /// Server: a SUBSCRIBE; answer with `suback` ([MQTT-3.8.4-1]).
     Subscribe(shared::Subscribe),
     /// Server: an UNSUBSCRIBE; answer with `unsuback` ([MQTT-3.10.4-4]).
@@ -164,10 +170,17 @@ macro_rules! common_api {
             &self.link.session
         }
 
-        /// Takes the session state out (to persist it, or for the client's next
-        /// connection), leaving an empty one.
+        /// Takes the session state out (to persist it, or to hand it to the client's
+        /// next connection), leaving an empty one, once the connection is over (or before
+        /// it started). While it is open the machine keeps it and this returns a copy
+        /// (its messages are shared, not copied).
         pub fn take_session(&mut self) -> $crate::session::Session {
-            core::mem::take(&mut self.link.session)
+            match self.link.state {
+                $crate::session::ConnState::Idle | $crate::session::ConnState::Closed => {
+                    core::mem::take(&mut self.link.session)
+                }
+                _ => self.link.session.clone(),
+            }
         }
 
         /// How many outgoing QoS 1 and 2 messages went out on this connection and are not

@@ -83,6 +83,9 @@ pub struct Server {
     client_id: ByteString,
     keep_alive: u16,
     clean_start: bool,
+    /// The client's Request Response Information and Request Problem Information.
+    response_info: bool,
+    problem_info: bool,
     will: Option<Box<shared::Will>>,
     will_delay: u32,
     session_expiry: u32,
@@ -126,6 +129,8 @@ impl Server {
             client_id: ByteString::new(),
             keep_alive: 0,
             clean_start: true,
+            response_info: false,
+            problem_info: true,
             will: None,
             will_delay: 0,
             session_expiry: 0,
@@ -178,7 +183,8 @@ impl Server {
             }
         }
         let clean = self.clean_start;
-        let present = !clean && session.is_some();
+        // MQTT 3.1's CONNACK has no Session Present flag.
+        let present = !clean && session.is_some() && self.link.protocol != Protocol::V3_1;
         let mut connack = shared::ConnAck::new(ConnectReason::Success, present);
         if v5 {
             let o = &self.options;
@@ -222,22 +228,35 @@ impl Server {
                     properties.set_authentication_method(m);
                 }
             }
+            if !self.response_info {
+                // [MQTT-3.1.2-28]
+                properties.remove_response_information();
+            }
+            // The server may shorten the session ([MQTT-3.2.2-22] is Keep Alive's twin).
+            if let Some(e) = properties.session_expiry_interval() {
+                self.session_expiry = e;
+            }
             connack.properties = properties;
             self.link.receive_max = o.receive_maximum.get();
             self.link.alias_in_max = o.topic_alias_maximum;
             self.link.accept_max_qos = o.maximum_qos;
             self.link.accept_retain = o.retain_available;
         }
+        // [MQTT-3.2.0-1]: CONNACK first.
+        self.link.send_trimmed(Packet::ConnAck(connack))?;
         self.link.session = match session {
             Some(s) if !clean => s,
             _ => Session::new(),
         };
-        // [MQTT-3.2.0-1]: CONNACK first.
-        self.link.send_trimmed(Packet::ConnAck(connack))?;
+        self.link.attach_session();
+        self.link.strip_problem_info = !self.problem_info;
         self.link.state = ConnState::Connected;
         self.connect_deadline = None;
         self.link.last_received = self.link.now;
+        // [MQTT-4.4.0-1]: what was in flight goes again, in order; answers held for a
+        // resumed session's messages go too.
         self.link.pump();
+        self.link.flush_acks();
         // Packets the client sent after CONNECT waited for this answer.
         self.process();
         Ok(())
@@ -273,6 +292,7 @@ impl Server {
         reasons: &[SubAckReason],
         properties: shared::AckProperties,
     ) -> Result<(), CommandError> {
+        self.require_connected()?;
         let Some(i) = self.pending_index(packet_id, true) else {
             return Err(CommandError::UnknownPacketId(packet_id));
         };
@@ -286,7 +306,6 @@ impl Server {
                 expected,
             });
         }
-        let parent = s.subscriptions.storage().clone();
         let identifier = s.properties.subscription_identifier();
         let mut ack = shared::SubAck::new(
             packet_id,
@@ -299,8 +318,12 @@ impl Server {
             let Some(qos) = reason.granted_qos() else {
                 continue;
             };
+            // A copy: a slice would keep the SUBSCRIBE's whole receive buffer alive for the
+            // life of the session.
             let mut granted = crate::generic::Subscription {
-                filter: sub.filter.to_shared_in(&parent),
+                filter: crate::generic::TopicFilter::from_checked(ByteString::from(
+                    sub.filter.as_str(),
+                )),
                 options: sub.options,
             };
             granted.options.qos = qos;
@@ -330,6 +353,7 @@ impl Server {
         reasons: &[UnsubAckReason],
         properties: shared::AckProperties,
     ) -> Result<(), CommandError> {
+        self.require_connected()?;
         let Some(i) = self.pending_index(packet_id, false) else {
             return Err(CommandError::UnknownPacketId(packet_id));
         };
@@ -404,8 +428,17 @@ impl Server {
         } else {
             self.link.close(CloseReason::Disconnected(d.reason));
         }
-        self.connection_ended(true);
+        // Only the client's own normal DISCONNECT cancels its Will.
+        self.connection_ended(false);
         Ok(())
+    }
+
+    /// Forgets the Will without publishing it: another connection took the session over
+    /// ([MQTT-3.1.3-9] at 5.0 publishes it then; the application decides), or the
+    /// application published it already.
+    pub fn discard_will(&mut self) -> Option<shared::Will> {
+        self.will_due = None;
+        self.will.take().map(|w| *w)
     }
 
     /// Acts on the deadlines that have passed: the client silent for one and a half
@@ -418,11 +451,12 @@ impl Server {
             ConnState::AwaitConnect | ConnState::AwaitAccept
                 if self.connect_deadline.is_some_and(|d| now >= d) =>
             {
+                // Never accepted: no session, no Will.
+                self.will = None;
                 self.link.close(CloseReason::KeepAliveTimeout);
-                self.connection_ended(false);
             }
             ConnState::Connected if self.idle_deadline().is_some_and(|d| now >= d) => {
-                self.link.keep_alive_disconnect();
+                self.link.keep_alive_disconnect(true);
                 self.connection_ended(false);
             }
             _ => {}
@@ -487,9 +521,27 @@ impl Server {
     }
 
     fn lost(&mut self) {
-        if self.link.state != ConnState::Closed {
-            self.link.close(CloseReason::LinkLost);
-            self.connection_ended(false);
+        match self.link.state {
+            ConnState::Closed => {}
+            ConnState::Connected => {
+                self.link.close(CloseReason::LinkLost);
+                self.connection_ended(false);
+            }
+            _ => {
+                // Never accepted: no session, no Will.
+                self.will = None;
+                self.link.close(CloseReason::LinkLost);
+            }
+        }
+    }
+
+    fn require_connected(&self) -> Result<(), CommandError> {
+        if self.link.state == ConnState::Connected {
+            Ok(())
+        } else {
+            Err(CommandError::WrongState {
+                state: self.link.state,
+            })
         }
     }
 
@@ -503,7 +555,7 @@ impl Server {
         } else if self.will.is_some() {
             self.will_due = Some(now.plus_secs(u64::from(self.will_delay)));
         }
-        if self.session_expiry != u32::MAX && self.link.protocol != Protocol::V3_1 {
+        if self.session_expiry != u32::MAX {
             self.expiry_due = Some(now.plus_secs(u64::from(self.session_expiry)));
         }
         if self.will_due.is_some() && self.will_delay == 0 {
@@ -516,8 +568,12 @@ impl Server {
         loop {
             if self.link.state == ConnState::AwaitAccept {
                 // Only AUTH is read while the application decides (MQTT 5.0 §4.12); the
-                // rest waits in the buffer until CONNACK.
+                // rest waits in the buffer until CONNACK, up to one maximum packet.
                 if self.link.peek_type() != Some(PacketType::Auth as u8) {
+                    let limit = self.options.maximum_packet_size.get() as usize;
+                    if self.link.rx_len() > limit {
+                        self.violation(ProtocolError::BufferLimit { limit });
+                    }
                     return;
                 }
             }
@@ -595,11 +651,14 @@ impl Server {
                 .on_sender_ack(a.packet_id, SenderInput::PubComp(a.reason)),
             Packet::PubRel(a) => self.link.on_pubrel(a.packet_id),
             Packet::Subscribe(s) => {
+                self.check_pending(PacketType::Subscribe, s.packet_id)?;
+                self.check_subscribe(&s)?;
                 self.pending.push(Pending::Subscribe(s.clone()));
                 self.link.push_event(Event::Subscribe(s));
                 Ok(())
             }
             Packet::Unsubscribe(u) => {
+                self.check_pending(PacketType::Unsubscribe, u.packet_id)?;
                 self.pending.push(Pending::Unsubscribe(u.clone()));
                 self.link.push_event(Event::Unsubscribe(u));
                 Ok(())
@@ -610,7 +669,9 @@ impl Server {
                 Ok(())
             }
             Packet::Disconnect(d) => {
-                let with_will = d.reason == DisconnectReason::DisconnectWithWillMessage;
+                // Only a normal disconnection deletes the Will ([MQTT-3.1.2-10],
+                // [MQTT-3.14.4-3]); 0x04 and the error codes keep it.
+                let normal = d.reason == DisconnectReason::NormalDisconnection;
                 if let Some(e) = d.properties.session_expiry_interval() {
                     // MQTT 5.0 §3.14.2.2.2: not from 0 to non-zero.
                     if self.session_expiry == 0 && e != 0 {
@@ -623,7 +684,7 @@ impl Server {
                 }
                 self.link.close(CloseReason::PeerDisconnected(d));
                 // [MQTT-3.14.4-3]: a normal DISCONNECT drops the Will.
-                self.connection_ended(!with_will);
+                self.connection_ended(normal);
                 Ok(())
             }
             Packet::Auth(a) => self.on_auth(a),
@@ -632,9 +693,47 @@ impl Server {
         }
     }
 
+    /// [MQTT-2.3.1-2] from the client: an identifier of a request still unanswered is in
+    /// use. (This also bounds the unanswered requests to the 65,535 identifiers.)
+    fn check_pending(&self, packet: PacketType, packet_id: PacketId) -> Result<(), ProtocolError> {
+        if self.pending.iter().any(|p| p.packet_id() == packet_id) {
+            return Err(ProtocolError::PacketIdInUse { packet, packet_id });
+        }
+        Ok(())
+    }
+
+    /// A SUBSCRIBE using what CONNACK announced unavailable is a protocol error with its
+    /// own reason code (MQTT 5.0 §3.2.2.3.11 to §3.2.2.3.13).
+    fn check_subscribe(&self, s: &shared::Subscribe) -> Result<(), ProtocolError> {
+        if !self.link.is_v5() {
+            return Ok(());
+        }
+        let o = &self.options;
+        if !o.subscription_identifiers_available && s.properties.subscription_identifier().is_some()
+        {
+            return Err(ProtocolError::NotSupported(
+                DisconnectReason::SubscriptionIdentifiersNotSupported,
+            ));
+        }
+        for sub in s.subscriptions.iter() {
+            if !o.shared_subscription_available && sub.filter.shared().is_some() {
+                return Err(ProtocolError::NotSupported(
+                    DisconnectReason::SharedSubscriptionsNotSupported,
+                ));
+            }
+            if !o.wildcard_subscription_available && sub.filter.has_wildcards() {
+                return Err(ProtocolError::NotSupported(
+                    DisconnectReason::WildcardSubscriptionsNotSupported,
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn on_connect(&mut self, c: shared::Connect) -> Result<(), ProtocolError> {
         self.link.set_protocol(c.protocol);
-        self.client_id = c.client_id.clone().into_inner();
+        // Copies: slices would keep the CONNECT's receive buffer alive.
+        self.client_id = ByteString::from(c.client_id.as_str());
         self.keep_alive = c.keep_alive;
         self.clean_start = c.clean_start;
         let p = &c.properties;
@@ -648,13 +747,15 @@ impl Server {
             self.link.alias_out_max = p.topic_alias_maximum().unwrap_or(0);
             self.link.auth_method = p.authentication_method().map(|m| ByteString::from(m.get()));
             self.session_expiry = p.session_expiry_interval().unwrap_or(0);
+            self.response_info = p.request_response_information().unwrap_or(false);
+            self.problem_info = p.request_problem_information().unwrap_or(true);
         } else {
             // 3.x: a clean session ends with the connection; otherwise it lasts.
             self.session_expiry = if c.clean_start { 0 } else { u32::MAX };
         }
         if let Some(w) = &c.will {
             self.will_delay = w.properties.will_delay_interval().unwrap_or(0);
-            self.will = Some(Box::new(w.clone()));
+            self.will = Some(Box::new(w.view().share(None)));
         }
         self.link.state = ConnState::AwaitAccept;
         self.link.push_event(Event::Connect(Box::new(c)));
@@ -662,12 +763,25 @@ impl Server {
     }
 
     fn on_auth(&mut self, a: shared::Auth) -> Result<(), ProtocolError> {
+        // [MQTT-4.12.0-5], [MQTT-4.12.0-6]: only with the CONNECT's method.
         let matches = match (&self.link.auth_method, a.properties.authentication_method()) {
             (Some(m), Some(got)) => m.as_bytes() == got.get().as_bytes(),
             _ => false,
         };
         if !self.link.is_v5() || !matches {
             return Err(ProtocolError::AuthMethodMismatch);
+        }
+        // [MQTT-4.12.0-3]: before CONNACK the client continues; once connected it
+        // continues or starts a re-authentication ([MQTT-4.12.1-1]), never "Success".
+        let allowed = match self.link.state {
+            ConnState::AwaitAccept => a.reason == AuthReason::ContinueAuthentication,
+            _ => a.reason != AuthReason::Success,
+        };
+        if !allowed {
+            return Err(ProtocolError::UnexpectedPacket {
+                state: self.link.state,
+                packet: PacketType::Auth,
+            });
         }
         self.link.push_event(Event::Auth(a));
         Ok(())

@@ -30,6 +30,10 @@ pub struct Outgoing {
     /// Whether it was transmitted at least once: the next transmission carries DUP=1
     /// ([MQTT-3.3.1-1]).
     pub(crate) sent: bool,
+    /// Connection state, not session state: its PUBLISH went out on the current network
+    /// connection and holds one unit of the send quota until the flow ends
+    /// ([MQTT-4.9.0-2]). Always `false` outside a connection machine.
+    pub(crate) counted: bool,
 }
 
 impl Outgoing {
@@ -59,6 +63,7 @@ impl Outgoing {
             flow,
             publish,
             sent,
+            counted: false,
         })
     }
 
@@ -109,10 +114,60 @@ pub struct SubscriptionRecord {
 /// The state of one session; see the [module docs](self).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Session {
-    pub(crate) outgoing: VecDeque<Outgoing>,
+    outgoing: VecDeque<Outgoing>,
     pub(crate) incoming: Vec<Incoming>,
     pub(crate) next_id: u16,
     pub(crate) subscriptions: Vec<SubscriptionRecord>,
+    ids: IdSet,
+}
+
+/// The identifiers of the outgoing records, as a bit set once there are many of them (so
+/// that allocating one stays cheap with thousands in flight), `None` while a scan of the
+/// few records is cheaper. Derived from `outgoing`, so it takes no part in equality.
+#[derive(Clone, Default)]
+struct IdSet(Option<alloc::boxed::Box<[u64; 1024]>>);
+
+/// Above this many outgoing records the bit set (8 KiB) replaces scanning.
+const SCAN_LIMIT: usize = 32;
+
+impl IdSet {
+    fn set(&mut self, id: PacketId, on: bool) {
+        if let Some(bits) = &mut self.0 {
+            let i = usize::from(id.get());
+            if let Some(w) = bits.get_mut(i / 64) {
+                let m = 1u64 << (i % 64);
+                if on {
+                    *w |= m;
+                } else {
+                    *w &= !m;
+                }
+            }
+        }
+    }
+
+    fn get(&self, id: PacketId) -> Option<bool> {
+        let bits = self.0.as_ref()?;
+        let i = usize::from(id.get());
+        bits.get(i / 64).map(|w| w & (1u64 << (i % 64)) != 0)
+    }
+}
+
+impl PartialEq for IdSet {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for IdSet {}
+
+impl core::fmt::Debug for IdSet {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "IdSet(bits)"
+        } else {
+            "IdSet(scan)"
+        })
+    }
 }
 
 /// Why [`Session::restore`] refused its input.
@@ -158,12 +213,18 @@ impl Session {
             }
         }
         let next_id = outgoing.back().map_or(0, |o| o.packet_id.get());
-        Ok(Session {
-            outgoing,
+        let mut s = Session {
+            outgoing: VecDeque::new(),
             incoming,
             next_id,
             subscriptions: subscriptions.into_iter().collect(),
-        })
+            ids: IdSet::default(),
+        };
+        for mut o in outgoing {
+            o.counted = false;
+            s.push_outgoing(o);
+        }
+        Ok(s)
     }
 
     /// The outgoing messages not yet completed, in their resend order.
@@ -190,13 +251,65 @@ impl Session {
     /// Forgets everything, as a clean start or Session Present 0 asks.
     pub fn clear(&mut self) {
         self.outgoing.clear();
+        self.ids = IdSet::default();
         self.incoming.clear();
         self.subscriptions.clear();
     }
 
     /// The position of outgoing record `id`.
     pub(crate) fn outgoing_index(&self, id: PacketId) -> Option<usize> {
+        if self.ids.get(id) == Some(false) {
+            return None;
+        }
         self.outgoing.iter().position(|o| o.packet_id == id)
+    }
+
+    pub(crate) fn outgoing_get(&self, i: usize) -> Option<&Outgoing> {
+        self.outgoing.get(i)
+    }
+
+    pub(crate) fn outgoing_get_mut(&mut self, i: usize) -> Option<&mut Outgoing> {
+        self.outgoing.get_mut(i)
+    }
+
+    pub(crate) fn outgoing_iter_mut(&mut self) -> impl Iterator<Item = &mut Outgoing> + '_ {
+        self.outgoing.iter_mut()
+    }
+
+    /// Appends an outgoing record (its identifier must be free).
+    pub(crate) fn push_outgoing(&mut self, o: Outgoing) {
+        let id = o.packet_id;
+        self.outgoing.push_back(o);
+        if self.ids.0.is_some() {
+            self.ids.set(id, true);
+        } else if self.outgoing.len() > SCAN_LIMIT {
+            self.ids.0 = Some(alloc::boxed::Box::new([0; 1024]));
+            let ids: Vec<PacketId> = self.outgoing.iter().map(|o| o.packet_id).collect();
+            for id in ids {
+                self.ids.set(id, true);
+            }
+        }
+    }
+
+    /// Removes outgoing record `i`.
+    pub(crate) fn remove_outgoing(&mut self, i: usize) -> Option<Outgoing> {
+        let o = self.outgoing.remove(i)?;
+        self.ids.set(o.packet_id, false);
+        if self.outgoing.is_empty() {
+            self.ids = IdSet::default();
+        }
+        Some(o)
+    }
+
+    /// Keeps the outgoing records `keep` says yes to, in order.
+    pub(crate) fn retain_outgoing(&mut self, mut keep: impl FnMut(&Outgoing) -> bool) {
+        let all = core::mem::take(&mut self.outgoing);
+        self.ids = IdSet::default();
+        for o in all {
+            if keep(&o) {
+                self.push_outgoing(o);
+            }
+        }
     }
 
     /// The position of incoming record `id`.
@@ -208,7 +321,10 @@ impl Session {
     /// ([MQTT-2.3.1-2], [MQTT-2.2.1-3]); `None` when all 65,535 are in use. Identifiers go
     /// round in order, so a just-freed one is the last to come back.
     pub(crate) fn allocate_id(&mut self, busy: impl Fn(PacketId) -> bool) -> Option<PacketId> {
-        let in_use = |s: &Self, id: PacketId| s.outgoing.iter().any(|o| o.packet_id == id);
+        let in_use = |s: &Self, id: PacketId| match s.ids.get(id) {
+            Some(used) => used,
+            None => s.outgoing.iter().any(|o| o.packet_id == id),
+        };
         let mut candidate = self.next_id;
         for _ in 0..u16::MAX {
             candidate = if candidate == u16::MAX {
@@ -245,7 +361,7 @@ mod tests {
     fn mqtt_2_3_1_2_allocation_skips_identifiers_in_use() {
         let mut s = Session::new();
         for n in [1, 2, 4] {
-            s.outgoing.push_back(
+            s.push_outgoing(
                 Outgoing::new(
                     id(n),
                     SenderFlow::AwaitPubAck,
