@@ -193,26 +193,24 @@ impl Replay {
         }
     }
 
-    /// Prints what the machine has to say, acting as the server application on the way.
+    /// Prints what the machine has to say, acting as the server application on the way:
+    /// the bytes sent so far, then one event, and again, so that an answer the application
+    /// gives to an event comes right after it.
     fn drain(&mut self) {
         loop {
-            let mut any = false;
             while let Some(bytes) = match &mut self.machine {
                 Machine::Client(c) => c.poll_transmit(),
                 Machine::Server(s) => s.poll_transmit(),
             } {
-                any = true;
                 self.print_packets(&bytes);
             }
-            while let Some(e) = match &mut self.machine {
+            let event = match &mut self.machine {
                 Machine::Client(c) => c.poll_event(),
                 Machine::Server(s) => s.poll_event(),
-            } {
-                any = true;
-                self.on_event(e);
-            }
-            if !any {
-                return;
+            };
+            match event {
+                Some(e) => self.on_event(e),
+                None => return,
             }
         }
     }
@@ -461,7 +459,12 @@ impl Replay {
         let (kind, rest) = line.split_at(1);
         let rest = rest.trim();
         match kind {
-            ">" => match from_hex(rest.as_bytes()) {
+            ">" => match from_hex(
+                &rest
+                    .bytes()
+                    .filter(|b| !b.is_ascii_whitespace())
+                    .collect::<Vec<u8>>(),
+            ) {
                 Ok(bytes) => {
                     let now = self.now;
                     match &mut self.machine {
