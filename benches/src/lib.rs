@@ -18,6 +18,7 @@
 //! (via `expect`) only if those constants were edited into something invalid.
 #![allow(clippy::expect_used)]
 
+pub mod session;
 pub mod sn;
 
 use mqtt_codec::generic::Packet as AnyPacket;

@@ -8,9 +8,12 @@
 //! in order. `now` only moves when a test says so, usually to the earliest deadline of
 //! either machine ([`Pair::advance`]). A dropped link loses the bytes in transit.
 //!
-//! The file depends on `mqtt-codec` alone, so that the `mqtt_session` fuzz target can
-//! include it as well.
+//! The server application's refusals (`accept`, `suback` returning an error) are written
+//! to the transcript as `s! …` lines, never panics: the `mqtt_session` fuzz target drives
+//! the harness with hostile bytes too. The file depends on `mqtt-codec` alone, so that the
+//! fuzz target can include it.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use mqtt_codec::generic::Packet;
@@ -57,6 +60,8 @@ pub struct Pair {
     pub auto_accept: bool,
     /// Whether the server application answers SUBSCRIBE and UNSUBSCRIBE.
     pub auto_suback: bool,
+    /// The largest packet each side sent, CONNECT aside: (client, server).
+    pub largest: (usize, usize),
     protocol: Protocol,
     assigned: u32,
     cut: Option<Cut>,
@@ -89,6 +94,7 @@ impl Pair {
             chunk: usize::MAX,
             auto_accept: true,
             auto_suback: true,
+            largest: (0, 0),
             protocol,
             assigned: 0,
             cut: None,
@@ -108,7 +114,9 @@ impl Pair {
 
     /// Connects and lets the handshake run.
     pub fn connect(&mut self) {
-        self.client.connect(self.now).expect("connect");
+        if let Err(e) = self.client.connect(self.now) {
+            self.log.push(format!("c! connect: {e}"));
+        }
         self.settle();
     }
 
@@ -140,6 +148,14 @@ impl Pair {
     fn carry(&mut self, from: Side, bytes: &[u8]) {
         let arrow = if from == Side::Client { "c>s" } else { "s>c" };
         for (desc, packet) in split_packets(bytes, self.protocol) {
+            let largest = match from {
+                Side::Client => &mut self.largest.0,
+                Side::Server => &mut self.largest.1,
+            };
+            // CONNECT goes out before the server's limits are known.
+            if !desc.starts_with("CONNECT ") {
+                *largest = (*largest).max(packet.len());
+            }
             let line = format!("{arrow} {desc}");
             if self.link_up && self.cut.as_ref().is_some_and(|cut| (cut.0)(&line)) {
                 self.cut = None;
@@ -188,9 +204,9 @@ impl Pair {
                         let id = format!("auto-{}", self.assigned);
                         props.set_assigned_client_identifier(mqtt_codec::Str::new(&id).unwrap());
                     }
-                    self.server
-                        .accept(self.now, session, props)
-                        .expect("accept");
+                    if let Err(e) = self.server.accept(self.now, session, props) {
+                        self.log.push(format!("s! accept: {e}"));
+                    }
                 }
                 Event::Subscribe(s) if self.auto_suback => {
                     let reasons: Vec<SubAckReason> = s
@@ -202,15 +218,21 @@ impl Pair {
                             mqtt_codec::QoS::ExactlyOnce => SubAckReason::GrantedQoS2,
                         })
                         .collect();
-                    self.server
+                    if let Err(e) = self
+                        .server
                         .suback(s.packet_id, &reasons, Default::default())
-                        .expect("suback");
+                    {
+                        self.log.push(format!("s! suback: {e}"));
+                    }
                 }
                 Event::Unsubscribe(u) if self.auto_suback => {
                     let reasons = vec![UnsubAckReason::Success; u.filters.len()];
-                    self.server
+                    if let Err(e) = self
+                        .server
                         .unsuback(u.packet_id, &reasons, Default::default())
-                        .expect("unsuback");
+                    {
+                        self.log.push(format!("s! unsuback: {e}"));
+                    }
                 }
                 Event::Closed(_) => {
                     // The broker keeps the session unless it was clean.
@@ -273,7 +295,9 @@ impl Pair {
             self.stored = Some(self.server.take_session());
         }
         self.server = Server::new(self.now, self.server_options);
-        self.client.reconnect(self.now).expect("reconnect");
+        if let Err(e) = self.client.reconnect(self.now) {
+            self.log.push(format!("c! reconnect: {e}"));
+        }
         self.settle();
     }
 
@@ -467,5 +491,77 @@ pub fn close_name(r: &CloseReason) -> String {
         CloseReason::ProtocolError(e) => format!("protocol-error {e}"),
         CloseReason::KeepAliveTimeout => "keep-alive-timeout".to_string(),
         CloseReason::LinkLost => "link-lost".to_string(),
+    }
+}
+
+/// Checks a transcript for what a sender must never do on the wire: a new PUBLISH with an
+/// identifier still in flight ([MQTT-2.3.1-2]), more PUBLISH packets unacknowledged on one
+/// connection than the receiver's Receive Maximum ([MQTT-3.3.4-7], [MQTT-3.3.4-9]). Only
+/// meaningful for traffic between the two machines (bytes injected from outside bypass it).
+#[derive(Debug, Default)]
+pub struct WireMonitor {
+    /// Per direction ("c>s", "s>c"): identifiers of messages in flight (sent, not completed).
+    open: BTreeMap<&'static str, BTreeSet<u16>>,
+    /// Per direction: identifiers whose PUBLISH went out on the current connection and whose
+    /// flow has not ended (a PUBREL resent on a new connection takes no quota).
+    this_connection: BTreeMap<&'static str, BTreeSet<u16>>,
+    /// What it found wrong.
+    pub errors: Vec<String>,
+}
+
+impl WireMonitor {
+    fn reverse(dir: &'static str) -> &'static str {
+        if dir == "c>s" {
+            "s>c"
+        } else {
+            "c>s"
+        }
+    }
+
+    /// One transcript line; `limits` is (the client's, the server's) Receive Maximum.
+    pub fn see(&mut self, line: &str, limits: (usize, usize)) {
+        if line.starts_with("-- new link") {
+            self.this_connection.clear();
+            return;
+        }
+        let (dir, rest) = match line.split_once(' ') {
+            Some((d @ ("c>s" | "s>c"), rest)) if !line.ends_with("(lost)") => {
+                (if d == "c>s" { "c>s" } else { "s>c" }, rest)
+            }
+            _ => return,
+        };
+        let words: Vec<&str> = rest.split(' ').collect();
+        let id = |w: &str| w.strip_prefix("id=").and_then(|n| n.parse::<u16>().ok());
+        match words.first().copied() {
+            Some("PUBLISH") if words.get(1) != Some(&"q0") => {
+                let n = words.get(2).and_then(|w| id(w)).unwrap();
+                let dup = words.get(3) == Some(&"dup=1");
+                let open = self.open.entry(dir).or_default();
+                if !dup && open.contains(&n) {
+                    self.errors
+                        .push(format!("{dir}: identifier {n} reused while in flight"));
+                }
+                open.insert(n);
+                let conn = self.this_connection.entry(dir).or_default();
+                conn.insert(n);
+                let max = if dir == "c>s" { limits.1 } else { limits.0 };
+                if conn.len() > max {
+                    self.errors.push(format!(
+                        "{dir}: {} in flight over Receive Maximum {max}",
+                        conn.len()
+                    ));
+                }
+            }
+            Some(kind @ ("PUBACK" | "PUBCOMP" | "PUBREC")) => {
+                let n: u16 = words.get(1).and_then(|w| w.parse().ok()).unwrap();
+                let refused = words.len() > 2;
+                if kind != "PUBREC" || refused {
+                    let back = WireMonitor::reverse(dir);
+                    self.open.entry(back).or_default().remove(&n);
+                    self.this_connection.entry(back).or_default().remove(&n);
+                }
+            }
+            _ => {}
+        }
     }
 }

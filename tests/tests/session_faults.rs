@@ -24,12 +24,11 @@
 )]
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use mqtt_codec::session::{ClientOptions, Event, ServerOptions};
 use mqtt_codec::{shared, Protocol, QoS};
-use mqtt_integration_tests::pair::Pair;
+use mqtt_integration_tests::pair::{Pair, WireMonitor};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -84,74 +83,6 @@ fn case() -> impl Strategy<Value = Case> {
                 ops,
             },
         )
-}
-
-/// What the wire monitor saw wrong.
-#[derive(Debug, Default)]
-struct Monitor {
-    /// Per direction ("c>s", "s>c"): identifiers of messages in flight (sent, not completed).
-    open: BTreeMap<&'static str, BTreeSet<u16>>,
-    /// Per direction: identifiers whose PUBLISH went out on the current connection and whose
-    /// flow has not ended (a PUBREL resent on a new connection takes no quota).
-    this_connection: BTreeMap<&'static str, BTreeSet<u16>>,
-    errors: Vec<String>,
-}
-
-impl Monitor {
-    fn reverse(dir: &'static str) -> &'static str {
-        if dir == "c>s" {
-            "s>c"
-        } else {
-            "c>s"
-        }
-    }
-
-    /// One transcript line.
-    fn see(&mut self, line: &str, limits: (usize, usize)) {
-        if line.starts_with("-- new link") {
-            self.this_connection.clear();
-            return;
-        }
-        let (dir, rest) = match line.split_once(' ') {
-            Some((d @ ("c>s" | "s>c"), rest)) if !line.ends_with("(lost)") => {
-                (if d == "c>s" { "c>s" } else { "s>c" }, rest)
-            }
-            _ => return,
-        };
-        let words: Vec<&str> = rest.split(' ').collect();
-        let id = |w: &str| w.strip_prefix("id=").and_then(|n| n.parse::<u16>().ok());
-        match words.first().copied() {
-            Some("PUBLISH") if words.get(1) != Some(&"q0") => {
-                let n = words.get(2).and_then(|w| id(w)).unwrap();
-                let dup = words.get(3) == Some(&"dup=1");
-                let open = self.open.entry(dir).or_default();
-                if !dup && open.contains(&n) {
-                    self.errors
-                        .push(format!("{dir}: identifier {n} reused while in flight"));
-                }
-                open.insert(n);
-                let conn = self.this_connection.entry(dir).or_default();
-                conn.insert(n);
-                let max = if dir == "c>s" { limits.1 } else { limits.0 };
-                if conn.len() > max {
-                    self.errors.push(format!(
-                        "{dir}: {} in flight over Receive Maximum {max}",
-                        conn.len()
-                    ));
-                }
-            }
-            Some(kind @ ("PUBACK" | "PUBCOMP" | "PUBREC")) => {
-                let n: u16 = words.get(1).and_then(|w| w.parse().ok()).unwrap();
-                let refused = words.len() > 2;
-                if kind != "PUBREC" || refused {
-                    let back = Monitor::reverse(dir);
-                    self.open.entry(back).or_default().remove(&n);
-                    self.this_connection.entry(back).or_default().remove(&n);
-                }
-            }
-            _ => {}
-        }
-    }
 }
 
 fn run(case: &Case) -> Result<(), TestCaseError> {
@@ -215,7 +146,7 @@ fn run(case: &Case) -> Result<(), TestCaseError> {
     }
     p.settle();
 
-    let mut monitor = Monitor::default();
+    let mut monitor = WireMonitor::default();
     for line in &p.log {
         monitor.see(line, limits);
     }

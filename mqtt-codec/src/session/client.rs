@@ -1,5 +1,6 @@
 //! The client connection machine (MQTT 3.1, 3.1.1 and 5.0).
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::time::Duration;
 
@@ -65,14 +66,18 @@ struct ServerSupport {
 #[derive(Debug)]
 pub struct Client {
     link: Link,
-    connect: shared::Connect,
-    options: ClientOptions,
+    /// The CONNECT to send, encoded: a few dozen bytes where the packet value would take
+    /// 240 (an idle connection's size is a number we publish).
+    connect: Bytes,
+    /// [`ClientOptions::response_timeout`], in milliseconds.
+    response_ms: u64,
     /// The Keep Alive in force: ours, or the server's ([MQTT-3.1.2-21], [MQTT-3.2.2-21]).
     keep_alive: u16,
     /// The CONNECT of this connection asked for a clean start.
     clean_sent: bool,
-    ping_deadline: Option<Instant>,
-    connack_deadline: Option<Instant>,
+    /// Before CONNACK, when it must have come; once connected, when the PINGRESP to the
+    /// PINGREQ sent must have come (`None`: no PINGREQ outstanding).
+    deadline: Option<Instant>,
     requests: Vec<Request>,
     support: ServerSupport,
 }
@@ -88,7 +93,7 @@ impl Client {
         options: ClientOptions,
         session: Session,
     ) -> Result<Self, CommandError> {
-        crate::Encoder::new(connect.protocol).encoded_len(&Packet::Connect(connect.clone()))?;
+        let encoded = encode_connect(&connect)?;
         let mut link = Link::new(connect.protocol, session);
         link.ack_mode = options.ack_mode;
         link.alias_policy = options.alias_policy;
@@ -96,10 +101,9 @@ impl Client {
             link,
             keep_alive: connect.keep_alive,
             clean_sent: connect.clean_start,
-            connect,
-            options,
-            ping_deadline: None,
-            connack_deadline: None,
+            connect: encoded,
+            response_ms: u64::try_from(options.response_timeout.as_millis()).unwrap_or(u64::MAX),
+            deadline: None,
             requests: Vec::new(),
             support: ServerSupport {
                 wildcards: true,
@@ -119,13 +123,25 @@ impl Client {
 
     /// The client identifier: the CONNECT's, or the one the server assigned.
     pub fn client_id(&self) -> &str {
-        self.connect.client_id.as_str()
+        match self.template() {
+            Some(c) => c.client_id.get(),
+            None => "",
+        }
+    }
+
+    /// The CONNECT, decoded from its bytes (which this machine encoded: it decodes).
+    fn template(&self) -> Option<crate::Connect<'_>> {
+        let d = crate::Decoder::new(crate::Protocol::V5).max_packet_size(crate::MAX_PACKET_SIZE);
+        match d.decode(&self.connect) {
+            Ok(crate::Decoded::Complete(Packet::Connect(c), _)) => Some(c),
+            _ => None,
+        }
     }
 
     /// Opens the connection: CONNECT is the first packet ([MQTT-3.1.0-1]). With Clean
     /// Start the session is emptied first ([MQTT-3.1.2-4], [MQTT-3.1.2-6]).
     pub fn connect(&mut self, now: Instant) -> Result<(), CommandError> {
-        let clean = self.connect.clean_start;
+        let clean = self.template().is_some_and(|c| c.clean_start);
         self.open(now, clean)
     }
 
@@ -152,11 +168,19 @@ impl Client {
                 packet_id: r.packet_id,
             });
         }
-        self.ping_deadline = None;
+        self.deadline = None;
         if clean {
             self.link.session.clear();
         }
-        let mut connect = self.connect.clone();
+        let d = crate::Decoder::new(crate::Protocol::V5).max_packet_size(crate::MAX_PACKET_SIZE);
+        let mut connect = match d.decode_bytes(&self.connect) {
+            Ok(crate::shared::Decoded::Complete(Packet::Connect(c), _)) => c,
+            _ => {
+                return Err(CommandError::WrongState {
+                    state: self.link.state,
+                })
+            }
+        };
         connect.clean_start = clean;
         self.clean_sent = clean;
         self.keep_alive = connect.keep_alive;
@@ -169,10 +193,10 @@ impl Client {
         self.link.decoder = crate::Decoder::new(connect.protocol).max_packet_size(max);
         self.link.auth_method = props
             .authentication_method()
-            .map(|m| ByteString::from(m.get()));
+            .map(|m| Box::new(ByteString::from(m.get())));
         self.link.state = ConnState::AwaitConnAck;
         self.link.send(&Packet::Connect(connect))?;
-        self.connack_deadline = Some(self.link.now + self.options.response_timeout);
+        self.deadline = Some(self.link.now.plus_millis(self.response_ms));
         Ok(())
     }
 
@@ -288,11 +312,11 @@ impl Client {
         self.link.tick(now);
         let now = self.link.now;
         match self.link.state {
-            ConnState::AwaitConnAck if self.connack_deadline.is_some_and(|d| now >= d) => {
+            ConnState::AwaitConnAck if self.deadline.is_some_and(|d| now >= d) => {
                 self.link.close(CloseReason::KeepAliveTimeout);
             }
             ConnState::Connected => {
-                if self.ping_deadline.is_some_and(|d| now >= d) {
+                if self.deadline.is_some_and(|d| now >= d) {
                     self.link.keep_alive_disconnect(false);
                 } else if self.ping_due().is_some_and(|d| now >= d) {
                     self.send_ping();
@@ -306,8 +330,8 @@ impl Client {
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.link.state {
-            ConnState::AwaitConnAck => self.connack_deadline,
-            ConnState::Connected => match (self.ping_deadline, self.ping_due()) {
+            ConnState::AwaitConnAck => self.deadline,
+            ConnState::Connected => match (self.deadline, self.ping_due()) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             },
@@ -318,7 +342,7 @@ impl Client {
     // ---- internals ----
 
     fn ping_due(&self) -> Option<Instant> {
-        if self.keep_alive == 0 || self.ping_deadline.is_some() {
+        if self.keep_alive == 0 || self.deadline.is_some() {
             return None;
         }
         Some(self.link.last_sent.plus_secs(u64::from(self.keep_alive)))
@@ -326,8 +350,8 @@ impl Client {
 
     fn send_ping(&mut self) {
         self.link.send_simple(Packet::PingReq);
-        if self.ping_deadline.is_none() {
-            self.ping_deadline = Some(self.link.now + self.options.response_timeout);
+        if self.deadline.is_none() {
+            self.deadline = Some(self.link.now.plus_millis(self.response_ms));
         }
     }
 
@@ -428,7 +452,7 @@ impl Client {
                 Ok(())
             }
             Packet::PingResp => {
-                self.ping_deadline = None;
+                self.deadline = None;
                 Ok(())
             }
             Packet::Disconnect(d) if self.link.is_v5() => {
@@ -499,7 +523,7 @@ impl Client {
     }
 
     fn on_connack(&mut self, c: shared::ConnAck) -> Result<(), ProtocolError> {
-        self.connack_deadline = None;
+        self.deadline = None;
         if c.reason != ConnectReason::Success {
             // [MQTT-4.13.2-1]: a refusal closes the connection.
             self.link.close(CloseReason::Refused(c.reason));
@@ -554,12 +578,21 @@ impl Client {
             }
             // The assigned identifier is the one to resume with.
             if let Some(id) = p.assigned_client_identifier() {
-                if let Ok(s) = crate::shared::Str::new(ByteString::from(id.get())) {
-                    self.connect.client_id = s;
+                let d = crate::Decoder::new(crate::Protocol::V5)
+                    .max_packet_size(crate::MAX_PACKET_SIZE);
+                if let (Ok(s), Ok(crate::shared::Decoded::Complete(Packet::Connect(mut c), _))) = (
+                    crate::shared::Str::new(ByteString::from(id.get())),
+                    d.decode_bytes(&self.connect),
+                ) {
+                    c.client_id = s;
+                    if let Ok(b) = encode_connect(&c) {
+                        self.connect = b;
+                    }
                 }
             }
         }
         self.link.state = ConnState::Connected;
+        self.link.trim_pending = true;
         self.link.push_event(Event::Connected(c));
         // [MQTT-4.4.0-1], [MQTT-4.6.0-1]: what was in flight goes again, in order; so do
         // the answers the application gave before CONNACK.
@@ -567,4 +600,13 @@ impl Client {
         self.link.flush_acks();
         Ok(())
     }
+}
+
+/// A CONNECT's bytes, for a client to keep and resend.
+fn encode_connect(c: &shared::Connect) -> Result<Bytes, CommandError> {
+    let packet = Packet::<Bytes, ByteString>::Connect(c.clone());
+    let enc = crate::Encoder::new(c.protocol);
+    let mut out = alloc::vec::Vec::with_capacity(enc.encoded_len(&packet)?);
+    enc.encode(&packet, &mut out)?;
+    Ok(Bytes::from(out))
 }

@@ -3,6 +3,7 @@
 //! topic aliases, and closing. The role-specific machines (`client.rs`, `server.rs`) add
 //! CONNECT/CONNACK, keep-alive and the packets only one side sends.
 
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
@@ -57,6 +58,16 @@ pub(crate) struct PendingAck {
     answer: Option<(u8, shared::AckProperties)>,
 }
 
+/// The topic aliases of one connection.
+#[derive(Debug, Clone, Default)]
+struct Aliases {
+    /// Set by the peer: index `alias - 1`.
+    inbound: Vec<Option<ByteString>>,
+    /// Ours.
+    out: Vec<OutAlias>,
+    clock: u64,
+}
+
 /// One outgoing alias.
 #[derive(Debug, Clone)]
 struct OutAlias {
@@ -78,7 +89,7 @@ pub(crate) struct Link {
     pub(crate) session: Session,
     /// How many records at the front of `session.outgoing` went out on this connection:
     /// they count against the peer's Receive Maximum; the rest are queued.
-    wire: usize,
+    wire: u32,
     /// How many of those hold send quota (their PUBLISH went out on this connection and
     /// the flow has not ended): never more than `send_max`.
     quota: u16,
@@ -88,21 +99,20 @@ pub(crate) struct Link {
     pub(crate) receive_max: u16,
     /// Incoming QoS 1 messages not yet acknowledged.
     qos1_pending: u16,
-    /// For each record of `session.incoming`, whether it arrived on this connection: only
-    /// those count against our Receive Maximum (the peer's quota starts afresh on each
-    /// connection, [MQTT-4.9.0-1]); and how many do.
-    fresh: Vec<bool>,
-    fresh_count: u16,
+    /// How many records of `session.incoming` (at its front: records are appended in
+    /// arrival order) came from earlier connections: only the others count against our
+    /// Receive Maximum, since the peer's quota starts afresh on each connection
+    /// ([MQTT-4.9.0-1]).
+    old_incoming: usize,
     acks: VecDeque<PendingAck>,
     pub(crate) ack_mode: AckMode,
-    /// Our Topic Alias Maximum and the aliases the peer set on this connection.
+    /// Our Topic Alias Maximum.
     pub(crate) alias_in_max: u16,
-    alias_in: Vec<Option<ByteString>>,
     pub(crate) alias_policy: AliasPolicy,
     /// The peer's Topic Alias Maximum.
     pub(crate) alias_out_max: u16,
-    alias_out: Vec<OutAlias>,
-    alias_clock: u64,
+    /// The aliases of this connection, both ways; allocated on first use.
+    aliases: Option<Box<Aliases>>,
     /// What we announced we accept.
     pub(crate) accept_max_qos: QoS,
     pub(crate) accept_retain: bool,
@@ -114,9 +124,11 @@ pub(crate) struct Link {
     pub(crate) last_sent: Instant,
     pub(crate) last_received: Instant,
     /// The Authentication Method agreed in CONNECT (MQTT 5.0 enhanced authentication).
-    pub(crate) auth_method: Option<ByteString>,
+    pub(crate) auth_method: Option<Box<ByteString>>,
     /// The client asked for no Reason Strings or User Properties ([MQTT-3.1.2-29]).
     pub(crate) strip_problem_info: bool,
+    /// The handshake just completed: trim once everything it produced is taken.
+    pub(crate) trim_pending: bool,
 }
 
 impl Link {
@@ -135,16 +147,14 @@ impl Link {
             send_max: u16::MAX,
             receive_max: u16::MAX,
             qos1_pending: 0,
-            fresh: Vec::new(),
-            fresh_count: 0,
+            old_incoming: 0,
             acks: VecDeque::new(),
             ack_mode: AckMode::Automatic,
             alias_in_max: 0,
-            alias_in: Vec::new(),
+
             alias_policy: AliasPolicy::None,
             alias_out_max: 0,
-            alias_out: Vec::new(),
-            alias_clock: 0,
+            aliases: None,
             accept_max_qos: QoS::ExactlyOnce,
             accept_retain: true,
             peer_max_qos: QoS::ExactlyOnce,
@@ -154,6 +164,7 @@ impl Link {
             last_received: Instant::ZERO,
             auth_method: None,
             strip_problem_info: false,
+            trim_pending: false,
         }
     }
 
@@ -179,8 +190,7 @@ impl Link {
     pub(crate) fn reset_connection(&mut self) {
         self.rx.clear();
         self.tx.clear();
-        self.alias_in.clear();
-        self.alias_out.clear();
+        self.aliases = None;
         self.send_max = u16::MAX;
         self.peer_max_qos = QoS::ExactlyOnce;
         self.peer_retain = true;
@@ -198,9 +208,7 @@ impl Link {
             o.counted = false;
         }
         self.qos1_pending = 0;
-        self.fresh.clear();
-        self.fresh.resize(self.session.incoming.len(), false);
-        self.fresh_count = 0;
+        self.old_incoming = self.session.incoming.len();
         self.acks.clear();
         // QoS 2 messages the application still has to acknowledge: their answers go out
         // on this connection, in order.
@@ -219,18 +227,51 @@ impl Link {
 
     pub(crate) fn poll_transmit(&mut self) -> Option<Bytes> {
         if self.tx.is_empty() {
+            self.trim_after_handshake();
             None
         } else {
-            Some(self.tx.split().freeze())
+            let out = self.tx.split().freeze();
+            self.trim_after_handshake();
+            Some(out)
+        }
+    }
+
+    /// Once the handshake's packets and events are all taken, gives back what it used:
+    /// most connections then sit idle for long, and traffic allocates again when it comes.
+    fn trim_after_handshake(&mut self) {
+        if self.trim_pending && self.tx.is_empty() && self.events.is_empty() {
+            self.trim_pending = false;
+            self.shrink();
         }
     }
 
     pub(crate) fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        let e = self.events.pop_front();
+        if e.is_none() {
+            self.trim_after_handshake();
+        }
+        e
     }
 
     pub(crate) fn push_event(&mut self, e: Event) {
         self.events.push_back(e);
+    }
+
+    /// Gives back the memory kept for bursts when it holds nothing: the receive and
+    /// transmit buffers, the event and acknowledgement queues.
+    pub(crate) fn shrink(&mut self) {
+        if self.rx.is_empty() {
+            self.rx = BytesMut::new();
+        }
+        if self.tx.is_empty() {
+            self.tx = BytesMut::new();
+        }
+        if self.events.is_empty() {
+            self.events = VecDeque::new();
+        }
+        if self.acks.is_empty() {
+            self.acks = VecDeque::new();
+        }
     }
 
     // ---- sending ----
@@ -451,8 +492,8 @@ impl Link {
         if self.state != ConnState::Connected {
             return;
         }
-        while let Some(rec) = self.session.outgoing_get(self.wire) {
-            let i = self.wire;
+        while let Some(rec) = self.session.outgoing_get(self.wire as usize) {
+            let i = self.wire as usize;
             let packet_id = rec.packet_id;
             let result = match (&rec.publish, rec.flow.sends_publish()) {
                 (Some(p), true) => {
@@ -529,35 +570,34 @@ impl Link {
         if max == 0 || !self.is_v5() {
             return None;
         }
-        self.alias_clock += 1;
-        let clock = self.alias_clock;
-        if let Some(a) = self
-            .alias_out
+        let al = self.aliases.get_or_insert_with(Box::default);
+        al.clock += 1;
+        let clock = al.clock;
+        if let Some(a) = al
+            .out
             .iter_mut()
             .find(|a| a.topic.as_bytes() == topic.as_bytes())
         {
             a.used = clock;
             return core::num::NonZeroU16::new(a.alias).map(|n| (true, n));
         }
-        let alias = if self.alias_out.len() < usize::from(max) {
-            self.alias_out.len() as u16 + 1
+        let alias = if al.out.len() < usize::from(max) {
+            al.out.len() as u16 + 1
         } else {
-            self.alias_out
-                .iter()
-                .min_by_key(|a| a.used)
-                .map_or(1, |a| a.alias)
+            al.out.iter().min_by_key(|a| a.used).map_or(1, |a| a.alias)
         };
         core::num::NonZeroU16::new(alias).map(|n| (false, n))
     }
 
     fn remember_alias(&mut self, topic: &shared::TopicName, alias: u16) {
         let topic: ByteString = topic.clone().into_inner();
-        let used = self.alias_clock;
-        if let Some(a) = self.alias_out.iter_mut().find(|a| a.alias == alias) {
+        let al = self.aliases.get_or_insert_with(Box::default);
+        let used = al.clock;
+        if let Some(a) = al.out.iter_mut().find(|a| a.alias == alias) {
             a.topic = topic;
             a.used = used;
         } else {
-            self.alias_out.push(OutAlias { topic, alias, used });
+            al.out.push(OutAlias { topic, alias, used });
         }
     }
 
@@ -571,7 +611,7 @@ impl Link {
         let Some(i) = self
             .session
             .outgoing_index(packet_id)
-            .filter(|&i| i < self.wire)
+            .filter(|&i| i < self.wire as usize)
         else {
             // A PUBREC for an identifier not in use is answered with PUBREL 0x92 at 5.0
             // (plain at 3.x) so that the peer's flow can end; a stray PUBACK or PUBCOMP is
@@ -644,8 +684,7 @@ impl Link {
             !rec.sent
         });
         self.session.incoming.clear();
-        self.fresh.clear();
-        self.fresh_count = 0;
+        self.old_incoming = 0;
         self.acks.clear();
         self.wire = 0;
         self.quota = 0;
@@ -667,15 +706,17 @@ impl Link {
                 }
                 let slot = usize::from(a - 1);
                 if p.topic.is_empty() {
-                    match self.alias_in.get(slot).and_then(Option::as_ref) {
+                    let known = self.aliases.as_ref().and_then(|al| al.inbound.get(slot));
+                    match known.and_then(Option::as_ref) {
                         Some(t) => p.topic = shared::TopicName::from_checked(t.clone()),
                         None => return Err(ProtocolError::UnknownTopicAlias { alias: a }),
                     }
                 } else {
-                    if self.alias_in.len() <= slot {
-                        self.alias_in.resize(slot + 1, None);
+                    let al = self.aliases.get_or_insert_with(Box::default);
+                    if al.inbound.len() <= slot {
+                        al.inbound.resize(slot + 1, None);
                     }
-                    if let Some(s) = self.alias_in.get_mut(slot) {
+                    if let Some(s) = al.inbound.get_mut(slot) {
                         // A copy: a slice would keep the whole receive buffer alive for
                         // as long as the alias lasts.
                         *s = Some(ByteString::from(p.topic.as_str()));
@@ -722,8 +763,7 @@ impl Link {
                     packet_id,
                     flow: ReceiverFlow::AwaitAppAck,
                 });
-                self.fresh.push(true);
-                self.fresh_count = self.fresh_count.saturating_add(1);
+
                 self.events.push_back(Event::Message(p));
                 self.acks.push_back(PendingAck {
                     packet_id,
@@ -742,7 +782,12 @@ impl Link {
     /// QoS 1 and 2 messages unacknowledged on this connection (at 3.x, where there is
     /// none, the 65,535 identifiers are the limit).
     fn check_receive_max(&self) -> Result<(), ProtocolError> {
-        let in_flight = usize::from(self.qos1_pending) + usize::from(self.fresh_count);
+        let fresh = self
+            .session
+            .incoming
+            .len()
+            .saturating_sub(self.old_incoming);
+        let in_flight = usize::from(self.qos1_pending) + fresh;
         if in_flight >= usize::from(self.receive_max) {
             return Err(ProtocolError::ReceiveMaximumExceeded {
                 max: self.receive_max,
@@ -885,8 +930,8 @@ impl Link {
         if i < self.session.incoming.len() {
             self.session.incoming.remove(i);
         }
-        if i < self.fresh.len() && self.fresh.remove(i) {
-            self.fresh_count = self.fresh_count.saturating_sub(1);
+        if i < self.old_incoming {
+            self.old_incoming -= 1;
         }
     }
 

@@ -212,6 +212,15 @@ macro_rules! common_api {
             self.lost();
         }
 
+        /// Gives back the memory a connection keeps between bursts of traffic (receive
+        /// and transmit buffers, event queue) when it holds nothing. Traffic then
+        /// allocates it again, so call it on connections that went quiet (a broker with
+        /// many idle clients), not between every packet: with the buffers kept, steady
+        /// traffic allocates nothing.
+        pub fn shrink(&mut self) {
+            self.link.shrink();
+        }
+
         /// The bytes to write to the network, in order; `None` when there are none.
         #[must_use]
         pub fn poll_transmit(&mut self) -> Option<$crate::Bytes> {

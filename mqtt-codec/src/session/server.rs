@@ -251,6 +251,7 @@ impl Server {
         self.link.attach_session();
         self.link.strip_problem_info = !self.problem_info;
         self.link.state = ConnState::Connected;
+        self.link.trim_pending = true;
         self.connect_deadline = None;
         self.link.last_received = self.link.now;
         // [MQTT-4.4.0-1]: what was in flight goes again, in order; answers held for a
@@ -745,7 +746,9 @@ impl Server {
                 self.link.encoder = crate::Encoder::new(c.protocol).max_packet_size(n.get());
             }
             self.link.alias_out_max = p.topic_alias_maximum().unwrap_or(0);
-            self.link.auth_method = p.authentication_method().map(|m| ByteString::from(m.get()));
+            self.link.auth_method = p
+                .authentication_method()
+                .map(|m| Box::new(ByteString::from(m.get())));
             self.session_expiry = p.session_expiry_interval().unwrap_or(0);
             self.response_info = p.request_response_information().unwrap_or(false);
             self.problem_info = p.request_problem_information().unwrap_or(true);
