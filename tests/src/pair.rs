@@ -44,7 +44,8 @@ pub struct Pair {
     pub server_options: ServerOptions,
     /// Virtual time.
     pub now: Instant,
-    /// The session the server application keeps for the client between connections.
+    /// The session the server application keeps for the client between connections: the
+    /// old server machine's, taken at [`Pair::reconnect`].
     pub stored: Option<Session>,
     /// One line per packet and per event, in order.
     pub log: Vec<String>,
@@ -60,6 +61,9 @@ pub struct Pair {
     pub auto_accept: bool,
     /// Whether the server application answers SUBSCRIBE and UNSUBSCRIBE.
     pub auto_suback: bool,
+    /// Whether the server application loses the client's session at the next
+    /// [`Pair::reconnect`] (as a broker that restarted without persistence).
+    pub lose_session: bool,
     /// The largest packet each side sent, CONNECT aside: (client, server).
     pub largest: (usize, usize),
     protocol: Protocol,
@@ -94,6 +98,7 @@ impl Pair {
             chunk: usize::MAX,
             auto_accept: true,
             auto_suback: true,
+            lose_session: false,
             largest: (0, 0),
             protocol,
             assigned: 0,
@@ -234,11 +239,6 @@ impl Pair {
                         self.log.push(format!("s! unsuback: {e}"));
                     }
                 }
-                Event::Closed(_) => {
-                    // The broker keeps the session unless it was clean.
-                    let s = self.server.take_session();
-                    self.stored = Some(s);
-                }
                 _ => {}
             }
             self.server_events.push(e);
@@ -290,10 +290,11 @@ impl Pair {
     pub fn reconnect(&mut self) {
         self.link_up = true;
         self.log.push("-- new link".to_string());
-        // The old server's session goes to the store if it did not already.
-        if !self.server.session().is_empty() {
-            self.stored = Some(self.server.take_session());
-        }
+        // The broker keeps the old connection's session (what was published to the client
+        // after the link went down included) for the new one, unless told to lose it.
+        let old = self.server.take_session();
+        self.stored = if self.lose_session { None } else { Some(old) };
+        self.lose_session = false;
         self.server = Server::new(self.now, self.server_options);
         if let Err(e) = self.client.reconnect(self.now) {
             self.log.push(format!("c! reconnect: {e}"));

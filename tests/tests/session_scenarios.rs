@@ -547,7 +547,7 @@ fn session_present_0_discards_the_clients_state() {
     p.settle();
     p.drop_link();
     // The server lost the session.
-    p.stored = None;
+    p.lose_session = true;
     p.client.publish(msg("a", "2"), QoS::AtLeastOnce).unwrap();
     p.clear_log();
     p.reconnect();
