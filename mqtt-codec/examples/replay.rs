@@ -264,6 +264,7 @@ impl Replay {
                 Outcome::Acknowledged(r) => format!("event complete {packet_id} {r:?}"),
                 Outcome::SessionLost => format!("event complete {packet_id} session-lost"),
                 Outcome::Dropped => format!("event complete {packet_id} dropped"),
+                Outcome::Expired => format!("event complete {packet_id} expired"),
             },
             Event::SubAck(s) => {
                 let codes: Vec<String> = s.reasons.iter().map(|r| format!("{r:?}")).collect();

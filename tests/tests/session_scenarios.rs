@@ -568,3 +568,52 @@ fn session_present_0_discards_the_clients_state() {
         ]
     );
 }
+
+#[test]
+fn message_expiry_while_queued() {
+    let server = ServerOptions {
+        receive_maximum: std::num::NonZeroU16::new(1).unwrap(),
+        ..Default::default()
+    };
+    let mut p = Pair::new(v5_connect("c1", 0), ClientOptions::default(), server);
+    p.connect();
+    p.clear_log();
+    p.link_up = false;
+    let mut a = msg("e", "first");
+    a.properties.set_message_expiry_interval(100);
+    let mut b = msg("e", "second");
+    b.properties.set_message_expiry_interval(10);
+    let mut c = msg("e", "third");
+    c.properties.set_message_expiry_interval(100);
+    p.client.publish(a, QoS::AtLeastOnce).unwrap();
+    p.client.publish(b, QoS::AtLeastOnce).unwrap();
+    p.client.publish(c, QoS::AtLeastOnce).unwrap();
+    p.settle();
+    // 30 s later the first is still unacknowledged (its PUBACK was lost); the link comes
+    // back: the second, never sent, has expired; the others go with what is left of their
+    // interval (the first was sent once, so it goes again whatever the time).
+    p.now = mqtt_codec::Instant::from_secs(30);
+    p.drop_link();
+    p.clear_log();
+    p.reconnect();
+    let t = p.transcript();
+    assert!(t.contains(&"c: complete 2 Expired"), "{t:#?}");
+    assert!(
+        !p.log
+            .iter()
+            .any(|l| l.contains("second") && l.starts_with("c>s")),
+        "{t:#?}"
+    );
+    assert_eq!(
+        p.received(mqtt_integration_tests::pair::Side::Server),
+        ["e first", "e third"]
+    );
+    let third = p.server_events.iter().find_map(|e| match e {
+        mqtt_codec::session::Event::Message(m) if m.payload.as_bytes() == b"third" => {
+            m.properties.message_expiry_interval()
+        }
+        _ => None,
+    });
+    // [MQTT-3.3.2-6]: 100 s less the 30 s it waited.
+    assert_eq!(third, Some(70));
+}

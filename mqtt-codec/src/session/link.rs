@@ -476,6 +476,7 @@ impl Link {
             flow,
             publish: Some(p),
             sent: false,
+            queued_at: self.now,
             counted: false,
         });
         self.pump();
@@ -500,13 +501,24 @@ impl Link {
                     if self.quota >= self.send_max {
                         break;
                     }
-                    if p.qos() > self.peer_max_qos || (p.retain && !self.peer_retain) {
-                        Err(())
+                    let remaining = self.expiry_left(p, rec.queued_at, rec.sent);
+                    if remaining == Some(0) {
+                        // Never sent and expired while it waited: dropped
+                        // (MQTT 5.0 §3.3.2.3.3).
+                        Err(Outcome::Expired)
+                    } else if p.qos() > self.peer_max_qos || (p.retain && !self.peer_retain) {
+                        Err(Outcome::Dropped)
                     } else {
                         let mut p = p.clone();
                         // [MQTT-3.3.1-1]: DUP on a re-delivery.
                         p.delivery = p.delivery.with_dup(rec.sent);
-                        self.transmit_publish(p).map(|()| true).map_err(|_| ())
+                        // [MQTT-3.3.2-6]: the interval less the time it waited.
+                        if let Some(left) = remaining {
+                            p.properties.set_message_expiry_interval(left);
+                        }
+                        self.transmit_publish(p)
+                            .map(|()| true)
+                            .map_err(|_| Outcome::Dropped)
                     }
                 }
                 // [MQTT-4.4.0-1]: a released QoS 2 message is resent as its PUBREL.
@@ -514,7 +526,7 @@ impl Link {
                     let rel = shared::PubRel::new(packet_id);
                     self.send(&Packet::<Bytes, ByteString>::PubRel(rel))
                         .map(|()| false)
-                        .map_err(|_| ())
+                        .map_err(|_| Outcome::Dropped)
                 }
             };
             match result {
@@ -528,15 +540,27 @@ impl Link {
                     }
                     self.wire += 1;
                 }
-                Err(()) => {
+                Err(outcome) => {
                     self.session.remove_outgoing(i);
-                    self.events.push_back(Event::PublishComplete {
-                        packet_id,
-                        outcome: Outcome::Dropped,
-                    });
+                    self.events
+                        .push_back(Event::PublishComplete { packet_id, outcome });
                 }
             }
         }
+    }
+
+    /// What is left of a message's Message Expiry Interval, in whole seconds, after it
+    /// waited since `queued_at`; `None` without one (or before 5.0). A message already sent
+    /// once is on its way and is not expired, but keeps at least one second.
+    fn expiry_left(&self, p: &shared::Publish, queued_at: Instant, sent: bool) -> Option<u32> {
+        if !self.is_v5() {
+            return None;
+        }
+        let e = p.properties.message_expiry_interval()?;
+        let waited = self.now.saturating_duration_since(queued_at).as_secs();
+        let left = u64::from(e).saturating_sub(waited);
+        let left = u32::try_from(left).unwrap_or(u32::MAX);
+        Some(if sent { left.max(1) } else { left })
     }
 
     /// Encodes one PUBLISH transmission, choosing its topic alias.

@@ -99,6 +99,9 @@ pub enum Outcome {
     /// sent but its fate is unknown, and the session that held it is gone
     /// ([MQTT-3.2.2-5]).
     SessionLost,
+    /// Its Message Expiry Interval passed before it could be sent (it waited for send
+    /// quota or for a connection): it is not sent (MQTT 5.0 §3.3.2.3.3).
+    Expired,
     /// On a new connection it no longer fits what the peer accepts (its Maximum Packet
     /// Size or Maximum QoS), and it is never sent larger ([MQTT-3.2.2-15],
     /// [MQTT-3.1.2-25]).

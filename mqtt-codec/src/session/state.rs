@@ -16,6 +16,7 @@ use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use super::flow::{ReceiverFlow, SenderFlow};
+use crate::time::Instant;
 use crate::{shared, PacketId, QoS, SubscriptionId};
 
 /// An outgoing QoS 1 or QoS 2 message the session keeps until it completes.
@@ -30,6 +31,10 @@ pub struct Outgoing {
     /// Whether it was transmitted at least once: the next transmission carries DUP=1
     /// ([MQTT-3.3.1-1]).
     pub(crate) sent: bool,
+    /// When it was published (the caller's time): a message not yet sent whose Message
+    /// Expiry Interval has passed since is dropped, and a transmission carries the
+    /// interval less the time waited (MQTT 5.0 §3.3.2.3.3).
+    pub(crate) queued_at: Instant,
     /// Connection state, not session state: its PUBLISH went out on the current network
     /// connection and holds one unit of the send quota until the flow ends
     /// ([MQTT-4.9.0-2]). Always `false` outside a connection machine.
@@ -63,6 +68,7 @@ impl Outgoing {
             flow,
             publish,
             sent,
+            queued_at: Instant::ZERO,
             counted: false,
         })
     }
@@ -90,6 +96,19 @@ impl Outgoing {
     /// Whether it was transmitted at least once.
     pub fn was_sent(&self) -> bool {
         self.sent
+    }
+
+    /// When it was published, in the caller's time (what its Message Expiry Interval
+    /// counts from).
+    pub fn queued_at(&self) -> Instant {
+        self.queued_at
+    }
+
+    /// The same record, published at `at` (for a restored session whose clock origin is
+    /// not the one the record was made with).
+    pub fn with_queued_at(mut self, at: Instant) -> Self {
+        self.queued_at = at;
+        self
     }
 }
 
