@@ -617,3 +617,31 @@ fn message_expiry_while_queued() {
     // [MQTT-3.3.2-6]: 100 s less the 30 s it waited.
     assert_eq!(third, Some(70));
 }
+
+#[test]
+fn disconnect_cannot_extend_a_session_that_ends_with_the_connection() {
+    let mut p = Pair::simple(Protocol::V5, "c1", 0);
+    p.connect();
+    let mut d = shared::Disconnect::new(mqtt_codec::DisconnectReason::NormalDisconnection);
+    d.properties.set_session_expiry_interval(60);
+    assert_eq!(
+        p.client.disconnect_with(d),
+        Err(mqtt_codec::session::CommandError::SessionExpiryFromZero)
+    );
+    // A server that receives one anyway closes with a protocol error.
+    let mut d = shared::Disconnect::new(mqtt_codec::DisconnectReason::NormalDisconnection);
+    d.properties.set_session_expiry_interval(60);
+    let mut bytes = Vec::new();
+    mqtt_codec::generic::Packet::<mqtt_codec::Bytes, mqtt_codec::ByteString>::Disconnect(d)
+        .encode(Protocol::V5, &mut bytes)
+        .unwrap();
+    p.server.handle_bytes(p.now, &bytes);
+    p.settle();
+    assert!(
+        p.log
+            .iter()
+            .any(|l| l.starts_with("s: closed protocol-error")),
+        "{:#?}",
+        p.log
+    );
+}

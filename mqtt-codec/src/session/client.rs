@@ -302,6 +302,19 @@ impl Client {
                 state: self.link.state,
             });
         }
+        // MQTT 5.0 §3.14.2.2.2: a session that was to end with the connection cannot be
+        // made to outlive it at DISCONNECT.
+        let was = self
+            .template()
+            .and_then(|c| c.properties.session_expiry_interval())
+            .unwrap_or(0);
+        if was == 0
+            && d.properties
+                .session_expiry_interval()
+                .is_some_and(|e| e != 0)
+        {
+            return Err(CommandError::SessionExpiryFromZero);
+        }
         self.link.disconnect(d)
     }
 

@@ -264,6 +264,10 @@ pub enum CommandError {
     /// ([MQTT-3.1.3-7]); the application did not.
     #[error("an Assigned Client Identifier is needed for a client that sent none")]
     ClientIdRequired,
+    /// A DISCONNECT with a non-zero Session Expiry Interval after a CONNECT with none or
+    /// zero (MQTT 5.0 §3.14.2.2.2).
+    #[error("the session was to end with the connection: DISCONNECT cannot extend it")]
+    SessionExpiryFromZero,
     /// AUTH without an Authentication Method on this connection ([MQTT-4.12.0-7]).
     #[error("no Authentication Method was agreed on this connection")]
     NoAuthentication,
