@@ -271,26 +271,10 @@ impl Client {
     pub fn auth(
         &mut self,
         reason: AuthReason,
-        mut properties: shared::AuthProperties,
+        properties: shared::AuthProperties,
     ) -> Result<(), CommandError> {
-        let Some(method) = self.link.auth_method.clone() else {
-            // [MQTT-4.12.0-7]
-            return Err(CommandError::NoAuthentication);
-        };
-        if !matches!(
-            self.link.state,
-            ConnState::AwaitConnAck | ConnState::Connected
-        ) {
-            return Err(CommandError::WrongState {
-                state: self.link.state,
-            });
-        }
-        // [MQTT-4.12.0-5], [MQTT-4.12.1-1]: the CONNECT's method, always.
-        if let Ok(m) = crate::Str::new(&method) {
-            properties.set_authentication_method(m);
-        }
         self.link
-            .send_trimmed(Packet::Auth(shared::Auth { reason, properties }))
+            .send_auth(ConnState::AwaitConnAck, reason, properties)
     }
 
     /// Sends DISCONNECT (with its properties: a Session Expiry Interval, a Reason String)
@@ -434,7 +418,10 @@ impl Client {
         if state == ConnState::AwaitConnAck {
             return match p {
                 Packet::ConnAck(c) => self.on_connack(c),
-                Packet::Auth(a) => self.on_auth(a),
+                Packet::Auth(a) => {
+                    self.link
+                        .on_auth(a, ConnState::AwaitConnAck, AuthReason::ReAuthenticate)
+                }
                 other => Err(self.unexpected(other.packet_type())),
             };
         }
@@ -472,7 +459,10 @@ impl Client {
                 self.link.close(CloseReason::PeerDisconnected(d));
                 Ok(())
             }
-            Packet::Auth(a) => self.on_auth(a),
+            Packet::Auth(a) => {
+                self.link
+                    .on_auth(a, ConnState::AwaitConnAck, AuthReason::ReAuthenticate)
+            }
             other => Err(self.unexpected(other.packet_type())),
         }
     }
@@ -507,31 +497,6 @@ impl Client {
             });
         }
         self.requests.swap_remove(i);
-        Ok(())
-    }
-
-    fn on_auth(&mut self, a: shared::Auth) -> Result<(), ProtocolError> {
-        // [MQTT-4.12.0-5], [MQTT-4.12.0-6]: only with the CONNECT's method.
-        let matches = match (&self.link.auth_method, a.properties.authentication_method()) {
-            (Some(m), Some(got)) => m.as_bytes() == got.get().as_bytes(),
-            _ => false,
-        };
-        if !self.link.is_v5() || !matches {
-            return Err(ProtocolError::AuthMethodMismatch);
-        }
-        // [MQTT-4.12.0-2]: before CONNACK the server continues; afterwards it continues a
-        // re-authentication or ends it with Success. It never asks to re-authenticate.
-        let allowed = match self.link.state {
-            ConnState::AwaitConnAck => a.reason == AuthReason::ContinueAuthentication,
-            _ => a.reason != AuthReason::ReAuthenticate,
-        };
-        if !allowed {
-            return Err(ProtocolError::UnexpectedPacket {
-                state: self.link.state,
-                packet: PacketType::Auth,
-            });
-        }
-        self.link.push_event(Event::Auth(a));
         Ok(())
     }
 

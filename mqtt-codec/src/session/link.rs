@@ -406,6 +406,61 @@ impl Link {
         self.rx.first().map(|b| b >> 4)
     }
 
+    // ---- enhanced authentication (MQTT 5.0 §4.12) ----
+
+    /// Sends AUTH with the connection's Authentication Method ([MQTT-4.12.0-5],
+    /// [MQTT-4.12.1-1]), in `handshake` (the state before CONNACK) or once connected.
+    pub(crate) fn send_auth(
+        &mut self,
+        handshake: ConnState,
+        reason: crate::AuthReason,
+        mut properties: shared::AuthProperties,
+    ) -> Result<(), CommandError> {
+        let Some(method) = self.auth_method.clone() else {
+            // [MQTT-4.12.0-6], [MQTT-4.12.0-7]
+            return Err(CommandError::NoAuthentication);
+        };
+        if self.state != handshake && self.state != ConnState::Connected {
+            return Err(CommandError::WrongState { state: self.state });
+        }
+        if let Ok(m) = crate::Str::new(&method) {
+            properties.set_authentication_method(m);
+        }
+        self.send_trimmed(Packet::Auth(shared::Auth { reason, properties }))
+    }
+
+    /// An AUTH from the peer: only with the CONNECT's method ([MQTT-4.12.0-5],
+    /// [MQTT-4.12.0-6]); before CONNACK (in `handshake`) only to continue
+    /// ([MQTT-4.12.0-2], [MQTT-4.12.0-3]); afterwards anything but `forbidden` (a server
+    /// never asks to re-authenticate, a client never says Success).
+    pub(crate) fn on_auth(
+        &mut self,
+        a: shared::Auth,
+        handshake: ConnState,
+        forbidden: crate::AuthReason,
+    ) -> Result<(), ProtocolError> {
+        let matches = match (&self.auth_method, a.properties.authentication_method()) {
+            (Some(m), Some(got)) => m.as_bytes() == got.get().as_bytes(),
+            _ => false,
+        };
+        if !self.is_v5() || !matches {
+            return Err(ProtocolError::AuthMethodMismatch);
+        }
+        let allowed = if self.state == handshake {
+            a.reason == crate::AuthReason::ContinueAuthentication
+        } else {
+            a.reason != forbidden
+        };
+        if !allowed {
+            return Err(ProtocolError::UnexpectedPacket {
+                state: self.state,
+                packet: PacketType::Auth,
+            });
+        }
+        self.events.push_back(Event::Auth(a));
+        Ok(())
+    }
+
     // ---- outgoing messages ----
 
     /// Checks a PUBLISH against what the peer announced ([MQTT-3.2.2-11],

@@ -391,29 +391,14 @@ impl Server {
     }
 
     /// Sends AUTH with the connection's Authentication Method: `ContinueAuthentication`
-    /// during an exchange ([MQTT-4.12.0-2]), `ReAuthenticate` is the client's to send.
+    /// during an exchange ([MQTT-4.12.0-2]), `Success` to end a re-authentication.
     pub fn auth(
         &mut self,
         reason: AuthReason,
-        mut properties: shared::AuthProperties,
+        properties: shared::AuthProperties,
     ) -> Result<(), CommandError> {
-        let Some(method) = self.link.auth_method.clone() else {
-            // [MQTT-4.12.0-6]
-            return Err(CommandError::NoAuthentication);
-        };
-        if !matches!(
-            self.link.state,
-            ConnState::AwaitAccept | ConnState::Connected
-        ) {
-            return Err(CommandError::WrongState {
-                state: self.link.state,
-            });
-        }
-        if let Ok(m) = crate::Str::new(&method) {
-            properties.set_authentication_method(m);
-        }
         self.link
-            .send_trimmed(Packet::Auth(shared::Auth { reason, properties }))
+            .send_auth(ConnState::AwaitAccept, reason, properties)
     }
 
     /// Sends DISCONNECT (MQTT 5.0; at 3.x the server just closes) and closes. Only after a
@@ -633,7 +618,10 @@ impl Server {
             }
             ConnState::AwaitAccept => {
                 return match p {
-                    Packet::Auth(a) => self.on_auth(a),
+                    Packet::Auth(a) => {
+                        self.link
+                            .on_auth(a, ConnState::AwaitAccept, AuthReason::Success)
+                    }
                     other => Err(self.unexpected(other.packet_type())),
                 }
             }
@@ -688,7 +676,9 @@ impl Server {
                 self.connection_ended(normal);
                 Ok(())
             }
-            Packet::Auth(a) => self.on_auth(a),
+            Packet::Auth(a) => self
+                .link
+                .on_auth(a, ConnState::AwaitAccept, AuthReason::Success),
             // [MQTT-3.1.0-2]: a second CONNECT; and what only a server sends.
             other => Err(self.unexpected(other.packet_type())),
         }
@@ -762,31 +752,6 @@ impl Server {
         }
         self.link.state = ConnState::AwaitAccept;
         self.link.push_event(Event::Connect(Box::new(c)));
-        Ok(())
-    }
-
-    fn on_auth(&mut self, a: shared::Auth) -> Result<(), ProtocolError> {
-        // [MQTT-4.12.0-5], [MQTT-4.12.0-6]: only with the CONNECT's method.
-        let matches = match (&self.link.auth_method, a.properties.authentication_method()) {
-            (Some(m), Some(got)) => m.as_bytes() == got.get().as_bytes(),
-            _ => false,
-        };
-        if !self.link.is_v5() || !matches {
-            return Err(ProtocolError::AuthMethodMismatch);
-        }
-        // [MQTT-4.12.0-3]: before CONNACK the client continues; once connected it
-        // continues or starts a re-authentication ([MQTT-4.12.1-1]), never "Success".
-        let allowed = match self.link.state {
-            ConnState::AwaitAccept => a.reason == AuthReason::ContinueAuthentication,
-            _ => a.reason != AuthReason::Success,
-        };
-        if !allowed {
-            return Err(ProtocolError::UnexpectedPacket {
-                state: self.link.state,
-                packet: PacketType::Auth,
-            });
-        }
-        self.link.push_event(Event::Auth(a));
         Ok(())
     }
 }
