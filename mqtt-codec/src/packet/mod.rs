@@ -810,19 +810,7 @@ impl Packet<Bytes, ByteString> {
         for step in 0..3 {
             match enc.encoded_len(self) {
                 Err(EncodeError::PacketTooLarge { .. }) if step < 2 => {
-                    let props: Option<&mut dyn properties::Trimmable> = match self {
-                        Packet::ConnAck(p) => Some(&mut p.properties),
-                        Packet::PubAck(p) => Some(&mut p.properties),
-                        Packet::PubRec(p) => Some(&mut p.properties),
-                        Packet::PubRel(p) => Some(&mut p.properties),
-                        Packet::PubComp(p) => Some(&mut p.properties),
-                        Packet::SubAck(p) => Some(&mut p.properties),
-                        Packet::UnsubAck(p) => Some(&mut p.properties),
-                        Packet::Disconnect(p) => Some(&mut p.properties),
-                        Packet::Auth(p) => Some(&mut p.properties),
-                        _ => None,
-                    };
-                    let Some(props) = props else {
+                    let Some(props) = self.trimmable() else {
                         return enc.encoded_len(self);
                     };
                     if step == 0 {
@@ -835,6 +823,25 @@ impl Packet<Bytes, ByteString> {
             }
         }
         enc.encoded_len(self)
+    }
+}
+
+impl Packet<Bytes, ByteString> {
+    /// The properties a sender may leave a Reason String and User Properties out of, in
+    /// the packets that have them.
+    pub(crate) fn trimmable(&mut self) -> Option<&mut dyn properties::Trimmable> {
+        match self {
+            Packet::ConnAck(p) => Some(&mut p.properties),
+            Packet::PubAck(p) => Some(&mut p.properties),
+            Packet::PubRec(p) => Some(&mut p.properties),
+            Packet::PubRel(p) => Some(&mut p.properties),
+            Packet::PubComp(p) => Some(&mut p.properties),
+            Packet::SubAck(p) => Some(&mut p.properties),
+            Packet::UnsubAck(p) => Some(&mut p.properties),
+            Packet::Disconnect(p) => Some(&mut p.properties),
+            Packet::Auth(p) => Some(&mut p.properties),
+            _ => None,
+        }
     }
 }
 

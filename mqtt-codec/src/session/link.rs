@@ -295,18 +295,8 @@ impl Link {
         if self.strip_problem_info {
             // [MQTT-3.1.2-29]: the client asked for no Reason String and no User
             // Properties except on PUBLISH, CONNACK and DISCONNECT.
-            use crate::packet::properties::Trimmable;
-            let props: Option<&mut dyn Trimmable> = match &mut packet {
-                Packet::PubAck(p) => Some(&mut p.properties),
-                Packet::PubRec(p) => Some(&mut p.properties),
-                Packet::PubRel(p) => Some(&mut p.properties),
-                Packet::PubComp(p) => Some(&mut p.properties),
-                Packet::SubAck(p) => Some(&mut p.properties),
-                Packet::UnsubAck(p) => Some(&mut p.properties),
-                Packet::Auth(p) => Some(&mut p.properties),
-                _ => None,
-            };
-            if let Some(props) = props {
+            let exempt = matches!(packet, Packet::ConnAck(_) | Packet::Disconnect(_));
+            if let Some(props) = packet.trimmable().filter(|_| !exempt) {
                 props.drop_reason_string();
                 props.drop_user_properties();
             }
