@@ -395,6 +395,36 @@ mod tests {
     }
 
     #[test]
+    fn mqtt_2_3_1_2_allocation_with_many_in_flight_uses_the_bit_set() {
+        let mut s = Session::new();
+        // 100 records, every other identifier from 1: past the scan limit.
+        for n in (1..200).step_by(2) {
+            s.push_outgoing(
+                Outgoing::new(
+                    id(n),
+                    SenderFlow::AwaitPubAck,
+                    Some(publish(QoS::AtLeastOnce)),
+                    true,
+                )
+                .unwrap(),
+            );
+        }
+        assert!(s.ids.0.is_some());
+        s.next_id = 0;
+        assert_eq!(s.allocate_id(|_| false), Some(id(2)));
+        // Freed identifiers come back; removing the last record drops the bit set.
+        let i = s.outgoing_index(id(3)).unwrap();
+        s.remove_outgoing(i);
+        s.next_id = 2;
+        assert_eq!(s.allocate_id(|_| false), Some(id(3)));
+        assert_eq!(s.outgoing_index(id(199)), Some(98));
+        assert_eq!(s.outgoing_index(id(200)), None);
+        s.retain_outgoing(|_| false);
+        assert!(s.ids.0.is_none());
+        assert_eq!(s.outgoing().len(), 0);
+    }
+
+    #[test]
     fn allocation_wraps_and_reports_exhaustion() {
         let mut s = Session::new();
         s.next_id = u16::MAX - 1;
