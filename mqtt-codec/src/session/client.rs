@@ -25,8 +25,8 @@ pub struct ClientOptions {
     pub ack_mode: AckMode,
     /// How outgoing PUBLISH packets get topic aliases (MQTT 5.0).
     pub alias_policy: AliasPolicy,
-    /// How long to wait for PINGRESP after PINGREQ, and for CONNACK after CONNECT, before
-    /// the connection counts as lost.
+    /// How long to wait for PINGRESP after PINGREQ (never longer than the Keep Alive), and
+    /// for CONNACK after CONNECT, before the connection counts as lost.
     pub response_timeout: Duration,
 }
 
@@ -348,7 +348,13 @@ impl Client {
     fn send_ping(&mut self) {
         self.link.send_simple(Packet::PingReq);
         if self.deadline.is_none() {
-            self.deadline = Some(self.link.now.plus_millis(self.response_ms));
+            // Waiting longer than the Keep Alive would let it pass with nothing sent
+            // ([MQTT-3.1.2-23]): the wait is the shorter of the two.
+            let mut wait = self.response_ms;
+            if self.keep_alive > 0 {
+                wait = wait.min(u64::from(self.keep_alive) * 1000);
+            }
+            self.deadline = Some(self.link.now.plus_millis(wait));
         }
     }
 
