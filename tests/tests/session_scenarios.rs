@@ -645,3 +645,25 @@ fn disconnect_cannot_extend_a_session_that_ends_with_the_connection() {
         p.log
     );
 }
+
+#[test]
+fn published_before_the_first_connect_goes_after_connack() {
+    let mut p = Pair::simple(Protocol::V3_1_1, "c1", 0);
+    p.client
+        .publish(msg("early", "1"), QoS::AtLeastOnce)
+        .unwrap();
+    p.connect();
+    assert_eq!(
+        p.transcript(),
+        [
+            "c>s CONNECT clean=1 ka=0 id=c1",
+            "s: connect id=c1",
+            "s>c CONNACK sp=0 Success",
+            "c: connected sp=0",
+            "c>s PUBLISH q1 id=1 dup=0 'early' 1",
+            "s: message 'early' q1 1",
+            "s>c PUBACK 1",
+            "c: complete 1",
+        ]
+    );
+}

@@ -170,7 +170,10 @@ impl Client {
         }
         self.deadline = None;
         if clean {
-            self.link.session.clear();
+            // [MQTT-3.1.2-4], [MQTT-3.1.2-6]: the old session goes; messages published
+            // since and never sent are the new session's first.
+            self.link.drop_sent_messages();
+            self.link.session.subscriptions.clear();
         }
         let d = crate::Decoder::new(crate::Protocol::V5).max_packet_size(crate::MAX_PACKET_SIZE);
         let mut connect = match d.decode_bytes(&self.connect) {

@@ -232,6 +232,11 @@ impl Server {
                 // [MQTT-3.1.2-28]
                 properties.remove_response_information();
             }
+            if self.link.auth_method.is_none() {
+                // [MQTT-4.12.0-6]: no method in CONNECT, none in CONNACK.
+                properties.remove_authentication_method();
+                properties.remove_authentication_data();
+            }
             // The server may shorten the session ([MQTT-3.2.2-22] is Keep Alive's twin).
             if let Some(e) = properties.session_expiry_interval() {
                 self.session_expiry = e;
@@ -503,6 +508,17 @@ impl Server {
         message: shared::Publish,
         qos: QoS,
     ) -> Result<Option<PacketId>, CommandError> {
+        // Before `accept` the session is not chosen yet (a stored one may replace it): a
+        // message has nowhere to wait. After the connection closed it waits in the
+        // session, for the broker to take with it.
+        if matches!(
+            self.link.state,
+            ConnState::AwaitConnect | ConnState::AwaitAccept
+        ) {
+            return Err(CommandError::WrongState {
+                state: self.link.state,
+            });
+        }
         self.link.publish(message, qos, |_| false)
     }
 
