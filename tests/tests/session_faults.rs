@@ -39,6 +39,8 @@ enum Op {
     Settle,
     /// Deliver `n` more packets, then the connection dies; a new one resumes the session.
     Cut(u8),
+    /// Time passes (keep-alive pings go both ways meanwhile).
+    Tick(u16),
 }
 
 fn qos() -> impl Strategy<Value = QoS> {
@@ -54,6 +56,7 @@ fn op() -> impl Strategy<Value = Op> {
         6 => (any::<bool>(), qos()).prop_map(|(c, q)| Op::Publish(c, q)),
         2 => Just(Op::Settle),
         2 => (0u8..12).prop_map(Op::Cut),
+        1 => (0u16..5000).prop_map(Op::Tick),
     ]
 }
 
@@ -63,6 +66,7 @@ struct Case {
     client_receive_max: u16,
     server_receive_max: u16,
     chunk: usize,
+    keep_alive: u16,
     ops: Vec<Op>,
 }
 
@@ -72,21 +76,27 @@ fn case() -> impl Strategy<Value = Case> {
         1u16..5,
         1u16..5,
         prop_oneof![Just(usize::MAX), 1usize..7],
+        0u16..4,
         proptest::collection::vec(op(), 1..40),
     )
         .prop_map(
-            |(protocol, client_receive_max, server_receive_max, chunk, ops)| Case {
+            |(protocol, client_receive_max, server_receive_max, chunk, keep_alive, ops)| Case {
                 protocol,
                 client_receive_max,
                 server_receive_max,
                 chunk,
+                keep_alive,
                 ops,
             },
         )
 }
 
 fn run(case: &Case) -> Result<(), TestCaseError> {
-    let mut connect = shared::Connect::new(case.protocol, shared::Str::new("fault").unwrap(), 0);
+    let mut connect = shared::Connect::new(
+        case.protocol,
+        shared::Str::new("fault").unwrap(),
+        case.keep_alive,
+    );
     connect.clean_start = false;
     if case.protocol.is_v5() {
         connect.properties.set_session_expiry_interval(u32::MAX);
@@ -132,6 +142,16 @@ fn run(case: &Case) -> Result<(), TestCaseError> {
                 }
             }
             Op::Settle => p.settle(),
+            Op::Tick(ms) => {
+                // What is in flight arrives first (a real link does not wait for time to
+                // pass); then through every deadline on the way, as an event loop wakes.
+                p.settle();
+                let end = mqtt_codec::Instant::from_millis(p.now.as_millis() + u64::from(*ms));
+                while p.next_deadline().is_some_and(|t| t <= end) {
+                    p.advance();
+                }
+                p.advance_to(end);
+            }
             Op::Cut(n) => {
                 let left = Rc::new(Cell::new(*n));
                 p.settle_until(move |_| {
