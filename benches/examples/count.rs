@@ -7,13 +7,21 @@
 //!
 //! ```text
 //! count list                                   # every "<op> <workload> <implementation>"
-//! count <op> <workload> <implementation> <n>   # op: decode or encode
+//! count <op> <workload> <implementation> <n>   # op: decode, encode or round
 //! ```
 //!
 //! The implementations are `ours`, the peers of the criterion benchmarks (`mqttbytes`,
 //! `mqttrs`, `mqtt-protocol`, `ntex` for decoding; `mqtt-sn` for MQTT-SN) and `memcpy`, the
 //! floor: copying the packet's bytes. Every decode walks what it decoded the same way
 //! (`shared/peers.rs`), and every encoder writes the same bytes (checked before counting).
+//!
+//! `round` counts one QoS 1 or QoS 2 round of the connection machines (workloads
+//! `qos1_16B_v3.1.1`, `qos2_16B_v3.1.1`, `qos1_16B_v5`, `qos2_16B_v5`), as the session
+//! benchmarks run it (`benches/session.rs`): `ours` (`mqtt_benches::session::Connected`),
+//! `codec_only` (`CodecOnly`, the same packets through the codec alone), `rumqttc` (3.1.1;
+//! its client state against a stateless simulated server) and `mqtt-protocol-core`
+//! (`shared/session_peers.rs`). Connecting and [`WARM_UP_ROUNDS`] rounds run before the
+//! counted loop, so the count is the steady state.
 #![allow(
     missing_docs,
     clippy::print_stdout,
@@ -31,6 +39,8 @@ use mqtt_benches::{payload, workloads, Workload};
 
 #[path = "../shared/peers.rs"]
 mod peers;
+#[path = "../shared/session_peers.rs"]
+mod session_peers;
 #[path = "../shared/sn_peer.rs"]
 mod sn_peer;
 
@@ -39,6 +49,11 @@ use peers::peer_mqttbytes::{self, MqttBytes};
 use peers::peer_mqttrs::{self, MqttRs};
 use peers::peer_ntex::{NtexV3, NtexV5};
 use peers::{Ours, Peer};
+use session_peers::mqtt_protocol_core_peer::{self, MqttProtocolCore};
+use session_peers::rumqttc_peer::Rumqttc;
+
+use mqtt_benches::session::{CodecOnly, Connected};
+use mqtt_codec::{Protocol, QoS};
 
 /// At most this many bytes of input per run (valgrind holds them all).
 const MAX_INPUT: usize = 16 << 20;
@@ -223,6 +238,62 @@ fn run_sn(op: &str, w: &SnWorkload, imp: &str, n: usize) -> Option<u64> {
     })
 }
 
+/// Rounds run before the counted loop (buffers grown, identifiers in use cycling).
+const WARM_UP_ROUNDS: usize = 100;
+
+/// The session workloads: name, protocol, QoS.
+const ROUNDS: [(&str, Protocol, QoS); 4] = [
+    ("qos1_16B_v3.1.1", Protocol::V3_1_1, QoS::AtLeastOnce),
+    ("qos2_16B_v3.1.1", Protocol::V3_1_1, QoS::ExactlyOnce),
+    ("qos1_16B_v5", Protocol::V5, QoS::AtLeastOnce),
+    ("qos2_16B_v5", Protocol::V5, QoS::ExactlyOnce),
+];
+
+/// The implementations that run the rounds at `protocol`.
+fn round_impls(protocol: Protocol) -> Vec<&'static str> {
+    let mut v = vec!["ours", "codec_only"];
+    if protocol == Protocol::V3_1_1 {
+        v.push("rumqttc");
+    }
+    if mqtt_protocol_core_peer::supports(protocol) {
+        v.push("mqtt-protocol-core");
+    }
+    v
+}
+
+/// Warms `round` up, then counts `n` rounds of it.
+fn rounds(n: usize, mut round: impl FnMut() -> u64) -> u64 {
+    for _ in 0..WARM_UP_ROUNDS {
+        black_box(round());
+    }
+    measure(n, || round() as usize)
+}
+
+fn run_round(protocol: Protocol, qos: QoS, imp: &str, n: usize) -> Option<u64> {
+    if !round_impls(protocol).contains(&imp) {
+        return None;
+    }
+    Some(match imp {
+        "ours" => {
+            let mut c = Connected::new(protocol);
+            rounds(n, || c.round(black_box(qos)))
+        }
+        "codec_only" => {
+            let mut c = CodecOnly::new(protocol);
+            rounds(n, || c.round(black_box(qos)))
+        }
+        "rumqttc" => {
+            let mut r = Rumqttc::new();
+            rounds(n, || r.round(black_box(qos)))
+        }
+        "mqtt-protocol-core" => {
+            let mut m = MqttProtocolCore::new(protocol)?;
+            rounds(n, || m.round(black_box(qos)))
+        }
+        _ => return None,
+    })
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mqtt = workloads();
@@ -243,14 +314,27 @@ fn main() {
                 }
             }
         }
+        for (name, protocol, _) in ROUNDS {
+            for imp in round_impls(protocol) {
+                println!("round {name} {imp}");
+            }
+        }
         return;
     }
     let [op, name, imp, n] = &args[..] else {
-        eprintln!("usage: count list | count <decode|encode> <workload> <implementation> <n>");
+        eprintln!(
+            "usage: count list | count <decode|encode|round> <workload> <implementation> <n>"
+        );
         std::process::exit(2);
     };
     let n: usize = n.parse().expect("a number of iterations");
-    let out = if let Some(w) = mqtt.iter().find(|w| w.name == name) {
+    let out = if op == "round" {
+        ROUNDS
+            .iter()
+            .find(|r| r.0 == name)
+            .and_then(|&(_, protocol, qos)| run_round(protocol, qos, imp, n.max(1)))
+            .map(|sum| (n.max(1), sum))
+    } else if let Some(w) = mqtt.iter().find(|w| w.name == name) {
         run_mqtt(op, w, imp, n).map(|sum| (iterations(n, w.bytes.len()), sum))
     } else if let Some(w) = sn.iter().find(|w| w.name == name) {
         run_sn(op, w, imp, n).map(|sum| (iterations(n, w.bytes.len()), sum))
