@@ -122,6 +122,10 @@ pub(crate) trait Source<'a>: Copy {
     fn bytes(self, b: &'a [u8]) -> Self::B;
     /// `s` is a string the decoder checked, inside the packet's bytes.
     fn text(self, s: &'a str) -> Self::T;
+    /// Bytes of the packet that should be UTF-8, checked once on the way to the string
+    /// type (`Err` with the length of the valid prefix otherwise): for the shared form the
+    /// check that makes a `ByteString` is the only one.
+    fn utf8(self, b: &'a [u8]) -> Result<Self::T, usize>;
 }
 
 /// Decoding into the borrowed form.
@@ -139,6 +143,10 @@ impl<'a> Source<'a> for Borrow {
     fn text(self, s: &'a str) -> &'a str {
         s
     }
+    #[inline(always)]
+    fn utf8(self, b: &'a [u8]) -> Result<&'a str, usize> {
+        core::str::from_utf8(b).map_err(|e| e.valid_up_to())
+    }
 }
 
 /// Decoding into the shared form: every field a slice of the frozen packet buffer.
@@ -155,6 +163,14 @@ impl<'a> Source<'a> for Share<'a> {
     #[inline]
     fn text(self, s: &'a str) -> ByteString {
         share_str(Some(self.0), s)
+    }
+    #[inline]
+    fn utf8(self, b: &'a [u8]) -> Result<ByteString, usize> {
+        let shared = share_slice(Some(self.0), b);
+        ByteString::try_from(shared).map_err(|_| match core::str::from_utf8(b) {
+            Err(e) => e.valid_up_to(),
+            Ok(_) => b.len(),
+        })
     }
 }
 

@@ -164,25 +164,7 @@ impl<'a> TopicName<&'a str> {
     /// checked. `strict` also refuses control characters and non-characters.
     #[inline]
     pub fn from_bytes(b: &'a [u8], strict: bool) -> Result<Self, ValueError> {
-        if b.is_empty() {
-            return Err(ValueError::EmptyTopic);
-        }
-        if b.len() > u16::MAX as usize {
-            return Err(ValueError::TooLong { len: b.len() });
-        }
-        if let Some(at) = crate::wire::utf8::find_null_or_wildcard(b) {
-            return Err(match b.get(at) {
-                Some(&0) | None => ValueError::NullCharacter { at },
-                Some(&c) => ValueError::WildcardInTopicName { at, ch: c as char },
-            });
-        }
-        let s = core::str::from_utf8(b).map_err(|e| ValueError::IllFormedUtf8 {
-            at: e.valid_up_to(),
-        })?;
-        if strict {
-            crate::wire::utf8::check_strict(s).map_err(ValueError::from)?;
-        }
-        Ok(TopicName(s))
+        from_wire(b, strict, crate::storage::Borrow)
     }
 
     /// The topic, with the lifetime of the buffer it borrows.
@@ -190,6 +172,34 @@ impl<'a> TopicName<&'a str> {
     pub fn get(self) -> &'a str {
         self.0
     }
+}
+
+/// A topic name from the wire into either storage: the rules on bytes first (one pass for
+/// U+0000 and the wildcards, eight bytes at a time), then UTF-8, checked once on the way
+/// to the string type, then the strict rules.
+#[inline]
+pub(crate) fn from_wire<'a, S: crate::storage::Source<'a>>(
+    b: &'a [u8],
+    strict: bool,
+    src: S,
+) -> Result<TopicName<S::T>, ValueError> {
+    if b.is_empty() {
+        return Err(ValueError::EmptyTopic);
+    }
+    if b.len() > u16::MAX as usize {
+        return Err(ValueError::TooLong { len: b.len() });
+    }
+    if let Some(at) = crate::wire::utf8::find_null_or_wildcard(b) {
+        return Err(match b.get(at) {
+            Some(&0) | None => ValueError::NullCharacter { at },
+            Some(&c) => ValueError::WildcardInTopicName { at, ch: c as char },
+        });
+    }
+    let s = src.utf8(b).map_err(|at| ValueError::IllFormedUtf8 { at })?;
+    if strict {
+        crate::wire::utf8::check_strict(&s).map_err(ValueError::from)?;
+    }
+    Ok(TopicName(s))
 }
 
 impl TopicName<ByteString> {

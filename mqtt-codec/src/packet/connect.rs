@@ -198,7 +198,7 @@ impl<B: Storage, T: StrStorage> Connect<B, T> {
             } else {
                 WillProperties::default()
             };
-            let topic = read_topic(r, strict, false)?;
+            let topic = read_topic(r, strict, false, src)?;
             let payload = r.binary()?;
             if d.payload_format_checked()
                 && properties.payload_format_indicator() == Some(PayloadFormat::Utf8)
@@ -210,7 +210,7 @@ impl<B: Storage, T: StrStorage> Connect<B, T> {
                 });
             }
             Some(Will {
-                topic: TopicName::from_checked(src.text(topic.get())),
+                topic,
                 payload: Bin::from_checked(src.bytes(payload)),
                 qos: will_qos,
                 retain: flags & WILL_RETAIN != 0,

@@ -105,19 +105,21 @@ pub struct Publish<B: Storage, T: StrStorage> {
     pub properties: PublishProperties<B>,
 }
 
-/// Reads a topic name ([MQTT-3.3.2-1], [MQTT-3.3.2-2], [MQTT-4.7.3-2]); `allow_empty` for
-/// a 5.0 PUBLISH, which checks the Topic Alias afterwards.
+/// Reads a topic name ([MQTT-3.3.2-1], [MQTT-3.3.2-2], [MQTT-4.7.3-2]) into the source's
+/// string type, checking its UTF-8 once; `allow_empty` for a 5.0 PUBLISH, which checks the
+/// Topic Alias afterwards.
 #[inline]
-pub(crate) fn read_topic<'a>(
+pub(crate) fn read_topic<'a, S: Source<'a>>(
     r: &mut Reader<'a>,
     strict: bool,
     allow_empty: bool,
-) -> Result<TopicName<&'a str>, DecodeError> {
+    src: S,
+) -> Result<TopicName<S::T>, DecodeError> {
     let at = r.offset() + 2;
     let b = r.binary()?;
     if b.is_empty() {
         return if allow_empty {
-            Ok(TopicName::from_checked(""))
+            Ok(TopicName::default())
         } else {
             Err(DecodeError::Invalid {
                 packet: r.packet(),
@@ -128,7 +130,7 @@ pub(crate) fn read_topic<'a>(
     }
     // One pass for U+0000 and the wildcards ([MQTT-4.7.3-2], [MQTT-3.3.2-2]), then UTF-8
     // ([MQTT-1.5.4-1]); a two-byte length cannot exceed 65,535 ([MQTT-4.7.3-3]).
-    TopicName::<&str>::from_bytes(b, strict).map_err(|error| DecodeError::Invalid {
+    crate::topic::from_wire(b, strict, src).map_err(|error| DecodeError::Invalid {
         packet: r.packet(),
         offset: at as u32,
         error,
@@ -191,7 +193,7 @@ impl<B: Storage, T: StrStorage> Publish<B, T> {
         if dup && qos == QoS::AtMostOnce {
             return Err(DecodeError::DupWithQos0);
         }
-        let topic = read_topic(r, d.strict(), v5)?;
+        let topic = read_topic(r, d.strict(), v5, src)?;
         let delivery = match qos {
             QoS::AtMostOnce => Delivery::AtMostOnce,
             QoS::AtLeastOnce => Delivery::AtLeastOnce {
@@ -220,7 +222,7 @@ impl<B: Storage, T: StrStorage> Publish<B, T> {
         Ok(Publish {
             delivery,
             retain,
-            topic: TopicName::from_checked(src.text(topic.get())),
+            topic,
             payload: Payload::new(src.bytes(payload)),
             properties,
         })

@@ -281,8 +281,8 @@ impl Link {
         &mut self,
         packet: &Packet<B, T>,
     ) -> Result<(), CommandError> {
-        let len = self.encoder.encoded_len(packet)?;
-        self.tx.reserve(len);
+        // All or nothing, within the peer's Maximum Packet Size; the buffer grows as needed
+        // (and, once the bytes handed out before are dropped, reuses its memory).
         self.encoder.encode(packet, &mut self.tx)?;
         self.last_sent = self.now;
         Ok(())
@@ -301,8 +301,13 @@ impl Link {
                 props.drop_user_properties();
             }
         }
-        packet.trim_to_fit(self.protocol, self.encoder.max_size())?;
-        self.send(&packet)
+        match self.send(&packet) {
+            Err(CommandError::PacketTooLarge { .. }) => {
+                packet.trim_to_fit(self.protocol, self.encoder.max_size())?;
+                self.send(&packet)
+            }
+            other => other,
+        }
     }
 
     /// Encodes a bare packet that cannot fail (PINGREQ, PINGRESP, a plain acknowledgement).
