@@ -381,6 +381,26 @@ impl Link {
         if self.state == ConnState::Closed {
             return None;
         }
+        // Acknowledgements and pings hold nothing worth sharing: decoded in place and
+        // dropped from the buffer, without splitting a frame off it.
+        if let Some(&first) = self.rx.first() {
+            if matches!(first >> 4, 4..=7 | 12 | 13) {
+                let r = match self.decoder.decode(&self.rx) {
+                    Ok(crate::Decoded::Complete(p, n)) => Ok(Some((p.to_shared(), n))),
+                    Ok(crate::Decoded::Partial(_)) => Ok(None),
+                    Err(e) => Err(e),
+                };
+                return match r {
+                    Ok(Some((p, n))) => {
+                        bytes::Buf::advance(&mut self.rx, n);
+                        self.last_received = self.now;
+                        Some(Ok(p))
+                    }
+                    Ok(None) => None,
+                    Err(e) => Some(Err(e.into())),
+                };
+            }
+        }
         match self.decoder.decode_bytes_mut(&mut self.rx) {
             Ok(Some(p)) => {
                 self.last_received = self.now;
