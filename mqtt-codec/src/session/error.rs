@@ -260,10 +260,6 @@ pub enum CommandError {
     /// A reason code the acknowledgement cannot carry.
     #[error("0x{0:02x} is not a reason code of this acknowledgement")]
     InvalidReasonCode(u8),
-    /// A 5.0 server must give a client that sent an empty identifier one
-    /// ([MQTT-3.1.3-7]); the application did not.
-    #[error("an Assigned Client Identifier is needed for a client that sent none")]
-    ClientIdRequired,
     /// A DISCONNECT with a non-zero Session Expiry Interval after a CONNECT with none or
     /// zero (MQTT 5.0 §3.14.2.2.2).
     #[error("the session was to end with the connection: DISCONNECT cannot extend it")]

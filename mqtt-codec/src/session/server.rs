@@ -4,6 +4,7 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::num::{NonZeroU16, NonZeroU32};
+use core::sync::atomic::{AtomicU32, Ordering};
 use core::time::Duration;
 
 use super::error::{CloseReason, CommandError, ConnState, ProtocolError};
@@ -17,6 +18,10 @@ use crate::{
     shared, AuthReason, ByteString, ConnectReason, DisconnectReason, MaximumQos, PacketId,
     PacketType, Protocol, QoS, SubAckReason, UnsubAckReason, DEFAULT_MAX_PACKET_SIZE,
 };
+
+/// Numbers identifiers assigned to clients that sent none: with the time they are made at,
+/// unique within the process.
+static NEXT_ID: AtomicU32 = AtomicU32::new(1);
 
 /// The limits a [`Server`] announces in CONNACK and enforces, and how it behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,9 +159,9 @@ impl Server {
     }
 
     /// Accepts the CONNECT ([MQTT-3.1.4-4], [MQTT-3.1.4-5]): CONNACK 0 with the limits of
-    /// [`ServerOptions`] and the application's `properties` (an Assigned Client Identifier
-    /// when the client sent an empty one at 5.0, [MQTT-3.1.3-7]; authentication data;
-    /// user properties). `session` is the state the application kept for this client
+    /// [`ServerOptions`] and the application's `properties` (authentication data, user
+    /// properties; an Assigned Client Identifier for a client that sent an empty one at 5.0,
+    /// else the machine makes one, unique in the process, [MQTT-3.1.3-7]). `session` is the state the application kept for this client
     /// identifier, if any: unless the CONNECT asked for a clean start, it is resumed,
     /// Session Present is 1 and what was in flight is resent ([MQTT-3.2.2-2],
     /// [MQTT-3.2.2-3], [MQTT-4.4.0-1]); otherwise the session starts empty
@@ -175,12 +180,19 @@ impl Server {
         }
         let v5 = self.link.is_v5();
         if v5 && self.client_id.is_empty() {
-            match properties.assigned_client_identifier() {
-                Some(id) if !id.get().is_empty() => {
-                    self.client_id = ByteString::from(id.get());
+            // [MQTT-3.1.3-7]: the application's identifier, or one made here, unique in
+            // this process: the time and a counter.
+            let id = match properties.assigned_client_identifier() {
+                Some(id) if !id.get().is_empty() => ByteString::from(id.get()),
+                _ => {
+                    let n = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+                    ByteString::from(alloc::format!("auto-{:x}-{n:x}", self.link.now.as_millis()))
                 }
-                _ => return Err(CommandError::ClientIdRequired),
+            };
+            if let Ok(s) = crate::Str::new(&id) {
+                properties.set_assigned_client_identifier(s);
             }
+            self.client_id = id;
         }
         let clean = self.clean_start;
         // MQTT 3.1's CONNACK has no Session Present flag.
