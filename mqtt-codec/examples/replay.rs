@@ -507,6 +507,7 @@ fn close_reason(r: &CloseReason) -> String {
         CloseReason::Refused(r) => format!("refused {r:?}"),
         CloseReason::ProtocolError(e) => format!("protocol-error {:?}: {e}", e.disconnect_reason()),
         CloseReason::KeepAliveTimeout => "keep-alive-timeout".to_string(),
+        CloseReason::Unusable(e) => format!("unusable {e}"),
         CloseReason::LinkLost => "link-lost".to_string(),
     }
 }

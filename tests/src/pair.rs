@@ -491,6 +491,7 @@ pub fn close_name(r: &CloseReason) -> String {
         CloseReason::Refused(r) => format!("refused {r:?}"),
         CloseReason::ProtocolError(e) => format!("protocol-error {e}"),
         CloseReason::KeepAliveTimeout => "keep-alive-timeout".to_string(),
+        CloseReason::Unusable(e) => format!("unusable {e}"),
         CloseReason::LinkLost => "link-lost".to_string(),
     }
 }

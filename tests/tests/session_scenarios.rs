@@ -667,3 +667,170 @@ fn published_before_the_first_connect_goes_after_connack() {
         ]
     );
 }
+
+/// Encodes a packet as a peer would send it.
+fn wire(
+    p: mqtt_codec::generic::Packet<mqtt_codec::Bytes, mqtt_codec::ByteString>,
+    v: Protocol,
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    p.encode(v, &mut out).unwrap();
+    out
+}
+
+#[test]
+fn a_maximum_packet_size_too_small_for_pingreq_closes_without_panic() {
+    use mqtt_codec::session::{Client, Event, Session};
+    let c = shared::Connect::new(Protocol::V5, shared::Str::new("c1").unwrap(), 1);
+    let mut client = Client::new(c, ClientOptions::default(), Session::new()).unwrap();
+    let t = mqtt_codec::Instant::ZERO;
+    client.connect(t).unwrap();
+    while client.poll_transmit().is_some() {}
+    let mut ack = shared::ConnAck::new(mqtt_codec::ConnectReason::Success, false);
+    ack.properties
+        .set_maximum_packet_size(std::num::NonZeroU32::new(1).unwrap());
+    client.handle_bytes(
+        t,
+        &wire(mqtt_codec::generic::Packet::ConnAck(ack), Protocol::V5),
+    );
+    client.handle_timeout(mqtt_codec::Instant::from_secs(1));
+    assert!(client.poll_transmit().is_none(), "nothing fits");
+    let events: Vec<Event> = std::iter::from_fn(|| client.poll_event()).collect();
+    assert!(
+        matches!(
+            events.last(),
+            Some(Event::Closed(mqtt_codec::session::CloseReason::Unusable(_)))
+        ),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn manual_answers_survive_a_reconnect() {
+    let client = ClientOptions {
+        ack_mode: AckMode::Manual,
+        ..Default::default()
+    };
+    let mut p = Pair::new(v5_connect("c1", 0), client, ServerOptions::default());
+    p.connect();
+    p.server.publish(msg("m", "1"), QoS::ExactlyOnce).unwrap();
+    p.server.publish(msg("m", "2"), QoS::ExactlyOnce).unwrap();
+    p.settle();
+    // The second is answered, the first not yet: the answer waits, then the link drops.
+    p.client.ack(mqtt_codec::PacketId::new(2).unwrap()).unwrap();
+    p.settle();
+    p.drop_link();
+    p.reconnect();
+    p.clear_log();
+    // Answering the first now sends both, in order; nothing is delivered twice.
+    p.client.ack(mqtt_codec::PacketId::new(1).unwrap()).unwrap();
+    p.settle();
+    let t = p.transcript();
+    assert_eq!(&t[..2], ["c>s PUBREC 1", "c>s PUBREC 2"], "{t:#?}");
+    assert_eq!(
+        p.received(mqtt_integration_tests::pair::Side::Client),
+        ["m 1", "m 2"]
+    );
+}
+
+#[test]
+fn mqtt_4_12_0_2_auth_reasons_each_side_may_send() {
+    let mut c = v5_connect("c1", 0);
+    c.properties
+        .set_authentication_method(mqtt_codec::Str::new("SCRAM").unwrap());
+    let mut p = Pair::new(c, ClientOptions::default(), ServerOptions::default());
+    p.auto_accept = false;
+    p.connect();
+    use mqtt_codec::AuthReason::*;
+    // Before CONNACK only "continue", either way.
+    assert!(p.server.auth(Success, Default::default()).is_err());
+    assert!(p.server.auth(ReAuthenticate, Default::default()).is_err());
+    assert!(p.client.auth(ReAuthenticate, Default::default()).is_err());
+    p.server.accept(p.now, None, Default::default()).unwrap();
+    p.settle();
+    // Afterwards the client starts a re-authentication, never says Success; the server
+    // never asks to re-authenticate.
+    assert!(p.client.auth(Success, Default::default()).is_err());
+    assert!(p.server.auth(ReAuthenticate, Default::default()).is_err());
+    p.client.auth(ReAuthenticate, Default::default()).unwrap();
+    p.settle();
+    p.server.auth(Success, Default::default()).unwrap();
+    p.settle();
+    assert!(p.log.iter().any(|l| l == "s: auth ReAuthenticate"));
+    assert!(p.log.iter().any(|l| l == "c: auth Success"));
+}
+
+#[test]
+fn connack_limits_set_by_the_application_are_enforced() {
+    let mut c = v5_connect("c1", 0);
+    c.properties.set_topic_alias_maximum(0);
+    let mut p = Pair::new(
+        c,
+        ClientOptions {
+            alias_policy: AliasPolicy::LeastRecentlyUsed { max: 4 },
+            ..Default::default()
+        },
+        ServerOptions::default(),
+    );
+    p.auto_accept = false;
+    p.connect();
+    let mut props = shared::ConnAckProperties::new();
+    props.set_topic_alias_maximum(3);
+    props.set_server_keep_alive(7);
+    p.server.accept(p.now, None, props).unwrap();
+    p.settle();
+    assert_eq!(p.server.keep_alive(), 7);
+    // The client uses the aliases the CONNACK announced; the server takes them.
+    p.client.publish(msg("t", "1"), QoS::AtMostOnce).unwrap();
+    p.client.publish(msg("t", "2"), QoS::AtMostOnce).unwrap();
+    p.settle();
+    assert_eq!(
+        p.received(mqtt_integration_tests::pair::Side::Server),
+        ["t 1", "t 2"]
+    );
+    assert!(p.log.iter().any(|l| l.contains("alias=1")), "{:#?}", p.log);
+}
+
+#[test]
+fn disconnect_session_expiry_is_checked_against_the_connect() {
+    // CONNECT 300, CONNACK 0 (the server shortened it): the client may still DISCONNECT
+    // with 300 (MQTT 5.0 §3.14.2.2.2 compares with the CONNECT).
+    let mut p = Pair::new(
+        v5_connect("c1", 0),
+        ClientOptions::default(),
+        ServerOptions::default(),
+    );
+    p.auto_accept = false;
+    p.connect();
+    let mut props = shared::ConnAckProperties::new();
+    props.set_session_expiry_interval(0);
+    p.server.accept(p.now, None, props).unwrap();
+    p.settle();
+    let mut d = shared::Disconnect::new(mqtt_codec::DisconnectReason::NormalDisconnection);
+    d.properties.set_session_expiry_interval(300);
+    p.client.disconnect_with(d).unwrap();
+    p.settle();
+    assert!(
+        p.log
+            .iter()
+            .any(|l| l == "s: closed peer-disconnected NormalDisconnection"),
+        "{:#?}",
+        p.log
+    );
+}
+
+#[test]
+fn mqtt_3_1_2_6_a_3_1_clean_session_stays_clean_on_reconnect() {
+    let mut p = Pair::simple(Protocol::V3_1, "c1", 0);
+    p.connect();
+    p.reconnect();
+    assert!(
+        p.log
+            .iter()
+            .filter(|l| l.starts_with("c>s CONNECT clean=1"))
+            .count()
+            == 2,
+        "{:#?}",
+        p.log
+    );
+}

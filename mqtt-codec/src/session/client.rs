@@ -131,8 +131,7 @@ impl Client {
 
     /// The CONNECT, decoded from its bytes (which this machine encoded: it decodes).
     fn template(&self) -> Option<crate::Connect<'_>> {
-        let d = crate::Decoder::new(crate::Protocol::V5).max_packet_size(crate::MAX_PACKET_SIZE);
-        match d.decode(&self.connect) {
+        match template_decoder().decode(&self.connect) {
             Ok(crate::Decoded::Complete(Packet::Connect(c), _)) => Some(c),
             _ => None,
         }
@@ -152,7 +151,11 @@ impl Client {
     pub fn reconnect(&mut self, now: Instant) -> Result<(), CommandError> {
         self.link.tick(now);
         self.lost();
-        self.open(now, false)
+        // MQTT 3.1 has no Session Present flag: a clean session asked for stays clean, or
+        // the client could not tell a resumed session from a new one.
+        let clean = self.link.protocol == crate::Protocol::V3_1
+            && self.template().is_some_and(|c| c.clean_start);
+        self.open(now, clean)
     }
 
     fn open(&mut self, now: Instant, clean: bool) -> Result<(), CommandError> {
@@ -175,8 +178,7 @@ impl Client {
             self.link.drop_sent_messages();
             self.link.session.subscriptions.clear();
         }
-        let d = crate::Decoder::new(crate::Protocol::V5).max_packet_size(crate::MAX_PACKET_SIZE);
-        let mut connect = match d.decode_bytes(&self.connect) {
+        let mut connect = match template_decoder().decode_bytes(&self.connect) {
             Ok(crate::shared::Decoded::Complete(Packet::Connect(c), _)) => c,
             _ => {
                 return Err(CommandError::WrongState {
@@ -184,6 +186,8 @@ impl Client {
                 })
             }
         };
+        // An empty identifier needs a clean session at 3.x ([MQTT-3.1.3-7] of 3.1.1).
+        let clean = clean || (!connect.protocol.is_v5() && connect.client_id.as_str().is_empty());
         connect.clean_start = clean;
         self.clean_sent = clean;
         self.keep_alive = connect.keep_alive;
@@ -197,8 +201,8 @@ impl Client {
         self.link.auth_method = props
             .authentication_method()
             .map(|m| Box::new(ByteString::from(m.get())));
-        self.link.state = ConnState::AwaitConnAck;
         self.link.send(&Packet::Connect(connect))?;
+        self.link.state = ConnState::AwaitConnAck;
         self.deadline = Some(self.link.now.plus_millis(self.response_ms));
         Ok(())
     }
@@ -276,8 +280,12 @@ impl Client {
         reason: AuthReason,
         properties: shared::AuthProperties,
     ) -> Result<(), CommandError> {
-        self.link
-            .send_auth(ConnState::AwaitConnAck, reason, properties)
+        self.link.send_auth(
+            ConnState::AwaitConnAck,
+            AuthReason::Success,
+            reason,
+            properties,
+        )
     }
 
     /// Sends DISCONNECT (with its properties: a Session Expiry Interval, a Reason String)
@@ -565,8 +573,7 @@ impl Client {
             }
             // The assigned identifier is the one to resume with.
             if let Some(id) = p.assigned_client_identifier() {
-                let d = crate::Decoder::new(crate::Protocol::V5)
-                    .max_packet_size(crate::MAX_PACKET_SIZE);
+                let d = template_decoder();
                 if let (Ok(s), Ok(crate::shared::Decoded::Complete(Packet::Connect(mut c), _))) = (
                     crate::shared::Str::new(ByteString::from(id.get())),
                     d.decode_bytes(&self.connect),
@@ -596,4 +603,11 @@ fn encode_connect(c: &shared::Connect) -> Result<Bytes, CommandError> {
     let mut out = alloc::vec::Vec::with_capacity(enc.encoded_len(&packet)?);
     enc.encode(&packet, &mut out)?;
     Ok(Bytes::from(out))
+}
+
+/// Decodes the CONNECT this machine encoded (any level, any identifier length).
+fn template_decoder() -> crate::Decoder {
+    crate::Decoder::new(crate::Protocol::V5)
+        .max_packet_size(crate::MAX_PACKET_SIZE)
+        .client_id_limit(Some(u16::MAX))
 }

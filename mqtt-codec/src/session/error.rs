@@ -192,6 +192,9 @@ pub enum CloseReason {
     /// A client got no PINGRESP (or no CONNACK) in time; a server heard nothing from the
     /// client for one and a half times the Keep Alive ([MQTT-3.1.2-24], [MQTT-3.1.2-22]).
     KeepAliveTimeout,
+    /// The peer's limits leave no room for the packets the protocol needs (a Maximum
+    /// Packet Size below the size of PINGREQ).
+    Unusable(CommandError),
     /// The caller reported the network connection gone (`handle_link_lost`, or a client's
     /// `reconnect`).
     LinkLost,
@@ -205,6 +208,7 @@ impl fmt::Display for CloseReason {
             CloseReason::Refused(r) => write!(f, "refused ({r:?})"),
             CloseReason::ProtocolError(e) => write!(f, "protocol error: {e}"),
             CloseReason::KeepAliveTimeout => f.write_str("keep alive timeout"),
+            CloseReason::Unusable(e) => write!(f, "unusable: {e}"),
             CloseReason::LinkLost => f.write_str("link lost"),
         }
     }

@@ -209,15 +209,20 @@ impl Link {
         }
         self.qos1_pending = 0;
         self.old_incoming = self.session.incoming.len();
-        self.acks.clear();
+        // Answers the application gave that could not go out yet stay with their message.
+        let old = core::mem::take(&mut self.acks);
         // QoS 2 messages the application still has to acknowledge: their answers go out
         // on this connection, in order.
         for i in &self.session.incoming {
             if i.flow == ReceiverFlow::AwaitAppAck {
+                let answer = old
+                    .iter()
+                    .find(|a| a.packet_id == i.packet_id && a.qos == QoS::ExactlyOnce)
+                    .and_then(|a| a.answer.clone());
                 self.acks.push_back(PendingAck {
                     packet_id: i.packet_id,
                     qos: QoS::ExactlyOnce,
-                    answer: None,
+                    answer,
                 });
             }
         }
@@ -312,9 +317,13 @@ impl Link {
 
     /// Encodes a bare packet that cannot fail (PINGREQ, PINGRESP, a plain acknowledgement).
     pub(crate) fn send_simple(&mut self, packet: Packet<&[u8], &str>) {
-        // These are 2 to 4 bytes long, under any Maximum Packet Size.
-        if self.send(&packet).is_err() {
-            debug_assert!(false, "a bare packet did not encode");
+        // 2 to 4 bytes; only a peer that announced a Maximum Packet Size below that can
+        // refuse them, and then no connection is possible.
+        if let Err(e) = self.send(&packet) {
+            self.state = ConnState::Closed;
+            self.rx.clear();
+            self.events
+                .push_back(Event::Closed(CloseReason::Unusable(e)));
         }
     }
 
@@ -350,9 +359,10 @@ impl Link {
             return Err(CommandError::WrongState { state: self.state });
         }
         let reason = d.reason;
-        self.send_trimmed(Packet::Disconnect(d))?;
+        // [MQTT-4.13.2-1]: closed whether or not the DISCONNECT could go out.
+        let sent = self.send_trimmed(Packet::Disconnect(d));
         self.close(CloseReason::Disconnected(reason));
-        Ok(())
+        sent
     }
 
     // ---- receiving ----
@@ -428,9 +438,20 @@ impl Link {
     pub(crate) fn send_auth(
         &mut self,
         handshake: ConnState,
+        forbidden: crate::AuthReason,
         reason: crate::AuthReason,
         mut properties: shared::AuthProperties,
     ) -> Result<(), CommandError> {
+        // The mirror of `on_auth`: before CONNACK only to continue, afterwards anything
+        // but what this side never sends ([MQTT-4.12.0-2], [MQTT-4.12.0-3]).
+        let allowed = if self.state == handshake {
+            reason == crate::AuthReason::ContinueAuthentication
+        } else {
+            reason != forbidden
+        };
+        if !allowed {
+            return Err(CommandError::WrongState { state: self.state });
+        }
         let Some(method) = self.auth_method.clone() else {
             // [MQTT-4.12.0-6], [MQTT-4.12.0-7]
             return Err(CommandError::NoAuthentication);

@@ -94,6 +94,8 @@ pub struct Server {
     will: Option<Box<shared::Will>>,
     will_delay: u32,
     session_expiry: u32,
+    /// The CONNECT's Session Expiry Interval: a DISCONNECT may not raise it from 0.
+    connect_expiry: u32,
     connect_deadline: Option<Instant>,
     will_due: Option<Instant>,
     expiry_due: Option<Instant>,
@@ -139,6 +141,7 @@ impl Server {
             will: None,
             will_delay: 0,
             session_expiry: 0,
+            connect_expiry: 0,
             connect_deadline: Some(now + options.connect_timeout),
             will_due: None,
             expiry_due: None,
@@ -199,40 +202,53 @@ impl Server {
         let present = !clean && session.is_some() && self.link.protocol != Protocol::V3_1;
         let mut connack = shared::ConnAck::new(ConnectReason::Success, present);
         if v5 {
+            // The limits: the application's where it set them in `properties`, else the
+            // options'; whichever is announced is what is enforced.
             let o = &self.options;
-            if o.receive_maximum.get() != u16::MAX {
+            if properties.receive_maximum().is_none() && o.receive_maximum.get() != u16::MAX {
                 properties.set_receive_maximum(o.receive_maximum);
             }
-            if o.maximum_packet_size.get() < crate::MAX_PACKET_SIZE {
+            if properties.maximum_packet_size().is_none()
+                && o.maximum_packet_size.get() < crate::MAX_PACKET_SIZE
+            {
                 properties.set_maximum_packet_size(o.maximum_packet_size);
             }
-            if o.topic_alias_maximum > 0 {
+            if properties.topic_alias_maximum().is_none() && o.topic_alias_maximum > 0 {
                 properties.set_topic_alias_maximum(o.topic_alias_maximum);
             }
-            match o.maximum_qos {
-                QoS::AtMostOnce => {
-                    properties.set_maximum_qos(MaximumQos::AtMostOnce);
+            if properties.maximum_qos().is_none() {
+                match o.maximum_qos {
+                    QoS::AtMostOnce => {
+                        properties.set_maximum_qos(MaximumQos::AtMostOnce);
+                    }
+                    QoS::AtLeastOnce => {
+                        properties.set_maximum_qos(MaximumQos::AtLeastOnce);
+                    }
+                    QoS::ExactlyOnce => {}
                 }
-                QoS::AtLeastOnce => {
-                    properties.set_maximum_qos(MaximumQos::AtLeastOnce);
-                }
-                QoS::ExactlyOnce => {}
             }
-            if !o.retain_available {
+            if properties.retain_available().is_none() && !o.retain_available {
                 properties.set_retain_available(false);
             }
-            if !o.wildcard_subscription_available {
+            if properties.wildcard_subscription_available().is_none()
+                && !o.wildcard_subscription_available
+            {
                 properties.set_wildcard_subscription_available(false);
             }
-            if !o.shared_subscription_available {
+            if properties.shared_subscription_available().is_none()
+                && !o.shared_subscription_available
+            {
                 properties.set_shared_subscription_available(false);
             }
-            if !o.subscription_identifiers_available {
+            if properties.subscription_identifiers_available().is_none()
+                && !o.subscription_identifiers_available
+            {
                 properties.set_subscription_identifiers_available(false);
             }
-            if let Some(k) = o.server_keep_alive {
-                properties.set_server_keep_alive(k);
-                self.keep_alive = k;
+            if properties.server_keep_alive().is_none() {
+                if let Some(k) = o.server_keep_alive {
+                    properties.set_server_keep_alive(k);
+                }
             }
             if let Some(m) = self.link.auth_method.clone() {
                 // [MQTT-4.12.0-5]: CONNACK repeats the method.
@@ -249,15 +265,27 @@ impl Server {
                 properties.remove_authentication_method();
                 properties.remove_authentication_data();
             }
-            // The server may shorten the session ([MQTT-3.2.2-22] is Keep Alive's twin).
-            if let Some(e) = properties.session_expiry_interval() {
+            // What CONNACK says is what holds from now on.
+            let p = &properties;
+            if let Some(e) = p.session_expiry_interval() {
                 self.session_expiry = e;
             }
+            if let Some(k) = p.server_keep_alive() {
+                // [MQTT-3.2.2-21], [MQTT-3.2.2-22]
+                self.keep_alive = k;
+            }
+            self.link.receive_max = p.receive_maximum().map_or(u16::MAX, |n| n.get());
+            self.link.alias_in_max = p.topic_alias_maximum().unwrap_or(0);
+            self.link.accept_max_qos = match p.maximum_qos() {
+                Some(MaximumQos::AtMostOnce) => QoS::AtMostOnce,
+                Some(MaximumQos::AtLeastOnce) => QoS::AtLeastOnce,
+                None => QoS::ExactlyOnce,
+            };
+            self.link.accept_retain = p.retain_available().unwrap_or(true);
+            if let Some(n) = p.maximum_packet_size() {
+                self.link.decoder = self.link.decoder.max_packet_size(n.get());
+            }
             connack.properties = properties;
-            self.link.receive_max = o.receive_maximum.get();
-            self.link.alias_in_max = o.topic_alias_maximum;
-            self.link.accept_max_qos = o.maximum_qos;
-            self.link.accept_retain = o.retain_available;
         }
         // [MQTT-3.2.0-1]: CONNACK first.
         self.link.send_trimmed(Packet::ConnAck(connack))?;
@@ -414,8 +442,12 @@ impl Server {
         reason: AuthReason,
         properties: shared::AuthProperties,
     ) -> Result<(), CommandError> {
-        self.link
-            .send_auth(ConnState::AwaitAccept, reason, properties)
+        self.link.send_auth(
+            ConnState::AwaitAccept,
+            AuthReason::ReAuthenticate,
+            reason,
+            properties,
+        )
     }
 
     /// Sends DISCONNECT (MQTT 5.0; at 3.x the server just closes) and closes. Only after a
@@ -426,14 +458,15 @@ impl Server {
                 state: self.link.state,
             });
         }
-        if self.link.is_v5() {
-            self.link.disconnect(d)?;
+        let sent = if self.link.is_v5() {
+            self.link.disconnect(d)
         } else {
             self.link.close(CloseReason::Disconnected(d.reason));
-        }
+            Ok(())
+        };
         // Only the client's own normal DISCONNECT cancels its Will.
         self.connection_ended(false);
-        Ok(())
+        sent
     }
 
     /// Forgets the Will without publishing it: another connection took the session over
@@ -691,7 +724,7 @@ impl Server {
                 let normal = d.reason == DisconnectReason::NormalDisconnection;
                 if let Some(e) = d.properties.session_expiry_interval() {
                     // MQTT 5.0 §3.14.2.2.2: not from 0 to non-zero.
-                    if self.session_expiry == 0 && e != 0 {
+                    if self.connect_expiry == 0 && e != 0 {
                         return Err(ProtocolError::UnexpectedPacket {
                             state: self.link.state,
                             packet: PacketType::Disconnect,
@@ -768,8 +801,11 @@ impl Server {
                 .authentication_method()
                 .map(|m| Box::new(ByteString::from(m.get())));
             self.session_expiry = p.session_expiry_interval().unwrap_or(0);
+            self.connect_expiry = self.session_expiry;
             self.response_info = p.request_response_information().unwrap_or(false);
             self.problem_info = p.request_problem_information().unwrap_or(true);
+            // [MQTT-3.1.2-29] holds for AUTH during the handshake too.
+            self.link.strip_problem_info = !self.problem_info;
         } else {
             // 3.x: a clean session ends with the connection; otherwise it lasts.
             self.session_expiry = if c.clean_start { 0 } else { u32::MAX };
