@@ -834,3 +834,60 @@ fn mqtt_3_1_2_6_a_3_1_clean_session_stays_clean_on_reconnect() {
         p.log
     );
 }
+
+#[test]
+fn mqtt_3_3_4_8_resent_pubrel_not_held_behind_a_publish_waiting_for_quota() {
+    use mqtt_codec::session::{Outgoing, SenderFlow, Session};
+    let id = |n| mqtt_codec::PacketId::new(n).unwrap();
+    let q1 = |t: &str| {
+        let mut m = msg(t, t);
+        m.delivery = mqtt_codec::Delivery::new(QoS::AtLeastOnce, Some(id(9)), false).unwrap();
+        m
+    };
+    // A session from an earlier connection: A and B sent and unacknowledged, C released.
+    let session = Session::restore(
+        [
+            Outgoing::new(id(1), SenderFlow::AwaitPubAck, Some(q1("a")), true).unwrap(),
+            Outgoing::new(id(2), SenderFlow::AwaitPubAck, Some(q1("b")), true).unwrap(),
+            Outgoing::new(id(3), SenderFlow::AwaitPubComp, None, true).unwrap(),
+        ],
+        [],
+        [],
+    )
+    .unwrap();
+    let mut c = v5_connect("c1", 0);
+    c.clean_start = false;
+    let server = ServerOptions {
+        receive_maximum: std::num::NonZeroU16::new(1).unwrap(),
+        ..Default::default()
+    };
+    let mut p = Pair::new(c.clone(), ClientOptions::default(), server);
+    p.client = mqtt_codec::session::Client::new(c, ClientOptions::default(), session).unwrap();
+    p.stored = Some(Session::new());
+    p.link_up = false;
+    p.connect();
+    p.link_up = true;
+    p.clear_log();
+    p.reconnect();
+    let sent: Vec<&str> = p
+        .transcript()
+        .into_iter()
+        .filter(|l| l.starts_with("c>s PUB"))
+        .collect();
+    // PUBREL first (no quota), then A; B only once A's PUBACK freed the quota.
+    assert_eq!(
+        sent,
+        [
+            "c>s PUBREL 3",
+            "c>s PUBLISH q1 id=1 dup=1 'a' a",
+            "c>s PUBLISH q1 id=2 dup=1 'b' b",
+        ],
+        "{:#?}",
+        p.log
+    );
+    let t = p.transcript();
+    let rel = t.iter().position(|l| *l == "c>s PUBREL 3").unwrap();
+    let b = t.iter().position(|l| l.contains("id=2")).unwrap();
+    let ack1 = t.iter().position(|l| *l == "s>c PUBACK 1").unwrap();
+    assert!(rel < ack1 && ack1 < b, "{t:#?}");
+}

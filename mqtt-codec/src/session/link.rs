@@ -202,6 +202,7 @@ impl Link {
     /// Starts this connection's view of the session: nothing of it went out on this
     /// connection yet, nothing of it arrived on it.
     pub(crate) fn attach_session(&mut self) {
+        self.session.releases_first();
         self.wire = 0;
         self.quota = 0;
         for o in self.session.outgoing_iter_mut() {

@@ -320,6 +320,28 @@ impl Session {
         Some(o)
     }
 
+    /// Puts the released QoS 2 messages (awaiting PUBCOMP: resent as PUBREL, which takes no
+    /// send quota) before the messages still to be sent as PUBLISH, keeping the order
+    /// within each: a PUBREL is then never held behind a PUBLISH waiting for quota
+    /// ([MQTT-3.3.4-8]), PUBLISH packets still go in their original order
+    /// ([MQTT-4.6.0-1]) and PUBREL packets in theirs ([MQTT-4.6.0-4]).
+    pub(crate) fn releases_first(&mut self) {
+        if self
+            .outgoing
+            .iter()
+            .skip_while(|o| !o.flow.sends_publish())
+            .all(|o| o.flow.sends_publish())
+        {
+            return;
+        }
+        let (rel, publ): (VecDeque<Outgoing>, VecDeque<Outgoing>) =
+            core::mem::take(&mut self.outgoing)
+                .into_iter()
+                .partition(|o| !o.flow.sends_publish());
+        self.outgoing = rel;
+        self.outgoing.extend(publ);
+    }
+
     /// Keeps the outgoing records `keep` says yes to, in order.
     pub(crate) fn retain_outgoing(&mut self, mut keep: impl FnMut(&Outgoing) -> bool) {
         let all = core::mem::take(&mut self.outgoing);
