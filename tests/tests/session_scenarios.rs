@@ -874,12 +874,13 @@ fn mqtt_3_3_4_8_resent_pubrel_not_held_behind_a_publish_waiting_for_quota() {
         .into_iter()
         .filter(|l| l.starts_with("c>s PUB"))
         .collect();
-    // PUBREL first (no quota), then A; B only once A's PUBACK freed the quota.
+    // A takes the only unit of quota; C's PUBREL, which needs none, does not wait behind
+    // B; B goes once A's PUBACK freed the quota.
     assert_eq!(
         sent,
         [
-            "c>s PUBREL 3",
             "c>s PUBLISH q1 id=1 dup=1 'a' a",
+            "c>s PUBREL 3",
             "c>s PUBLISH q1 id=2 dup=1 'b' b",
         ],
         "{:#?}",

@@ -202,7 +202,6 @@ impl Link {
     /// Starts this connection's view of the session: nothing of it went out on this
     /// connection yet, nothing of it arrived on it.
     pub(crate) fn attach_session(&mut self) {
-        self.session.releases_first();
         self.wire = 0;
         self.quota = 0;
         for o in self.session.outgoing_iter_mut() {
@@ -591,6 +590,10 @@ impl Link {
             let result = match (&rec.publish, rec.flow.sends_publish()) {
                 (Some(p), true) => {
                     if self.quota >= self.send_max {
+                        // Waiting for quota; PUBREL packets behind it need none.
+                        if self.session.hoist_releases(i) {
+                            continue;
+                        }
                         break;
                     }
                     let remaining = self.expiry_left(p, rec.queued_at, rec.sent);

@@ -320,26 +320,28 @@ impl Session {
         Some(o)
     }
 
-    /// Puts the released QoS 2 messages (awaiting PUBCOMP: resent as PUBREL, which takes no
-    /// send quota) before the messages still to be sent as PUBLISH, keeping the order
-    /// within each: a PUBREL is then never held behind a PUBLISH waiting for quota
-    /// ([MQTT-3.3.4-8]), PUBLISH packets still go in their original order
-    /// ([MQTT-4.6.0-1]) and PUBREL packets in theirs ([MQTT-4.6.0-4]).
-    pub(crate) fn releases_first(&mut self) {
-        if self
-            .outgoing
-            .iter()
-            .skip_while(|o| !o.flow.sends_publish())
-            .all(|o| o.flow.sends_publish())
-        {
-            return;
+    /// Moves the released QoS 2 messages at or after position `from` (awaiting PUBCOMP:
+    /// sent as PUBREL, which takes no send quota) before the messages there still to be
+    /// sent as PUBLISH, keeping the order within each; returns whether any moved. For
+    /// when a PUBLISH waits for quota: a PUBREL is never held behind it ([MQTT-3.3.4-8]),
+    /// PUBLISH packets still go in their original order ([MQTT-4.6.0-1]) and PUBREL
+    /// packets in theirs ([MQTT-4.6.0-4]).
+    pub(crate) fn hoist_releases(&mut self, from: usize) -> bool {
+        let mut tail = self.outgoing.split_off(from.min(self.outgoing.len()));
+        let first_publish = tail.iter().position(|o| o.flow.sends_publish());
+        let moved = match first_publish {
+            Some(p) => tail.iter().skip(p).any(|o| !o.flow.sends_publish()),
+            None => false,
+        };
+        if moved {
+            let (rel, publ): (VecDeque<Outgoing>, VecDeque<Outgoing>) =
+                tail.into_iter().partition(|o| !o.flow.sends_publish());
+            self.outgoing.extend(rel);
+            self.outgoing.extend(publ);
+        } else {
+            self.outgoing.append(&mut tail);
         }
-        let (rel, publ): (VecDeque<Outgoing>, VecDeque<Outgoing>) =
-            core::mem::take(&mut self.outgoing)
-                .into_iter()
-                .partition(|o| !o.flow.sends_publish());
-        self.outgoing = rel;
-        self.outgoing.extend(publ);
+        moved
     }
 
     /// Keeps the outgoing records `keep` says yes to, in order.
@@ -444,6 +446,43 @@ mod tests {
         s.retain_outgoing(|_| false);
         assert!(s.ids.0.is_none());
         assert_eq!(s.outgoing().len(), 0);
+    }
+
+    #[test]
+    fn mqtt_3_3_4_8_releases_hoisted_before_waiting_publishes_in_order() {
+        let rec = |n: u16, released: bool| {
+            if released {
+                Outgoing::new(id(n), SenderFlow::AwaitPubComp, None, true).unwrap()
+            } else {
+                Outgoing::new(
+                    id(n),
+                    SenderFlow::AwaitPubAck,
+                    Some(publish(QoS::AtLeastOnce)),
+                    true,
+                )
+                .unwrap()
+            }
+        };
+        let mut s = Session::restore(
+            [
+                rec(1, false),
+                rec(2, false),
+                rec(3, true),
+                rec(4, false),
+                rec(5, true),
+            ],
+            [],
+            [],
+        )
+        .unwrap();
+        assert!(s.hoist_releases(1));
+        let ids: Vec<u16> = s.outgoing().map(|o| o.packet_id().get()).collect();
+        assert_eq!(ids, [1, 3, 5, 2, 4]);
+        // Nothing left to move: the same order, and `false`.
+        assert!(!s.hoist_releases(3));
+        assert!(
+            !s.hoist_releases(0) || s.outgoing().next().map(|o| o.packet_id().get()) == Some(3)
+        );
     }
 
     #[test]
