@@ -5,6 +5,8 @@
 //! `session_qos1_v5` and `session_qos2_v5`, with:
 //!
 //! - `ours`: `mqtt_benches::session::Connected` (our `Client` and `Server`);
+//! - `ours_client`: `mqtt_benches::session::ClientOnly`, our client machine alone against
+//!   a stateless server simulated with our codec, as the rumqttc round simulates one;
 //! - `codec_only`: `mqtt_benches::session::CodecOnly`, our codec alone encoding and
 //!   decoding the same packets, no session logic (what the machines add shows as the
 //!   difference);
@@ -32,7 +34,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use mqtt_benches::session::{CodecOnly, Connected, PAYLOAD_LEN};
+use mqtt_benches::session::{ClientOnly, CodecOnly, Connected, PAYLOAD_LEN};
 use mqtt_codec::{Protocol, QoS};
 
 #[path = "../shared/session_peers.rs"]
@@ -59,6 +61,12 @@ fn session(c: &mut Criterion) {
             let mut ours = Connected::new(protocol);
             check("ours", &group, ours.round(qos));
             g.bench_function("ours", |b| b.iter(|| black_box(ours.round(black_box(qos)))));
+
+            let mut client = ClientOnly::new(protocol);
+            check("ours_client", &group, client.round(qos));
+            g.bench_function("ours_client", |b| {
+                b.iter(|| black_box(client.round(black_box(qos))))
+            });
 
             let mut codec = CodecOnly::new(protocol);
             g.bench_function("codec_only", |b| {

@@ -52,7 +52,7 @@ use peers::{Ours, Peer};
 use session_peers::mqtt_protocol_core_peer::{self, MqttProtocolCore};
 use session_peers::rumqttc_peer::Rumqttc;
 
-use mqtt_benches::session::{CodecOnly, Connected};
+use mqtt_benches::session::{ClientOnly, CodecOnly, Connected};
 use mqtt_codec::{Protocol, QoS};
 
 /// At most this many bytes of input per run (valgrind holds them all).
@@ -251,7 +251,7 @@ const ROUNDS: [(&str, Protocol, QoS); 4] = [
 
 /// The implementations that run the rounds at `protocol`.
 fn round_impls(protocol: Protocol) -> Vec<&'static str> {
-    let mut v = vec!["ours", "codec_only"];
+    let mut v = vec!["ours", "ours_client", "codec_only"];
     if protocol == Protocol::V3_1_1 {
         v.push("rumqttc");
     }
@@ -276,6 +276,10 @@ fn run_round(protocol: Protocol, qos: QoS, imp: &str, n: usize) -> Option<u64> {
     Some(match imp {
         "ours" => {
             let mut c = Connected::new(protocol);
+            rounds(n, || c.round(black_box(qos)))
+        }
+        "ours_client" => {
+            let mut c = ClientOnly::new(protocol);
             rounds(n, || c.round(black_box(qos)))
         }
         "codec_only" => {

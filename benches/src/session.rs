@@ -163,3 +163,79 @@ pub fn count_packets(protocol: Protocol, bytes: &[u8]) -> usize {
     }
     n
 }
+
+/// Our client machine alone, against a server simulated with our codec the way the rumqttc
+/// benchmark simulates one (`shared/session_peers.rs`): it keeps no state, decodes each
+/// packet the client sends (borrowed) and encodes the acknowledgement (PUBACK; PUBREC,
+/// then PUBCOMP for the PUBREL). Like for like with rumqttc's client `MqttState`.
+#[derive(Debug)]
+pub struct ClientOnly {
+    client: Client,
+    message: shared::Publish,
+    protocol: Protocol,
+    answer: Vec<u8>,
+}
+
+impl ClientOnly {
+    /// A client at `protocol`, connected (the handshake done with a real server machine,
+    /// which is then dropped).
+    pub fn new(protocol: Protocol) -> Self {
+        let Connected {
+            client, message, ..
+        } = Connected::new(protocol);
+        ClientOnly {
+            client,
+            message,
+            protocol,
+            answer: Vec::with_capacity(64),
+        }
+    }
+
+    /// One round at `qos`, as [`Connected::round`] but with the simulated server.
+    pub fn round(&mut self, qos: QoS) -> u64 {
+        let now = Instant::ZERO;
+        let mut seen = 0u64;
+        let _ = self.client.publish(self.message.clone(), qos);
+        let d = Decoder::new(self.protocol);
+        let enc = Encoder::new(self.protocol);
+        while let Some(bytes) = self.client.poll_transmit() {
+            self.answer.clear();
+            let mut rest = &bytes[..];
+            while let Ok(Decoded::Complete(p, n)) = d.decode(rest) {
+                rest = rest.get(n..).unwrap_or_default();
+                let reply: Option<shared::Packet> = match p {
+                    Packet::Publish(m) => {
+                        seen += m.payload.len() as u64;
+                        match m.delivery {
+                            mqtt_codec::Delivery::AtLeastOnce { packet_id, .. } => {
+                                Some(Packet::PubAck(shared::PubAck::new(packet_id)))
+                            }
+                            mqtt_codec::Delivery::ExactlyOnce { packet_id, .. } => {
+                                Some(Packet::PubRec(shared::PubRec::new(packet_id)))
+                            }
+                            mqtt_codec::Delivery::AtMostOnce => None,
+                        }
+                    }
+                    Packet::PubRel(r) => Some(Packet::PubComp(shared::PubComp::new(r.packet_id))),
+                    _ => None,
+                };
+                if let Some(r) = reply {
+                    let _ = enc.encode(&r, &mut self.answer);
+                }
+            }
+            if !self.answer.is_empty() {
+                self.client.handle_bytes(now, &self.answer);
+            }
+        }
+        while let Some(e) = self.client.poll_event() {
+            if let Event::PublishComplete {
+                packet_id,
+                outcome: Outcome::Acknowledged(_),
+            } = e
+            {
+                seen += u64::from(packet_id.get());
+            }
+        }
+        seen
+    }
+}

@@ -26,7 +26,7 @@
 use std::fmt::Write as _;
 use std::hint::black_box;
 
-use mqtt_benches::session::{Connected, PAYLOAD_LEN};
+use mqtt_benches::session::{ClientOnly, Connected, PAYLOAD_LEN};
 use mqtt_codec::{Protocol, QoS};
 use mqtt_integration_tests::alloc_count::{allocations, Counting};
 
@@ -95,6 +95,12 @@ fn allocations_per_round() {
             "ours",
             Some(per_round("ours", workload, || ours.round(qos))),
         ));
+        let mut client = ClientOnly::new(protocol);
+        rows.push((
+            workload,
+            "ours_client",
+            Some(per_round("ours_client", workload, || client.round(qos))),
+        ));
         let r = (protocol == Protocol::V3_1_1).then(|| {
             let mut r = Rumqttc::new();
             per_round("rumqttc", workload, || r.round(qos))
@@ -123,7 +129,10 @@ fn allocations_per_round() {
         println!("(also written to {})", path.display());
     }
 
-    for (workload, _, per) in rows.iter().filter(|r| r.1 == "ours") {
+    for (workload, _, per) in rows
+        .iter()
+        .filter(|r| r.1 == "ours" || r.1 == "ours_client")
+    {
         assert_eq!(*per, Some(0.0), "ours allocated in a {workload} round");
     }
 }
