@@ -74,6 +74,36 @@ impl Default for ServerOptions {
     }
 }
 
+/// What [`ServerOptions`] says about what we accept and announce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Limits {
+    receive_maximum: NonZeroU16,
+    maximum_packet_size: NonZeroU32,
+    topic_alias_maximum: u16,
+    maximum_qos: QoS,
+    retain_available: bool,
+    wildcard_subscription_available: bool,
+    shared_subscription_available: bool,
+    subscription_identifiers_available: bool,
+    server_keep_alive: Option<u16>,
+}
+
+impl From<&ServerOptions> for Limits {
+    fn from(o: &ServerOptions) -> Self {
+        Limits {
+            receive_maximum: o.receive_maximum,
+            maximum_packet_size: o.maximum_packet_size,
+            topic_alias_maximum: o.topic_alias_maximum,
+            maximum_qos: o.maximum_qos,
+            retain_available: o.retain_available,
+            wildcard_subscription_available: o.wildcard_subscription_available,
+            shared_subscription_available: o.shared_subscription_available,
+            subscription_identifiers_available: o.subscription_identifiers_available,
+            server_keep_alive: o.server_keep_alive,
+        }
+    }
+}
+
 /// One client's network connection, on the server side.
 ///
 /// Methods, in the order of the [module docs](super): getters (`state`, `protocol`,
@@ -84,7 +114,9 @@ impl Default for ServerOptions {
 #[derive(Debug)]
 pub struct Server {
     link: Link,
-    options: ServerOptions,
+    /// The options that matter after construction (the timeout and the modes are
+    /// applied in `new`): an idle connection's size is a number we publish.
+    options: Limits,
     client_id: ByteString,
     keep_alive: u16,
     clean_start: bool,
@@ -132,7 +164,7 @@ impl Server {
             .max_packet_size(options.maximum_packet_size.get());
         Server {
             link,
-            options,
+            options: Limits::from(&options),
             client_id: ByteString::new(),
             keep_alive: 0,
             clean_start: true,

@@ -130,7 +130,11 @@ pub struct SubscriptionRecord {
     pub identifier: Option<SubscriptionId>,
 }
 
-/// The state of one session; see the [module docs](self).
+/// The state of one session: what outlives a network connection (MQTT 3.1.1 §4.1, MQTT 5.0
+/// §4.1): the outgoing QoS 1 and 2 messages not yet completed, in the order they were first
+/// sent (the order of resends, [MQTT-4.4.0-1]); the incoming QoS 2 messages not yet
+/// released; the identifier allocator; a server's record of the client's subscriptions.
+/// Plain data: take it out of a machine, inspect it, keep it, and [`Session::restore`] it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Session {
     outgoing: VecDeque<Outgoing>,
