@@ -526,6 +526,12 @@ impl WireMonitor {
             self.this_connection.clear();
             return;
         }
+        // A CONNACK without a session present starts both sides afresh: nothing of the
+        // old session is in flight any more.
+        if line.starts_with("s>c CONNACK sp=0") && !line.ends_with("(lost)") {
+            self.open.clear();
+            return;
+        }
         let (dir, rest) = match line.split_once(' ') {
             Some((d @ ("c>s" | "s>c"), rest)) if !line.ends_with("(lost)") => {
                 (if d == "c>s" { "c>s" } else { "s>c" }, rest)
