@@ -148,8 +148,8 @@ fn session_memory_and_allocations() {
         format!("{:.1} MB ({} B)", total as f64 / 1e6, per)
     });
     println!("{md}");
-    let dir = std::env::var("CARGO_TARGET_TMPDIR").unwrap_or_else(|_| ".".into());
-    let _ = std::fs::write(format!("{dir}/session_memory.md"), &md);
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("session_memory.md");
+    let _ = std::fs::write(path, &md);
 }
 
 #[test]
