@@ -161,22 +161,20 @@ fn run(a: &Args) -> Result<ExitCode, String> {
         }
         while let Some(event) = client.poll_event() {
             match event {
-                Event::Connected(_) => {
-                    if !a.subs.is_empty() {
-                        let subs: Vec<shared::Subscription> = a
-                            .subs
-                            .iter()
-                            .map(|f| {
-                                shared::TopicFilter::new(f.clone())
-                                    .map(|f| shared::Subscription::new(f, a.qos))
-                                    .map_err(|e| format!("--sub {f:?}: {e}"))
-                            })
-                            .collect::<Result<_, _>>()?;
-                        client
-                            .subscribe(subs, Default::default())
-                            .map_err(|e| e.to_string())?;
-                        pending_subacks += 1;
-                    }
+                Event::Connected(_) if !a.subs.is_empty() => {
+                    let subs: Vec<shared::Subscription> = a
+                        .subs
+                        .iter()
+                        .map(|f| {
+                            shared::TopicFilter::new(f.clone())
+                                .map(|f| shared::Subscription::new(f, a.qos))
+                                .map_err(|e| format!("--sub {f:?}: {e}"))
+                        })
+                        .collect::<Result<_, _>>()?;
+                    client
+                        .subscribe(subs, Default::default())
+                        .map_err(|e| e.to_string())?;
+                    pending_subacks += 1;
                 }
                 Event::SubAck(_) => pending_subacks = pending_subacks.saturating_sub(1),
                 Event::Message(m) => {
