@@ -6,7 +6,8 @@
 //! cargo run -q -p mqtt-codec --example client -- --port 1883 --pub demo/a=hello --qos 1
 //! ```
 //!
-//! Each message received is printed as `TOPIC PAYLOAD` on one line. The client exits after
+//! Each message received is printed as `TOPIC PAYLOAD` on one line; once the broker
+//! answered the subscriptions, `client: subscribed: CODES` goes to stderr. The client exits after
 //! `--count N` messages, after `--timeout S` seconds, or (with nothing to wait for) once what
 //! it published is acknowledged. Run with `--help` for the options.
 #![allow(
@@ -29,7 +30,8 @@ const USAGE: &str = "\
 usage: client [options]
 
 Connects to an MQTT broker, subscribes and publishes, and prints each message received as
-'TOPIC PAYLOAD' on one line.
+'TOPIC PAYLOAD' on one line (and 'client: subscribed: CODES' on stderr once the broker
+answered the subscriptions).
 
 options:
   --host HOST          broker host (default 127.0.0.1)
@@ -176,7 +178,11 @@ fn run(a: &Args) -> Result<ExitCode, String> {
                         .map_err(|e| e.to_string())?;
                     pending_subacks += 1;
                 }
-                Event::SubAck(_) => pending_subacks = pending_subacks.saturating_sub(1),
+                Event::SubAck(s) => {
+                    pending_subacks = pending_subacks.saturating_sub(1);
+                    let codes: Vec<String> = s.reasons.iter().map(|r| format!("{r:?}")).collect();
+                    eprintln!("client: subscribed: {}", codes.join(", "));
+                }
                 Event::Message(m) => {
                     let mut out = stdout.lock();
                     let _ = writeln!(
