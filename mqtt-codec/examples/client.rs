@@ -45,6 +45,8 @@ options:
   --pub TOPIC=PAYLOAD  publish PAYLOAD to TOPIC (repeatable), once subscribed
   --qos 0|1|2          QoS of the subscriptions and publications (default 0)
   --retain             publish with RETAIN
+  --will TOPIC=PAYLOAD a Will, published by the broker if the connection ends without
+                       DISCONNECT (at --qos)
   --count N            exit after N messages received
   --timeout S          exit after S seconds (default: none with --count or --sub, else 10)
   -h, --help           print this help
@@ -65,6 +67,7 @@ struct Args {
     pubs: Vec<(String, String)>,
     qos: QoS,
     retain: bool,
+    will: Option<(String, String)>,
     count: Option<u64>,
     timeout: Option<u64>,
 }
@@ -81,6 +84,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String>
         pubs: Vec::new(),
         qos: QoS::AtMostOnce,
         retain: false,
+        will: None,
         count: None,
         timeout: None,
     };
@@ -119,6 +123,11 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String>
                     .ok_or("invalid --qos (0, 1 or 2)")?
             }
             "--retain" => a.retain = true,
+            "--will" => {
+                let v = value("TOPIC=PAYLOAD")?;
+                let (t, p) = v.split_once('=').ok_or("--will takes TOPIC=PAYLOAD")?;
+                a.will = Some((t.to_string(), p.to_string()));
+            }
             "--count" => a.count = Some(value("a number")?.parse().map_err(|_| "invalid --count")?),
             "--timeout" => {
                 a.timeout = Some(value("seconds")?.parse().map_err(|_| "invalid --timeout")?)
@@ -142,6 +151,12 @@ fn run(a: &Args) -> Result<ExitCode, String> {
     let id = shared::Str::new(a.id.clone()).map_err(|e| format!("--id: {e}"))?;
     let mut connect = shared::Connect::new(a.protocol, id, a.keep_alive);
     connect.clean_start = a.clean;
+    if let Some((t, p)) = &a.will {
+        let topic = shared::TopicName::new(t.clone()).map_err(|e| format!("--will {t:?}: {e}"))?;
+        connect.will = Some(
+            shared::Will::new(topic, p.clone().into_bytes(), a.qos).map_err(|e| e.to_string())?,
+        );
+    }
     if a.protocol.is_v5() && !a.clean {
         connect.properties.set_session_expiry_interval(u32::MAX);
     }

@@ -1,7 +1,7 @@
 //! Our `client` example (the client connection machine over a `TcpStream`) against a real
 //! mosquitto, started by the test on a free loopback port: MQTT 3.1.1 and 5.0, QoS 0, 1 and
-//! 2 both ways, a retained message, and a session resumed with a message queued while the
-//! client was away.
+//! 2 both ways, a retained message, a session resumed with a message queued while the
+//! client was away, and a Will delivered after an abrupt close.
 //!
 //! mosquitto is found on `PATH`. When it is missing the tests fail with the install command
 //! if `CI` is set (`.ci/run` installs it), and are otherwise skipped, visibly, by name.
@@ -326,5 +326,55 @@ fn a_session_resumes_with_what_was_queued_while_away() {
         ));
         assert!(back.status.success(), "{back:?}");
         assert_eq!(lines(&back), [format!("away/{protocol}/x queued")]);
+    }
+}
+
+#[test]
+fn the_will_is_delivered_after_an_abrupt_close() {
+    if !mosquitto_available("the_will_is_delivered_after_an_abrupt_close") {
+        return;
+    }
+    let broker = Broker::start();
+    for protocol in ["4", "5"] {
+        let topic = format!("wills/{protocol}");
+        let mut watcher = client(
+            broker.port,
+            &[
+                "--protocol",
+                protocol,
+                "--sub",
+                &topic,
+                "--qos",
+                "1",
+                "--count",
+                "1",
+                "--timeout",
+                "10",
+            ],
+        );
+        wait_subscribed(&mut watcher);
+        // A client with a Will that subscribes (so that it stays) and is then killed: the
+        // network connection ends without DISCONNECT.
+        let mut doomed = client(
+            broker.port,
+            &[
+                "--protocol",
+                protocol,
+                "--will",
+                &format!("{topic}=gone"),
+                "--qos",
+                "1",
+                "--sub",
+                "nothing/here",
+                "--timeout",
+                "30",
+            ],
+        );
+        wait_subscribed(&mut doomed);
+        doomed.kill().unwrap();
+        let _ = doomed.wait();
+        let got = finish(watcher);
+        assert!(got.status.success(), "{got:?}");
+        assert_eq!(lines(&got), [format!("{topic} gone")]);
     }
 }
