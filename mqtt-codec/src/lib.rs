@@ -92,6 +92,7 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+pub mod broker;
 mod error;
 mod packet;
 mod seq;
