@@ -5,7 +5,11 @@
 //! - [`SubscriptionTable`]: which clients a topic name goes to, with wildcards, the
 //!   `$`-topic rule, shared groups, No Local, Retain As Published, Subscription Identifiers
 //!   and the granted QoS.
+//! - [`RetainedStore`]: the last retained message of each topic, for new subscriptions,
+//!   with Retain Handling and Message Expiry.
 
+mod retained;
 mod subscriptions;
 
+pub use retained::RetainedStore;
 pub use subscriptions::{Delivery, Matches, RoundRobin, SharePolicy, SubscriptionTable};
