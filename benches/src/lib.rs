@@ -20,6 +20,7 @@
 
 pub mod session;
 pub mod sn;
+pub mod topics;
 
 use mqtt_codec::generic::Packet as AnyPacket;
 use mqtt_codec::shared::{

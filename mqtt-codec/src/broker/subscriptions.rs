@@ -87,6 +87,16 @@ impl<C> Node<C> {
     }
 }
 
+/// A shared subscription that matched: share name, the filter (its node and whether it
+/// ends in `#`), member, options, identifier.
+type SharedHit<C> = (
+    Box<str>,
+    u64,
+    C,
+    SubscriptionOptions,
+    Option<SubscriptionId>,
+);
+
 /// One delivery a match asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery<C> {
@@ -113,7 +123,10 @@ pub struct Matches<C> {
     /// The Subscription Identifiers the deliveries point into.
     pub subscription_ids: Vec<SubscriptionId>,
     raw: Vec<(C, SubscriptionOptions, Option<SubscriptionId>)>,
-    groups: Vec<(Box<str>, C, SubscriptionOptions, Option<SubscriptionId>)>,
+    /// Shared subscriptions that matched: share name, the filter (its node and whether it
+    /// ends in `#`: two filters under one share name are two shared subscriptions, MQTT
+    /// 5.0 §4.8.2), member, options, identifier.
+    groups: Vec<SharedHit<C>>,
     members: Vec<C>,
     stack: Vec<(u32, usize)>,
 }
@@ -386,10 +399,10 @@ impl<C: Ord + Clone> SubscriptionTable<C> {
             let wild_ok = !(dollar && depth == 0);
             // `#` matches the rest, including nothing after its parent ([MQTT-4.7.1-2]).
             if wild_ok {
-                collect(&node.multi, publisher, out);
+                collect(&node.multi, u64::from(at) << 1 | 1, publisher, out);
             }
             if depth == levels {
-                collect(&node.here, publisher, out);
+                collect(&node.here, u64::from(at) << 1, publisher, out);
                 continue;
             }
             let level = topic.split('/').nth(depth).unwrap_or("");
@@ -446,7 +459,7 @@ impl<C: Ord + Clone> SubscriptionTable<C> {
         }
         // One member per shared group.
         // Stable: members stay in subscription order within a group.
-        out.groups.sort_by(|a, b| a.0.cmp(&b.0));
+        out.groups.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
         let mut i = 0;
         while i < out.groups.len() {
             let mut j = i;
@@ -454,17 +467,17 @@ impl<C: Ord + Clone> SubscriptionTable<C> {
                 .groups
                 .get(j)
                 .zip(out.groups.get(i))
-                .is_some_and(|(a, b)| a.0 == b.0)
+                .is_some_and(|(a, b)| a.0 == b.0 && a.1 == b.1)
             {
                 j += 1;
             }
             out.members.clear();
             for g in out.groups.get(i..j).unwrap_or(&[]) {
-                out.members.push(g.1.clone());
+                out.members.push(g.2.clone());
             }
             let name = out.groups.get(i).map_or("", |g| &g.0);
             let pick = i + policy.choose(name, topic, &out.members).min(j - i - 1);
-            if let Some((_, c, o, id)) = out.groups.get(pick) {
+            if let Some((_, _, c, o, id)) = out.groups.get(pick) {
                 let start = out.subscription_ids.len();
                 if let Some(id) = id {
                     out.subscription_ids.push(*id);
@@ -482,7 +495,12 @@ impl<C: Ord + Clone> SubscriptionTable<C> {
     }
 }
 
-fn collect<C: Ord + Clone>(entries: &[Entry<C>], publisher: Option<&C>, out: &mut Matches<C>) {
+fn collect<C: Ord + Clone>(
+    entries: &[Entry<C>],
+    filter: u64,
+    publisher: Option<&C>,
+    out: &mut Matches<C>,
+) {
     for e in entries {
         match &e.group {
             None => {
@@ -494,7 +512,7 @@ fn collect<C: Ord + Clone>(entries: &[Entry<C>], publisher: Option<&C>, out: &mu
             }
             Some(g) => out
                 .groups
-                .push((g.clone(), e.client.clone(), e.options, e.id)),
+                .push((g.clone(), filter, e.client.clone(), e.options, e.id)),
         }
     }
 }
@@ -668,6 +686,11 @@ mod tests {
             seen.push(worker.0);
         }
         assert!(seen.contains(&"w1") && seen.contains(&"w2"), "{seen:?}");
+        // Two filters under one share name are two shared subscriptions (MQTT 5.0 §4.8.2).
+        t.subscribe("w3", "$share/workers/jobs/#", opts(QoS::AtMostOnce), None);
+        t.matches("jobs/1", None, &mut rr, &mut m);
+        assert_eq!(m.deliveries.iter().filter(|d| d.shared).count(), 3);
+        assert!(t.unsubscribe(&"w3", "$share/workers/jobs/#"));
         // Leaving a group: only the others remain.
         assert!(t.unsubscribe(&"w2", "$share/workers/jobs/+"));
         t.matches("jobs/1", None, &mut rr, &mut m);
