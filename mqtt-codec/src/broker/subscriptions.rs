@@ -53,6 +53,9 @@ struct Entry<C> {
     id: Option<SubscriptionId>,
     /// The share name of a shared subscription.
     group: Option<Box<str>>,
+    /// The filter is this node's path followed by `/#` (or `#` alone, at the root); else it
+    /// is exactly the path.
+    multi: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -61,10 +64,9 @@ struct Node<C> {
     children: Vec<(Box<str>, u32)>,
     /// The `+` child.
     plus: Option<u32>,
-    /// Subscribers of this path followed by `/#` (and of `#` alone at the root).
-    multi: Vec<Entry<C>>,
-    /// Subscribers of exactly this path.
-    here: Vec<Entry<C>>,
+    /// Subscribers of exactly this path, and of this path followed by `/#` (`#` alone at
+    /// the root): `Entry::multi` tells which.
+    subs: Vec<Entry<C>>,
     parent: u32,
 }
 
@@ -73,17 +75,13 @@ impl<C> Node<C> {
         Node {
             children: Vec::new(),
             plus: None,
-            multi: Vec::new(),
-            here: Vec::new(),
+            subs: Vec::new(),
             parent,
         }
     }
 
     fn is_empty(&self) -> bool {
-        self.children.is_empty()
-            && self.plus.is_none()
-            && self.multi.is_empty()
-            && self.here.is_empty()
+        self.children.is_empty() && self.plus.is_none() && self.subs.is_empty()
     }
 }
 
@@ -270,6 +268,7 @@ impl<C: Ord + Clone> SubscriptionTable<C> {
                     Some(Err(i)) => {
                         let c = self.alloc(at);
                         if let Some(n) = self.nodes.get_mut(at as usize) {
+                            grow_small(&mut n.children);
                             n.children.insert(i, (Box::from(level), c));
                         }
                         c
@@ -283,24 +282,22 @@ impl<C: Ord + Clone> SubscriptionTable<C> {
             options,
             id,
             group: group.map(Box::from),
+            multi,
         };
         let Some(node) = self.nodes.get_mut(at as usize) else {
             return false;
         };
-        let list = if multi {
-            &mut node.multi
-        } else {
-            &mut node.here
-        };
+        let list = &mut node.subs;
         match list
             .iter_mut()
-            .find(|e| e.client == entry.client && e.group == entry.group)
+            .find(|e| e.client == entry.client && e.group == entry.group && e.multi == multi)
         {
             Some(e) => {
                 *e = entry;
                 true
             }
             None => {
+                grow_small(list);
                 list.push(entry);
                 self.len += 1;
                 false
@@ -334,14 +331,10 @@ impl<C: Ord + Clone> SubscriptionTable<C> {
         let Some(node) = self.nodes.get_mut(at as usize) else {
             return false;
         };
-        let list = if multi {
-            &mut node.multi
-        } else {
-            &mut node.here
-        };
+        let list = &mut node.subs;
         let Some(i) = list
             .iter()
-            .position(|e| &e.client == client && e.group.as_deref() == group)
+            .position(|e| &e.client == client && e.group.as_deref() == group && e.multi == multi)
         else {
             return false;
         };
@@ -399,10 +392,10 @@ impl<C: Ord + Clone> SubscriptionTable<C> {
             let wild_ok = !(dollar && depth == 0);
             // `#` matches the rest, including nothing after its parent ([MQTT-4.7.1-2]).
             if wild_ok {
-                collect(&node.multi, u64::from(at) << 1 | 1, publisher, out);
+                collect(&node.subs, true, u64::from(at) << 1 | 1, publisher, out);
             }
             if depth == levels {
-                collect(&node.here, u64::from(at) << 1, publisher, out);
+                collect(&node.subs, false, u64::from(at) << 1, publisher, out);
                 continue;
             }
             let level = topic.split('/').nth(depth).unwrap_or("");
@@ -497,11 +490,12 @@ impl<C: Ord + Clone> SubscriptionTable<C> {
 
 fn collect<C: Ord + Clone>(
     entries: &[Entry<C>],
+    multi: bool,
     filter: u64,
     publisher: Option<&C>,
     out: &mut Matches<C>,
 ) {
-    for e in entries {
+    for e in entries.iter().filter(|e| e.multi == multi) {
         match &e.group {
             None => {
                 // [MQTT-3.8.3-3]: No Local.
@@ -514,6 +508,15 @@ fn collect<C: Ord + Clone>(
                 .groups
                 .push((g.clone(), filter, e.client.clone(), e.options, e.id)),
         }
+    }
+}
+
+/// Makes room for one more element exactly while a list is short (most nodes have one
+/// child and one subscriber: the default growth would reserve four of each), as usual
+/// beyond.
+fn grow_small<T>(v: &mut Vec<T>) {
+    if v.len() == v.capacity() && v.len() < 4 {
+        v.reserve_exact(1);
     }
 }
 
