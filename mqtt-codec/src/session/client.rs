@@ -7,7 +7,6 @@ use core::time::Duration;
 use bytes::Bytes;
 
 use super::error::{CloseReason, CommandError, ConnState, ProtocolError};
-use super::flow::SenderInput;
 use super::link::{AckMode, AliasPolicy, Link};
 use super::state::Session;
 use super::{common_api, Event};
@@ -442,18 +441,10 @@ impl Client {
                 other => Err(self.unexpected(other.packet_type())),
             };
         }
+        let Some(p) = self.link.on_flow_packet(p)? else {
+            return Ok(());
+        };
         match p {
-            Packet::Publish(p) => self.link.on_publish(p),
-            Packet::PubAck(a) => self
-                .link
-                .on_sender_ack(a.packet_id, SenderInput::PubAck(a.reason)),
-            Packet::PubRec(a) => self
-                .link
-                .on_sender_ack(a.packet_id, SenderInput::PubRec(a.reason)),
-            Packet::PubComp(a) => self
-                .link
-                .on_sender_ack(a.packet_id, SenderInput::PubComp(a.reason)),
-            Packet::PubRel(a) => self.link.on_pubrel(a.packet_id),
             Packet::SubAck(s) => {
                 let got = s.reasons.len();
                 self.on_answer(PacketType::SubAck, s.packet_id, got, true)?;

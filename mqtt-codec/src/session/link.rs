@@ -915,6 +915,25 @@ impl Link {
         Ok(())
     }
 
+    /// The packets of the PUBLISH flows, which both roles handle alike: handled here, and
+    /// `Ok(None)`; any other packet is handed back.
+    pub(crate) fn on_flow_packet(
+        &mut self,
+        p: shared::Packet,
+    ) -> Result<Option<shared::Packet>, ProtocolError> {
+        match p {
+            Packet::Publish(p) => self.on_publish(p)?,
+            Packet::PubAck(a) => self.on_sender_ack(a.packet_id, SenderInput::PubAck(a.reason))?,
+            Packet::PubRec(a) => self.on_sender_ack(a.packet_id, SenderInput::PubRec(a.reason))?,
+            Packet::PubComp(a) => {
+                self.on_sender_ack(a.packet_id, SenderInput::PubComp(a.reason))?
+            }
+            Packet::PubRel(a) => self.on_pubrel(a.packet_id)?,
+            other => return Ok(Some(other)),
+        }
+        Ok(None)
+    }
+
     /// PUBREL from the peer ([MQTT-4.3.3-11]): PUBCOMP with the same identifier; the
     /// identifier may be used for a new message afterwards ([MQTT-4.3.3-12]).
     pub(crate) fn on_pubrel(&mut self, packet_id: PacketId) -> Result<(), ProtocolError> {

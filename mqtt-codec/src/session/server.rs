@@ -8,7 +8,6 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use core::time::Duration;
 
 use super::error::{CloseReason, CommandError, ConnState, ProtocolError};
-use super::flow::SenderInput;
 use super::link::{AckMode, AliasPolicy, Link};
 use super::state::{Session, SubscriptionRecord};
 use super::{common_api, Event};
@@ -720,18 +719,10 @@ impl Server {
             }
             _ => {}
         }
+        let Some(p) = self.link.on_flow_packet(p)? else {
+            return Ok(());
+        };
         match p {
-            Packet::Publish(p) => self.link.on_publish(p),
-            Packet::PubAck(a) => self
-                .link
-                .on_sender_ack(a.packet_id, SenderInput::PubAck(a.reason)),
-            Packet::PubRec(a) => self
-                .link
-                .on_sender_ack(a.packet_id, SenderInput::PubRec(a.reason)),
-            Packet::PubComp(a) => self
-                .link
-                .on_sender_ack(a.packet_id, SenderInput::PubComp(a.reason)),
-            Packet::PubRel(a) => self.link.on_pubrel(a.packet_id),
             Packet::Subscribe(s) => {
                 self.check_pending(PacketType::Subscribe, s.packet_id)?;
                 self.check_subscribe(&s)?;
