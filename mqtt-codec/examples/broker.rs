@@ -190,6 +190,9 @@ impl Core {
     fn pump(&mut self, key: u64, now: Instant) {
         loop {
             let Some(slot) = self.slots.get_mut(&key) else {
+                // The session ended (and took its machine with it): what it published
+                // still goes out.
+                self.flush_touched();
                 return;
             };
             if slot.server.poll_timeout().is_some_and(|t| t <= now) {
