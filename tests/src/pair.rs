@@ -66,6 +66,8 @@ pub struct Pair {
     pub lose_session: bool,
     /// The largest packet each side sent, CONNECT aside: (client, server).
     pub largest: (usize, usize),
+    /// Every packet that crossed the link, one element each, in order (both ways).
+    pub wire: Vec<Vec<u8>>,
     protocol: Protocol,
     assigned: u32,
     cut: Option<Cut>,
@@ -100,6 +102,7 @@ impl Pair {
             auto_suback: true,
             lose_session: false,
             largest: (0, 0),
+            wire: Vec::new(),
             protocol,
             assigned: 0,
             cut: None,
@@ -171,6 +174,7 @@ impl Pair {
                 continue;
             }
             self.log.push(line);
+            self.wire.push(packet.to_vec());
             let chunk = self.chunk.max(1);
             for piece in packet.chunks(chunk) {
                 match from {

@@ -21,9 +21,9 @@
 //! message, published data, the Ctrl octet and Wireless Node Id of an Encapsulated message
 //! and the message it carries. The dissector may show no field the message does not have.
 //!
-//! Without `tshark` or `text2pcap` the tshark test prints a note and passes, unless
-//! `MQTT_REQUIRE_TSHARK=1` (then it fails). `MQTT_TSHARK_DUMP=1` prints every frame's
-//! fields.
+//! Without `tshark` or `text2pcap` the tshark test is reported as skipped, by name, unless
+//! `CI` or `MQTT_REQUIRE_TSHARK=1` is set (then it fails, naming the install command).
+//! `MQTT_TSHARK_DUMP=1` prints every frame's fields.
 //!
 //! Dissector limits (tshark 4.0.17) that the assertions work around, the specification
 //! winning where the two disagree:

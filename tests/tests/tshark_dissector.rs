@@ -11,9 +11,13 @@
 //! password, keep alive, protocol name and level, return and reason codes, subscriptions and
 //! their options, and every 5.0 property with its value).
 //!
-//! Without `tshark` or `text2pcap` the tests print a note and pass, unless
-//! `MQTT_REQUIRE_TSHARK=1` (then they fail). `MQTT_TSHARK_DUMP=1` prints every frame's
-//! fields.
+//! Two more tests run a whole session through the client and server machines (3.1.1 and
+//! 5.0: a Will, QoS 0 to 2 both ways, topic aliases, keep-alive pings, a resend with DUP on a
+//! resumed session) and check every packet they wrote the same way.
+//!
+//! Without `tshark` or `text2pcap` the tests are reported as skipped, by name, unless `CI`
+//! or `MQTT_REQUIRE_TSHARK=1` is set (then they fail, naming the install command).
+//! `MQTT_TSHARK_DUMP=1` prints every frame's fields.
 //!
 //! Dissector limits (tshark 4.0.17) that the assertions work around, the specification
 //! winning where the two disagree:
@@ -1253,17 +1257,32 @@ fn check_level(level: Protocol, cases: Vec<(&'static str, Packet<'static>)>) {
             out
         })
         .collect();
-    let frames = dissect(&wires, level, &format!("{}", level.level()));
+    let packets: Vec<(String, Packet<'_>)> = cases
+        .iter()
+        .map(|(what, p)| ((*what).to_string(), *p))
+        .collect();
+    check_frames(level, &packets, &wires, &format!("{}", level.level()));
+    eprintln!(
+        "{level}: {} packets checked against tshark in {:.2?}",
+        cases.len(),
+        started.elapsed()
+    );
+}
+
+/// Dissects `wires` (one packet each) in one tshark run and checks every frame against the
+/// packet it holds.
+fn check_frames(level: Protocol, packets: &[(String, Packet<'_>)], wires: &[Vec<u8>], tag: &str) {
+    let frames = dissect(wires, level, tag);
     assert_eq!(
         frames.len(),
-        cases.len(),
+        packets.len(),
         "tshark returned {} frames for {} packets",
         frames.len(),
-        cases.len()
+        packets.len()
     );
     let dump_all = std::env::var("MQTT_TSHARK_DUMP").as_deref() == Ok("1");
     let mut failures = Vec::new();
-    for (((what, packet), wire), frame) in cases.iter().zip(&wires).zip(&frames) {
+    for (((what, packet), wire), frame) in packets.iter().zip(wires).zip(&frames) {
         let label = format!("{level} {what} [{}]", to_hex_short(wire));
         let d = match dissected(frame) {
             Ok(d) => d,
@@ -1280,16 +1299,11 @@ fn check_level(level: Protocol, cases: Vec<(&'static str, Packet<'static>)>) {
             failures.push(format!("{label}:\n  {}", errs.join("\n  ")));
         }
     }
-    eprintln!(
-        "{level}: {} packets checked against tshark in {:.2?}",
-        cases.len(),
-        started.elapsed()
-    );
     assert!(
         failures.is_empty(),
         "{} of {} packets disagree with tshark's dissector:\n{}",
         failures.len(),
-        cases.len(),
+        packets.len(),
         failures.join("\n")
     );
 }
@@ -1413,4 +1427,134 @@ fn json_reader_keeps_duplicate_keys() {
         ]
     );
     assert!(parse_json("{\"a\": }").is_err());
+}
+
+/// What the connection machines write in a whole session, both ways, as tshark reads it:
+/// CONNECT with a Will, SUBSCRIBE / SUBACK, PUBLISH at QoS 0, 1 and 2 both ways with their
+/// acknowledgements, topic aliases (5.0), UNSUBSCRIBE / UNSUBACK, PINGREQ / PINGRESP from the
+/// keep-alive timer, a dropped link with the QoS 2 message resent (DUP) on the resumed
+/// session, and DISCONNECT.
+fn session_wire(protocol: Protocol) -> Vec<Vec<u8>> {
+    use mqtt_codec::session::{AliasPolicy, ClientOptions, ServerOptions};
+    use mqtt_codec::shared;
+    use mqtt_integration_tests::pair::Pair;
+    let id = shared::Str::new("tshark-session").unwrap();
+    let mut connect = shared::Connect::new(protocol, id, 10);
+    connect.clean_start = false;
+    connect.will = Some(
+        shared::Will::new(
+            shared::TopicName::new("wills/tshark").unwrap(),
+            &b"gone"[..],
+            QoS::AtLeastOnce,
+        )
+        .unwrap(),
+    );
+    let mut client_options = ClientOptions::default();
+    let mut server_options = ServerOptions::default();
+    if protocol.is_v5() {
+        connect.properties.set_session_expiry_interval(600);
+        connect.properties.set_topic_alias_maximum(4);
+        client_options.alias_policy = AliasPolicy::LeastRecentlyUsed { max: 4 };
+        server_options.topic_alias_maximum = 4;
+        server_options.alias_policy = AliasPolicy::LeastRecentlyUsed { max: 4 };
+    }
+    let mut p = Pair::new(connect, client_options, server_options);
+    p.connect();
+    let subs = vec![
+        shared::Subscription::new(
+            shared::TopicFilter::new("sensors/#").unwrap(),
+            QoS::ExactlyOnce,
+        ),
+        shared::Subscription::new(shared::TopicFilter::new("cmd/+").unwrap(), QoS::AtLeastOnce),
+    ];
+    p.client.subscribe(subs, Default::default()).unwrap();
+    p.settle();
+    let msg = |t: &str, m: &str| {
+        let mut m = shared::Publish::new(
+            shared::TopicName::new(t.to_string()).unwrap(),
+            m.as_bytes().to_vec(),
+        );
+        if protocol.is_v5() {
+            m.properties.add_user_property("k", "v").unwrap();
+            m.properties.set_message_expiry_interval(60);
+        }
+        m
+    };
+    for qos in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce] {
+        // The same topic twice: the second goes as its alias at 5.0.
+        for _ in 0..2 {
+            p.client.publish(msg("sensors/1", "up"), qos).unwrap();
+            p.server.publish(msg("sensors/2", "down"), qos).unwrap();
+            p.settle();
+        }
+    }
+    let f = vec![shared::TopicFilter::new("cmd/+").unwrap()];
+    p.client.unsubscribe(f, Default::default()).unwrap();
+    p.settle();
+    // Keep-alive: the client pings.
+    p.advance_to(mqtt_codec::Instant::from_secs(10));
+    // A QoS 2 message cut after PUBLISH: resent with DUP on the resumed session.
+    p.client
+        .publish(msg("sensors/3", "again"), QoS::ExactlyOnce)
+        .unwrap();
+    p.settle_until(|l| l.starts_with("s>c PUBREC"));
+    p.drop_link();
+    p.reconnect();
+    p.client
+        .disconnect(mqtt_codec::DisconnectReason::NormalDisconnection)
+        .unwrap();
+    p.settle();
+    p.wire.clone()
+}
+
+fn check_session(protocol: Protocol) {
+    if !tshark::tools_available("the tshark session check") {
+        return;
+    }
+    let wires = session_wire(protocol);
+    let d = mqtt_codec::Decoder::new(protocol);
+    let packets: Vec<(String, Packet<'_>)> = wires
+        .iter()
+        .enumerate()
+        .map(|(i, w)| match d.decode(w) {
+            Ok(mqtt_codec::Decoded::Complete(p, n)) if n == w.len() => {
+                (format!("session packet {i} ({:?})", p.packet_type()), p)
+            }
+            other => panic!("packet {i} does not decode alone: {other:?}"),
+        })
+        .collect();
+    // What the session must have produced for the check to mean something.
+    let types: std::collections::BTreeSet<u8> =
+        packets.iter().map(|(_, p)| p.packet_type() as u8).collect();
+    assert_eq!(types, (1..=14).collect(), "packet types the session wrote");
+    assert!(
+        packets
+            .iter()
+            .any(|(_, p)| matches!(p, Packet::Publish(x) if x.delivery.dup())),
+        "a resent PUBLISH with DUP"
+    );
+    if protocol.is_v5() {
+        assert!(
+            packets
+                .iter()
+                .any(|(_, p)| matches!(p, Packet::Publish(x) if x.topic.as_str().is_empty())),
+            "a PUBLISH sent as its topic alias"
+        );
+    }
+    check_frames(
+        protocol,
+        &packets,
+        &wires,
+        &format!("session-{}", protocol.level()),
+    );
+}
+
+#[test]
+fn what_the_machines_write_in_a_3_1_1_session_as_tshark_reads_it() {
+    check_session(Protocol::V3_1_1);
+}
+
+#[test]
+fn what_the_machines_write_in_a_5_0_session_as_tshark_reads_it() {
+    check_session(Protocol::V5);
 }
