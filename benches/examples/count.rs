@@ -298,6 +298,65 @@ fn run_round(protocol: Protocol, qos: QoS, imp: &str, n: usize) -> Option<u64> {
     })
 }
 
+/// Topic matching in the 100,000-filter table of `benches/topics.rs`, cycling through its
+/// topics: ours (deliveries merged per client, shared groups) and mqtt-topic-engine.
+fn run_match(imp: &str, n: usize) -> Option<u64> {
+    use mqtt_codec::broker::{Matches, RoundRobin, SubscriptionTable};
+    let w = mqtt_benches::topics::workload();
+    let qos = |i: usize| match i % 3 {
+        0 => QoS::AtMostOnce,
+        1 => QoS::AtLeastOnce,
+        _ => QoS::ExactlyOnce,
+    };
+    let topics = &w.topics;
+    match imp {
+        "ours" => {
+            let mut t = SubscriptionTable::new();
+            for (i, s) in w.subs.iter().enumerate() {
+                t.subscribe(
+                    s.client,
+                    &s.filter,
+                    mqtt_codec::SubscriptionOptions::qos(qos(i)),
+                    None,
+                );
+            }
+            let mut out = Matches::new();
+            let mut policy = RoundRobin::default();
+            let mut i = 0;
+            Some(measure(n, || {
+                i = (i + 1) % topics.len();
+                t.matches(black_box(&topics[i]), None, &mut policy, &mut out);
+                out.deliveries.len()
+            }))
+        }
+        "mqtt-topic-engine" => {
+            use mqtt_topic_engine::{CacheStrategy, TopicPath, TopicPatternPath, TopicRouter};
+            let mut r = TopicRouter::new();
+            for (i, s) in w.subs.iter().enumerate() {
+                let q = match i % 3 {
+                    0 => mqtt_topic_engine::QoS::AtMostOnce,
+                    1 => mqtt_topic_engine::QoS::AtLeastOnce,
+                    _ => mqtt_topic_engine::QoS::ExactlyOnce,
+                };
+                let f =
+                    TopicPatternPath::new_from_string(&s.filter, CacheStrategy::NoCache).ok()?;
+                r.add_subscription(f, q, s.client);
+            }
+            let paths: Vec<TopicPath> = topics
+                .iter()
+                .map(|t| TopicPath::new(t.as_str()))
+                .collect::<Result<_, _>>()
+                .ok()?;
+            let mut i = 0;
+            Some(measure(n, || {
+                i = (i + 1) % paths.len();
+                r.get_subscribers(black_box(&paths[i])).len()
+            }))
+        }
+        _ => None,
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mqtt = workloads();
@@ -318,6 +377,9 @@ fn main() {
                 }
             }
         }
+        for imp in ["ours", "mqtt-topic-engine"] {
+            println!("match topics_100k {imp}");
+        }
         for (name, protocol, _) in ROUNDS {
             for imp in round_impls(protocol) {
                 println!("round {name} {imp}");
@@ -327,12 +389,14 @@ fn main() {
     }
     let [op, name, imp, n] = &args[..] else {
         eprintln!(
-            "usage: count list | count <decode|encode|round> <workload> <implementation> <n>"
+            "usage: count list | count <decode|encode|round|match> <workload> <implementation> <n>"
         );
         std::process::exit(2);
     };
     let n: usize = n.parse().expect("a number of iterations");
-    let out = if op == "round" {
+    let out = if op == "match" && name == "topics_100k" {
+        run_match(imp, n).map(|sum| (n, sum))
+    } else if op == "round" {
         ROUNDS
             .iter()
             .find(|r| r.0 == name)

@@ -500,7 +500,7 @@ fn lock(core: &Mutex<Core>) -> MutexGuard<'_, Core> {
 
 /// Writes what the connection's machine sends, coalescing what is queued into one write.
 fn writer(mut stream: TcpStream, rx: Receiver<Out>) {
-    let mut buf = Vec::with_capacity(16 * 1024);
+    let mut buf = Vec::new();
     while let Ok(first) = rx.recv() {
         let mut close = false;
         let mut next = Some(first);
@@ -521,7 +521,7 @@ fn writer(mut stream: TcpStream, rx: Receiver<Out>) {
         }
         buf.clear();
         if buf.capacity() > 256 * 1024 {
-            buf = Vec::with_capacity(16 * 1024);
+            buf = Vec::new();
         }
         if close {
             break;
@@ -538,7 +538,7 @@ fn reader(core: Arc<Mutex<Core>>, mut stream: TcpStream, no: u64, tx: Sender<Out
         Server::new(c.now(), c.options)
     };
     let mut key: Option<u64> = None;
-    let mut buf = vec![0u8; 16 * 1024];
+    let mut buf = vec![0u8; 4 * 1024];
     loop {
         if key.is_none() {
             // Until CONNECT the connect timeout is this thread's to enforce.

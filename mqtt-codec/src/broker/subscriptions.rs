@@ -7,6 +7,11 @@
 //! subscribers, and costs what the matching filters cost, not what the table holds.
 //! Inserting or removing walks one filter's levels.
 //!
+//! Level strings and share names are interned: each distinct one is stored once, and the
+//! trie's edges and the subscriptions' share names are 32-bit symbols. A match looks each
+//! of the topic's levels up once (a level nobody subscribed to has no exact child
+//! anywhere), then walks the trie comparing integers.
+//!
 //! A match gathers, per client, one delivery at the highest granted QoS of its matching
 //! non-shared subscriptions, with every Subscription Identifier among them
 //! ([MQTT-3.3.5-1], [MQTT-3.3.4-2], [MQTT-3.3.4-3], [MQTT-3.3.4-4]); each shared group
@@ -14,6 +19,8 @@
 //! [`SharePolicy`] (MQTT 5.0 §4.8.2).
 
 use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -45,14 +52,83 @@ impl<C> SharePolicy<C> for RoundRobin {
     }
 }
 
+/// A symbol: an interned level string or share name. 0 is never a symbol.
+type Sym = u32;
+
+/// The interned strings: each with the number of edges and subscriptions that use it, and
+/// an ordered index for lookups (logarithmic, whatever the strings: no hash to collide).
+#[derive(Debug, Clone, Default)]
+struct Interner {
+    /// Text to symbol, for the live symbols.
+    index: BTreeMap<Arc<str>, Sym>,
+    /// By symbol (index 0 unused): the text (shared with the index) and its reference
+    /// count; `None` for a free slot.
+    strings: Vec<(Option<Arc<str>>, u32)>,
+    free: Vec<Sym>,
+}
+
+impl Interner {
+    fn text(&self, s: Sym) -> &str {
+        self.strings
+            .get(s as usize)
+            .and_then(|e| e.0.as_deref())
+            .unwrap_or("")
+    }
+
+    fn lookup(&self, text: &str) -> Option<Sym> {
+        self.index.get(text).copied()
+    }
+
+    /// The symbol of `text`, created if needed, with one more reference.
+    fn acquire(&mut self, text: &str) -> Sym {
+        if let Some(s) = self.lookup(text) {
+            if let Some(e) = self.strings.get_mut(s as usize) {
+                e.1 += 1;
+            }
+            return s;
+        }
+        let shared: Arc<str> = Arc::from(text);
+        let s = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                if self.strings.is_empty() {
+                    self.strings.push((None, 0));
+                }
+                self.strings.push((None, 0));
+                (self.strings.len() - 1) as Sym
+            }
+        };
+        if let Some(e) = self.strings.get_mut(s as usize) {
+            *e = (Some(shared.clone()), 1);
+        }
+        self.index.insert(shared, s);
+        s
+    }
+
+    /// One reference less to `s`; the string goes with the last one.
+    fn release(&mut self, s: Sym) {
+        let Some(e) = self.strings.get_mut(s as usize) else {
+            return;
+        };
+        e.1 = e.1.saturating_sub(1);
+        if e.1 > 0 {
+            return;
+        }
+        if let Some(text) = e.0.take() {
+            self.index.remove(&*text);
+        }
+        self.free.push(s);
+    }
+}
+
 /// One subscription as the table keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Entry<C> {
     client: C,
     options: SubscriptionOptions,
     id: Option<SubscriptionId>,
-    /// The share name of a shared subscription.
-    group: Option<Box<str>>,
+    /// The share name's symbol for a shared subscription, else 0.
+    group: Sym,
     /// The filter is this node's path followed by `/#` (or `#` alone, at the root); else it
     /// is exactly the path.
     multi: bool,
@@ -60,40 +136,42 @@ struct Entry<C> {
 
 #[derive(Debug, Clone)]
 struct Node<C> {
-    /// Children by level, sorted by the level's bytes.
-    children: Vec<(Box<str>, u32)>,
-    /// The `+` child.
-    plus: Option<u32>,
-    /// Subscribers of exactly this path, and of this path followed by `/#` (`#` alone at
-    /// the root): `Entry::multi` tells which.
-    subs: Vec<Entry<C>>,
+    /// Children by level symbol, sorted.
+    children: Vec<(Sym, u32)>,
+    /// The `+` child (0: none; the root is nobody's child).
+    plus: u32,
     parent: u32,
+    /// Subscribers of this path followed by `/#` (`#` alone at the root), then of exactly
+    /// this path: `Entry::multi` tells which; each kind in subscription order.
+    subs: Vec<Entry<C>>,
 }
 
 impl<C> Node<C> {
     fn new(parent: u32) -> Self {
         Node {
             children: Vec::new(),
-            plus: None,
-            subs: Vec::new(),
+            plus: 0,
             parent,
+            subs: Vec::new(),
         }
     }
 
     fn is_empty(&self) -> bool {
-        self.children.is_empty() && self.plus.is_none() && self.subs.is_empty()
+        self.children.is_empty() && self.plus == 0 && self.subs.is_empty()
+    }
+
+    fn child(&self, level: Sym) -> Option<u32> {
+        self.children
+            .binary_search_by_key(&level, |c| c.0)
+            .ok()
+            .and_then(|i| self.children.get(i))
+            .map(|c| c.1)
     }
 }
 
 /// A shared subscription that matched: share name, the filter (its node and whether it
 /// ends in `#`), member, options, identifier.
-type SharedHit<C> = (
-    Box<str>,
-    u64,
-    C,
-    SubscriptionOptions,
-    Option<SubscriptionId>,
-);
+type SharedHit<C> = (Sym, u64, C, SubscriptionOptions, Option<SubscriptionId>);
 
 /// One delivery a match asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,13 +198,17 @@ pub struct Matches<C> {
     pub deliveries: Vec<Delivery<C>>,
     /// The Subscription Identifiers the deliveries point into.
     pub subscription_ids: Vec<SubscriptionId>,
-    raw: Vec<(C, SubscriptionOptions, Option<SubscriptionId>)>,
+    /// Non-shared subscriptions that matched, with their order of discovery (so that a
+    /// client's identifiers keep it through the sort).
+    raw: Vec<(C, u32, SubscriptionOptions, Option<SubscriptionId>)>,
     /// Shared subscriptions that matched: share name, the filter (its node and whether it
     /// ends in `#`: two filters under one share name are two shared subscriptions, MQTT
     /// 5.0 §4.8.2), member, options, identifier.
     groups: Vec<SharedHit<C>>,
     members: Vec<C>,
-    stack: Vec<(u32, usize)>,
+    stack: Vec<(u32, u32)>,
+    /// The topic's levels as symbols (0: a level no filter has).
+    levels: Vec<Sym>,
 }
 
 impl<C> Default for Matches<C> {
@@ -138,6 +220,7 @@ impl<C> Default for Matches<C> {
             groups: Vec::new(),
             members: Vec::new(),
             stack: Vec::new(),
+            levels: Vec::new(),
         }
     }
 }
@@ -161,6 +244,7 @@ pub struct SubscriptionTable<C> {
     nodes: Vec<Node<C>>,
     free: Vec<u32>,
     len: usize,
+    symbols: Interner,
 }
 
 impl<C> fmt::Debug for SubscriptionTable<C> {
@@ -168,6 +252,7 @@ impl<C> fmt::Debug for SubscriptionTable<C> {
         f.debug_struct("SubscriptionTable")
             .field("subscriptions", &self.len)
             .field("nodes", &(self.nodes.len() - self.free.len()))
+            .field("symbols", &self.symbols.index.len())
             .finish()
     }
 }
@@ -198,6 +283,7 @@ impl<C: Ord + Clone> SubscriptionTable<C> {
             nodes: alloc::vec![Node::new(0)],
             free: Vec::new(),
             len: 0,
+            symbols: Interner::default(),
         }
     }
 
@@ -245,64 +331,88 @@ impl<C: Ord + Clone> SubscriptionTable<C> {
         let (levels, multi) = filter_levels(filter);
         let mut at = 0u32;
         for level in levels {
+            let Some(node) = self.node(at) else {
+                return false;
+            };
             at = if level == "+" {
-                match self.node(at).and_then(|n| n.plus) {
-                    Some(p) => p,
-                    None => {
+                match node.plus {
+                    0 => {
                         let p = self.alloc(at);
                         if let Some(n) = self.nodes.get_mut(at as usize) {
-                            n.plus = Some(p);
+                            n.plus = p;
                         }
                         p
                     }
+                    p => p,
                 }
             } else {
-                let found = self
-                    .node(at)
-                    .map(|n| n.children.binary_search_by(|(k, _)| k.as_ref().cmp(level)));
-                match found {
-                    Some(Ok(i)) => self
-                        .node(at)
-                        .and_then(|n| n.children.get(i))
-                        .map_or(0, |c| c.1),
-                    Some(Err(i)) => {
+                let existing = self.symbols.lookup(level).and_then(|s| node.child(s));
+                match existing {
+                    Some(c) => c,
+                    None => {
+                        let sym = self.symbols.acquire(level);
                         let c = self.alloc(at);
                         if let Some(n) = self.nodes.get_mut(at as usize) {
+                            let i = n
+                                .children
+                                .binary_search_by_key(&sym, |c| c.0)
+                                .unwrap_or_else(|i| i);
                             grow_small(&mut n.children);
-                            n.children.insert(i, (Box::from(level), c));
+                            n.children.insert(i, (sym, c));
                         }
                         c
                     }
-                    None => 0,
                 }
             };
         }
+        // The share name's symbol an existing entry would have (0: not shared); `None`
+        // when the name is not interned, so no entry has it.
+        let wanted = match group {
+            Some(g) => self.symbols.lookup(g),
+            None => Some(0),
+        };
+        let Some(node) = self.nodes.get(at as usize) else {
+            return false;
+        };
+        let existing = wanted.and_then(|w| {
+            node.subs
+                .iter()
+                .position(|e| e.client == client && e.multi == multi && e.group == w)
+        });
+        if let Some(i) = existing {
+            if let Some(e) = self
+                .nodes
+                .get_mut(at as usize)
+                .and_then(|n| n.subs.get_mut(i))
+            {
+                e.options = options;
+                e.id = id;
+            }
+            return true;
+        }
+        let group = match group {
+            Some(g) => self.symbols.acquire(g),
+            None => 0,
+        };
         let entry = Entry {
             client,
             options,
             id,
-            group: group.map(Box::from),
+            group,
             multi,
         };
-        let Some(node) = self.nodes.get_mut(at as usize) else {
-            return false;
-        };
-        let list = &mut node.subs;
-        match list
-            .iter_mut()
-            .find(|e| e.client == entry.client && e.group == entry.group && e.multi == multi)
-        {
-            Some(e) => {
-                *e = entry;
-                true
+        if let Some(node) = self.nodes.get_mut(at as usize) {
+            grow_small(&mut node.subs);
+            if multi {
+                let first_exact = node.subs.iter().position(|e| !e.multi);
+                node.subs
+                    .insert(first_exact.unwrap_or(node.subs.len()), entry);
+            } else {
+                node.subs.push(entry);
             }
-            None => {
-                grow_small(list);
-                list.push(entry);
-                self.len += 1;
-                false
-            }
+            self.len += 1;
         }
+        false
     }
 
     /// Removes `client`'s subscription to exactly `filter`, compared character by
@@ -310,17 +420,20 @@ impl<C: Ord + Clone> SubscriptionTable<C> {
     pub fn unsubscribe(&mut self, client: &C, filter: &str) -> bool {
         let (group, filter) = split_share(filter);
         let (levels, multi) = filter_levels(filter);
+        let group = match group {
+            Some(g) => match self.symbols.lookup(g) {
+                Some(s) => s,
+                None => return false,
+            },
+            None => 0,
+        };
         let mut at = 0u32;
         for level in levels {
             let next = self.node(at).and_then(|n| {
                 if level == "+" {
-                    n.plus
+                    Some(n.plus).filter(|&p| p != 0)
                 } else {
-                    n.children
-                        .binary_search_by(|(k, _)| k.as_ref().cmp(level))
-                        .ok()
-                        .and_then(|i| n.children.get(i))
-                        .map(|c| c.1)
+                    self.symbols.lookup(level).and_then(|s| n.child(s))
                 }
             });
             match next {
@@ -331,14 +444,20 @@ impl<C: Ord + Clone> SubscriptionTable<C> {
         let Some(node) = self.nodes.get_mut(at as usize) else {
             return false;
         };
-        let list = &mut node.subs;
-        let Some(i) = list
+        let Some(i) = node
+            .subs
             .iter()
-            .position(|e| &e.client == client && e.group.as_deref() == group && e.multi == multi)
+            .position(|e| &e.client == client && e.group == group && e.multi == multi)
         else {
             return false;
         };
-        list.remove(i);
+        node.subs.remove(i);
+        if node.subs.is_empty() {
+            node.subs = Vec::new();
+        }
+        if group != 0 {
+            self.symbols.release(group);
+        }
         self.len -= 1;
         self.prune(at);
         true
@@ -348,12 +467,20 @@ impl<C: Ord + Clone> SubscriptionTable<C> {
     fn prune(&mut self, mut at: u32) {
         while at != 0 && self.node(at).is_some_and(Node::is_empty) {
             let parent = self.node(at).map_or(0, |n| n.parent);
+            let mut released = None;
             if let Some(p) = self.nodes.get_mut(parent as usize) {
-                if p.plus == Some(at) {
-                    p.plus = None;
+                if p.plus == at {
+                    p.plus = 0;
                 } else if let Some(i) = p.children.iter().position(|c| c.1 == at) {
+                    released = p.children.get(i).map(|c| c.0);
                     p.children.remove(i);
+                    if p.children.is_empty() {
+                        p.children = Vec::new();
+                    }
                 }
+            }
+            if let Some(s) = released {
+                self.symbols.release(s);
             }
             if let Some(n) = self.nodes.get_mut(at as usize) {
                 *n = Node::new(0);
@@ -377,11 +504,16 @@ impl<C: Ord + Clone> SubscriptionTable<C> {
         out.subscription_ids.clear();
         out.raw.clear();
         out.groups.clear();
+        // Each level looked up once: 0 when no filter has it (no exact child anywhere).
+        out.levels.clear();
+        for level in topic.split('/') {
+            out.levels.push(self.symbols.lookup(level).unwrap_or(0));
+        }
+        let depth_max = out.levels.len() as u32;
         // [MQTT-4.7.2-1]: a topic starting with `$` is not matched by a filter starting
         // with a wildcard.
         let dollar = topic.starts_with('$');
         // The walk, with an explicit stack of (node, level index).
-        let levels: usize = topic.split('/').count();
         let mut stack = core::mem::take(&mut out.stack);
         stack.clear();
         stack.push((0, 0));
@@ -390,39 +522,36 @@ impl<C: Ord + Clone> SubscriptionTable<C> {
                 continue;
             };
             let wild_ok = !(dollar && depth == 0);
-            // `#` matches the rest, including nothing after its parent ([MQTT-4.7.1-2]).
-            if wild_ok {
-                collect(&node.subs, true, u64::from(at) << 1 | 1, publisher, out);
+            if !node.subs.is_empty() {
+                let last = depth == depth_max;
+                // `#` matches the rest, including nothing after its parent
+                // ([MQTT-4.7.1-2]); an exact filter matches at the last level.
+                collect(&node.subs, wild_ok, last, at, publisher, out);
             }
-            if depth == levels {
-                collect(&node.subs, false, u64::from(at) << 1, publisher, out);
+            if depth == depth_max {
                 continue;
             }
-            let level = topic.split('/').nth(depth).unwrap_or("");
-            if let Ok(i) = node
-                .children
-                .binary_search_by(|(k, _)| k.as_ref().cmp(level))
-            {
-                if let Some(c) = node.children.get(i) {
-                    stack.push((c.1, depth + 1));
+            let level = out.levels.get(depth as usize).copied().unwrap_or(0);
+            if level != 0 {
+                if let Some(c) = node.child(level) {
+                    stack.push((c, depth + 1));
                 }
             }
-            if wild_ok {
-                if let Some(p) = node.plus {
-                    stack.push((p, depth + 1));
-                }
+            if wild_ok && node.plus != 0 {
+                stack.push((node.plus, depth + 1));
             }
         }
         out.stack = stack;
-        // One delivery per client: the highest QoS, every identifier.
-        out.raw.sort_by(|a, b| a.0.cmp(&b.0));
+        // One delivery per client: the highest QoS, every identifier (in the order found).
+        out.raw
+            .sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
         let mut i = 0;
         while i < out.raw.len() {
             let mut j = i;
             let mut qos = QoS::AtMostOnce;
             let mut rap = false;
             let start = out.subscription_ids.len();
-            while let Some((c, o, id)) = out.raw.get(j) {
+            while let Some((c, _, o, id)) = out.raw.get(j) {
                 if out.raw.get(i).is_some_and(|r| &r.0 != c) {
                     break;
                 }
@@ -450,9 +579,12 @@ impl<C: Ord + Clone> SubscriptionTable<C> {
             }
             i = j;
         }
-        // One member per shared group.
-        // Stable: members stay in subscription order within a group.
-        out.groups.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        if out.groups.is_empty() {
+            return;
+        }
+        // One member per shared group. Stable: members stay in subscription order within
+        // a group.
+        out.groups.sort_by_key(|g| (g.0, g.1));
         let mut i = 0;
         while i < out.groups.len() {
             let mut j = i;
@@ -468,7 +600,7 @@ impl<C: Ord + Clone> SubscriptionTable<C> {
             for g in out.groups.get(i..j).unwrap_or(&[]) {
                 out.members.push(g.2.clone());
             }
-            let name = out.groups.get(i).map_or("", |g| &g.0);
+            let name = self.symbols.text(out.groups.get(i).map_or(0, |g| g.0));
             let pick = i + policy.choose(name, topic, &out.members).min(j - i - 1);
             if let Some((_, _, c, o, id)) = out.groups.get(pick) {
                 let start = out.subscription_ids.len();
@@ -488,25 +620,35 @@ impl<C: Ord + Clone> SubscriptionTable<C> {
     }
 }
 
+/// The subscriptions of one node that match: those ending in `#` when `multi_ok`, the
+/// exact ones when `exact_ok`.
 fn collect<C: Ord + Clone>(
     entries: &[Entry<C>],
-    multi: bool,
-    filter: u64,
+    multi_ok: bool,
+    exact_ok: bool,
+    node: u32,
     publisher: Option<&C>,
     out: &mut Matches<C>,
 ) {
-    for e in entries.iter().filter(|e| e.multi == multi) {
-        match &e.group {
-            None => {
-                // [MQTT-3.8.3-3]: No Local.
-                if e.options.no_local && publisher == Some(&e.client) {
-                    continue;
-                }
-                out.raw.push((e.client.clone(), e.options, e.id));
+    for e in entries {
+        // The `#` subscriptions come first.
+        if !e.multi && !exact_ok {
+            break;
+        }
+        if e.multi && !multi_ok {
+            continue;
+        }
+        if e.group == 0 {
+            // [MQTT-3.8.3-3]: No Local.
+            if e.options.no_local && publisher == Some(&e.client) {
+                continue;
             }
-            Some(g) => out
-                .groups
-                .push((g.clone(), filter, e.client.clone(), e.options, e.id)),
+            let seq = out.raw.len() as u32;
+            out.raw.push((e.client.clone(), seq, e.options, e.id));
+        } else {
+            let filter = u64::from(node) << 1 | u64::from(e.multi);
+            out.groups
+                .push((e.group, filter, e.client.clone(), e.options, e.id));
         }
     }
 }
@@ -743,5 +885,89 @@ mod tests {
             assert_eq!(got, want, "topic {topic:?}");
         }
         let _ = vec![0u8];
+    }
+
+    #[test]
+    fn churn_keeps_matches_exact_and_frees_every_node_and_symbol() {
+        // Random subscribes and unsubscribes (plain and shared) over a small alphabet,
+        // checked after each step against a list of what is subscribed and
+        // `crate::matches`; once everything is unsubscribed, only the root node is left
+        // and no level string or share name is kept.
+        let levels = ["a", "b", "c", "", "+", "$s"];
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: usize| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            (rng % n as u64) as usize
+        };
+        let mut t: SubscriptionTable<usize> = SubscriptionTable::new();
+        let mut live: Vec<(usize, String)> = Vec::new();
+        let mut m = Matches::new();
+        for step in 0..4000 {
+            if live.is_empty() || next(3) > 0 {
+                let depth = 1 + next(3);
+                let mut f: Vec<&str> = (0..depth).map(|_| levels[next(levels.len())]).collect();
+                if next(4) == 0 {
+                    f.push("#");
+                }
+                let mut filter = f.join("/");
+                if next(8) == 0 {
+                    filter = alloc::format!("$share/g{}/{filter}", next(2));
+                }
+                let client = next(5);
+                let replaced = t.subscribe(client, &filter, opts(QoS::AtMostOnce), None);
+                let had = live.iter().any(|(c, f)| *c == client && *f == filter);
+                assert_eq!(replaced, had, "step {step}: subscribe {client} {filter}");
+                if !had {
+                    live.push((client, filter));
+                }
+            } else {
+                let (client, filter) = live.swap_remove(next(live.len()));
+                assert!(
+                    t.unsubscribe(&client, &filter),
+                    "step {step}: {client} {filter}"
+                );
+            }
+            assert_eq!(t.len(), live.len());
+            let topic: Vec<&str> = (0..1 + next(3))
+                .map(|_| ["a", "b", "c", "", "$s", "d"][next(6)])
+                .collect();
+            let topic = topic.join("/");
+            t.matches(&topic, None, &mut RoundRobin::default(), &mut m);
+            let mut got: Vec<(usize, bool)> =
+                m.deliveries.iter().map(|d| (d.client, d.shared)).collect();
+            got.sort();
+            let mut want: Vec<(usize, bool)> = live
+                .iter()
+                .filter(|(_, f)| !f.starts_with("$share/") && crate::matches(f, &topic))
+                .map(|(c, _)| (*c, false))
+                .collect();
+            want.sort();
+            want.dedup();
+            // Shared: one delivery per (group, filter) with a matching member.
+            let mut groups: Vec<&str> = live
+                .iter()
+                .filter(|(_, f)| {
+                    f.strip_prefix("$share/")
+                        .and_then(|r| r.split_once('/'))
+                        .is_some_and(|(_, f)| crate::matches(f, &topic))
+                })
+                .map(|(_, f)| f.as_str())
+                .collect();
+            groups.sort();
+            groups.dedup();
+            let shared = got.iter().filter(|d| d.1).count();
+            got.retain(|d| !d.1);
+            assert_eq!(got, want, "step {step}: topic {topic:?}");
+            assert_eq!(shared, groups.len(), "step {step}: topic {topic:?}");
+        }
+        for (client, filter) in core::mem::take(&mut live) {
+            assert!(t.unsubscribe(&client, &filter));
+        }
+        assert!(t.is_empty());
+        assert_eq!(t.nodes.len() - t.free.len(), 1);
+        assert!(t.symbols.index.is_empty());
+        assert!(t.symbols.strings.iter().all(|e| e.1 == 0 && e.0.is_none()));
     }
 }
