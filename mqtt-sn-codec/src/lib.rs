@@ -50,6 +50,7 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+pub mod client;
 mod error;
 mod message;
 mod types;
