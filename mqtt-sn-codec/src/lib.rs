@@ -52,6 +52,7 @@ extern crate std;
 
 pub mod client;
 mod error;
+pub mod gateway;
 mod message;
 mod types;
 mod wire;
