@@ -53,6 +53,7 @@ options:
   --predefined ID=TOPIC   a predefined topic id (repeatable)
   --sleep S               after subscribing and publishing, sleep in periods of S seconds,
                           waking at the end of each to collect buffered messages
+  --trace FILE            append every datagram sent, in hex, one per line, to FILE
   --count N               exit after N messages received
   --timeout S             exit after S seconds (default: none with --count or --sub, else 10)
   -h, --help              print this help
@@ -71,6 +72,7 @@ struct Args {
     retain: bool,
     predefined: Vec<(TopicId, String)>,
     sleep: Option<u16>,
+    trace: Option<String>,
     count: Option<u64>,
     timeout: Option<u64>,
 }
@@ -86,6 +88,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String>
         retain: false,
         predefined: Vec::new(),
         sleep: None,
+        trace: None,
         count: None,
         timeout: None,
     };
@@ -123,6 +126,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String>
                 let id: u16 = id.parse().map_err(|_| format!("invalid topic id {id:?}"))?;
                 a.predefined.push((TopicId(id), topic.to_string()));
             }
+            "--trace" => a.trace = Some(value("a file")?),
             "--sleep" => a.sleep = Some(value("seconds")?.parse().map_err(|_| "invalid --sleep")?),
             "--count" => a.count = Some(value("a number")?.parse().map_err(|_| "invalid --count")?),
             "--timeout" => {
@@ -183,8 +187,22 @@ fn run(a: &Args) -> Result<ExitCode, String> {
     config.t_retry = Duration::from_secs(2);
     let mut client: Client<SocketAddr> = Client::new(config, u64::from(std::process::id()));
     let stdout = std::io::stdout();
-    let send = |client: &mut Client<SocketAddr>| -> Result<(), String> {
+    let mut trace = match &a.trace {
+        Some(path) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| format!("--trace {path}: {e}"))?,
+        ),
+        None => None,
+    };
+    let mut send = |client: &mut Client<SocketAddr>| -> Result<(), String> {
         while let Some(tx) = client.poll_transmit() {
+            if let Some(f) = trace.as_mut() {
+                let hex: String = tx.data.iter().map(|b| format!("{b:02x}")).collect();
+                let _ = writeln!(f, "{hex}");
+            }
             if let Destination::To(to) = tx.to {
                 socket
                     .send_to(&tx.data, to)

@@ -45,6 +45,7 @@ options:
   --gw-id N               the gateway id in ADVERTISE and GWINFO (default 1)
   --advertise S           seconds between ADVERTISE broadcasts (default 0: none; the
                           broadcast goes to 255.255.255.255 on the listening port)
+  --trace FILE            append every datagram sent, in hex, one per line, to FILE
   --verbose               log clients on stderr
   -h, --help              print this help
 ";
@@ -56,6 +57,7 @@ struct Args {
     predefined: Vec<(TopicId, String)>,
     gw_id: u8,
     advertise: u16,
+    trace: Option<String>,
     verbose: bool,
 }
 
@@ -67,6 +69,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String>
         predefined: Vec::new(),
         gw_id: 1,
         advertise: 0,
+        trace: None,
         verbose: false,
     };
     let mut it = args.into_iter();
@@ -98,6 +101,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String>
                     .parse()
                     .map_err(|_| "invalid --advertise")?
             }
+            "--trace" => a.trace = Some(value("a file")?),
             "--verbose" => a.verbose = true,
             _ => return Err(format!("unknown argument {flag:?}")),
         }
@@ -112,6 +116,7 @@ struct Shared {
     tcp: TcpStream,
     verbose: bool,
     broadcast: SocketAddr,
+    trace: Option<std::fs::File>,
     closed: bool,
 }
 
@@ -128,6 +133,10 @@ impl Shared {
                 .map_err(|e| format!("write to the broker: {e}"))?;
         }
         while let Some(tx) = self.gw.poll_transmit() {
+            if let Some(f) = self.trace.as_mut() {
+                let hex: String = tx.data.iter().map(|b| format!("{b:02x}")).collect();
+                let _ = writeln!(f, "{hex}");
+            }
             let to = match tx.to {
                 Destination::To(a) => a,
                 Destination::Broadcast { .. } => self.broadcast,
@@ -173,6 +182,16 @@ fn run(a: &Args) -> Result<(), String> {
         tcp: tcp.try_clone().map_err(|e| e.to_string())?,
         verbose: a.verbose,
         broadcast: SocketAddr::from(([255, 255, 255, 255], local.port())),
+        trace: match &a.trace {
+            Some(path) => Some(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|e| format!("--trace {path}: {e}"))?,
+            ),
+            None => None,
+        },
         closed: false,
     }));
     {

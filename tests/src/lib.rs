@@ -189,6 +189,7 @@ pub fn fixed_header_len(encoded: &[u8]) -> Option<usize> {
 
 pub mod alloc_count;
 pub mod pair;
+pub mod peers;
 pub mod sn_strategies;
 pub mod tshark;
 
