@@ -439,6 +439,9 @@ impl<A: Clone + Eq> Client<A> {
         // subscriptions' topic ids too.
         self.by_id.clear();
         self.by_name.clear();
+        // A new connection numbers its messages anew: an old QoS 2 MsgId is not a
+        // duplicate on it.
+        self.incoming_qos2.clear();
         self.outstanding = None;
         self.begin(Request::Connect);
         Ok(())
@@ -479,6 +482,9 @@ impl<A: Clone + Eq> Client<A> {
             topic: topic_ref,
             payload: payload.into(),
         };
+        if Message::Publish(msg.clone()).encoded_len() > crate::MAX_MESSAGE_LEN {
+            return Err(ClientError::TooLarge);
+        }
         self.submit(Request::Publish {
             msg,
             name,
@@ -574,8 +580,12 @@ impl<A: Clone + Eq> Client<A> {
             return Err(ClientError::WrongState(self.state));
         }
         if self.state != ClientState::Active {
-            // Asleep: the gateway knows us; a plain DISCONNECT ends it.
+            // Asleep or awake: the gateway knows us; a plain DISCONNECT ends it, at once
+            // (a wake-up in progress is dropped).
             self.state = ClientState::Active;
+            self.outstanding = None;
+            self.begin(Request::Disconnect);
+            return Ok(());
         }
         self.submit(Request::Disconnect);
         Ok(())
@@ -623,9 +633,12 @@ impl<A: Clone + Eq> Client<A> {
         match msg {
             Message::Advertise(a) => self.on_advertise(from, a),
             Message::GwInfo(g) => {
-                // §6.1: a GWINFO cancels our pending SEARCHGW.
+                // §6.1: a GWINFO cancels our pending SEARCHGW. One from another client
+                // carries the gateway's address in GwAdd: the sender is not the gateway.
                 self.search_at = None;
-                self.note_gateway(from.clone(), g.gw_id, None);
+                if g.gw_add.is_empty() {
+                    self.note_gateway(from.clone(), g.gw_id, None);
+                }
                 self.events.push_back(Event::GatewayFound {
                     gw_id: g.gw_id,
                     from,
@@ -913,6 +926,13 @@ impl<A: Clone + Eq> Client<A> {
     /// The gateway is gone: what was in flight or waiting ends.
     fn lost(&mut self) {
         self.state = ClientState::Lost;
+        self.abandon();
+        self.events.push_back(Event::Lost);
+    }
+
+    /// Ends what was in flight or waiting: `PublishComplete` with `Lost` for each QoS 1
+    /// and 2 message.
+    fn abandon(&mut self) {
         let mut ended: Vec<MsgId> = Vec::new();
         if let Some(o) = self.outstanding.take() {
             if let Some(id) = Self::publish_id(&o.request) {
@@ -930,7 +950,6 @@ impl<A: Clone + Eq> Client<A> {
                 outcome: PublishOutcome::Lost,
             });
         }
-        self.events.push_back(Event::Lost);
     }
 
     fn publish_id(r: &Request) -> Option<MsgId> {
@@ -958,6 +977,21 @@ impl<A: Clone + Eq> Client<A> {
     }
 
     fn on_gateway_message(&mut self, msg: shared::Message) {
+        let now = self.now;
+        if let Some(o) = self.outstanding.as_mut() {
+            // The gateway is at work on it (delivering what it buffered, asking for the
+            // will): the reply is coming, do not send the request again yet.
+            let busy = matches!(o.request, Request::Wake)
+                && matches!(
+                    msg,
+                    Message::Publish(_) | Message::Register(_) | Message::PubRel(_)
+                )
+                || matches!(o.request, Request::Connect)
+                    && matches!(msg, Message::WillTopicReq | Message::WillMsgReq);
+            if busy {
+                o.sent_at = now;
+            }
+        }
         let pending = self.outstanding.as_ref().map(|o| o.request.clone());
         match (msg, pending) {
             // ---- connection (§6.2) ----
@@ -1017,12 +1051,18 @@ impl<A: Clone + Eq> Client<A> {
                 self.next();
             }
             (Message::Register(r), _) if self.is_connected() => {
-                // §6.5: the gateway tells us a topic id before it publishes on it.
-                self.learn(r.topic_id, ByteString::from(r.topic.as_str()));
+                // §6.5: the gateway tells us a topic id before it publishes on it; never
+                // 0x0000 or 0xFFFF ([SN-5.3.11]).
+                let code = if r.topic_id.is_reserved() {
+                    ReturnCode::InvalidTopicId
+                } else {
+                    self.learn(r.topic_id, ByteString::from(r.topic.as_str()));
+                    ReturnCode::Accepted
+                };
                 self.reply(&Message::RegAck(crate::RegAck {
                     topic_id: r.topic_id,
                     msg_id: r.msg_id,
-                    code: ReturnCode::Accepted,
+                    code,
                 }));
             }
             // ---- our PUBLISH (§6.6) ----
@@ -1123,7 +1163,7 @@ impl<A: Clone + Eq> Client<A> {
                 // Everything buffered has come: back to sleep.
                 self.outstanding = None;
                 self.state = ClientState::Asleep;
-                self.wake_at = Some(self.now + Duration::from_secs(u64::from(self.sleep_duration)));
+                self.wake_at = Some(self.now + self.wake_after(self.sleep_duration));
                 self.events.push_back(Event::Asleep);
             }
             (Message::Disconnect(_), Some(Request::Sleep { duration })) => {
@@ -1131,7 +1171,7 @@ impl<A: Clone + Eq> Client<A> {
                 self.state = ClientState::Asleep;
                 self.sleep_duration = duration;
                 // Wake in time: the gateway counts a client lost after the duration.
-                self.wake_at = Some(self.now + Duration::from_secs(u64::from(duration)));
+                self.wake_at = Some(self.now + self.wake_after(duration));
                 self.events.push_back(Event::Asleep);
             }
             (Message::Disconnect(_), Some(Request::Disconnect)) => {
@@ -1141,9 +1181,9 @@ impl<A: Clone + Eq> Client<A> {
                     .push_back(Event::Disconnected { by_gateway: false });
             }
             (Message::Disconnect(_), _) => {
-                // §6.12: unasked, the gateway ended the connection.
-                self.outstanding = None;
-                self.queue.clear();
+                // §6.12: unasked, the gateway ended the connection; what was in flight or
+                // waiting ends with it.
+                self.abandon();
                 self.state = ClientState::Disconnected;
                 self.events
                     .push_back(Event::Disconnected { by_gateway: true });
@@ -1159,6 +1199,15 @@ impl<A: Clone + Eq> Client<A> {
             }
             _ => {}
         }
+    }
+
+    /// How long to sleep before waking up: the duration less the time a wake-up may take
+    /// with every retry (at most half the duration), so that the gateway, whose clock
+    /// started a little earlier, hears from us before the duration ends.
+    fn wake_after(&self, duration: u16) -> Duration {
+        let d = Duration::from_secs(u64::from(duration));
+        let margin = self.config.t_retry * (u32::from(self.config.n_retry) + 1);
+        d.saturating_sub(margin.min(d / 2))
     }
 
     fn is_connected(&self) -> bool {
@@ -1232,6 +1281,9 @@ pub enum ClientError {
     /// A sleep of 0 seconds is a plain DISCONNECT.
     #[error("a sleep duration must be at least 1 s")]
     ZeroSleep,
+    /// The message would not fit in an MQTT-SN message (65,535 octets).
+    #[error("the message does not fit in an MQTT-SN message")]
+    TooLarge,
 }
 
 #[cfg(test)]

@@ -875,9 +875,10 @@ fn sn_6_14_sleep_wake_to_collect_and_sleep_again() {
     from_gw(&mut c, t(1.1), Message::Disconnect(None));
     assert_eq!(events(&mut c), [Event::Asleep]);
     assert_eq!(c.state(), ClientState::Asleep);
-    // No keep-alive pings while asleep; awake before the duration ends.
-    assert_eq!(c.poll_timeout(), Some(t(301.1)));
-    c.handle_timeout(t(301.1));
+    // No keep-alive pings while asleep; awake before the duration ends, early enough for
+    // every retry of the wake-up to fit (6 x T_retry = 60 s before the 300 s are over).
+    assert_eq!(c.poll_timeout(), Some(t(241.1)));
+    c.handle_timeout(t(241.1));
     assert_eq!(c.state(), ClientState::Awake);
     match &to_gw(&mut c)[..] {
         [Message::PingReq(Some(id))] => assert_eq!(id.as_str(), "sensor-1"),
@@ -903,7 +904,7 @@ fn sn_6_14_sleep_wake_to_collect_and_sleep_again() {
         "{ev:?}"
     );
     assert_eq!(c.state(), ClientState::Asleep);
-    assert_eq!(c.poll_timeout(), Some(t(601.3)));
+    assert_eq!(c.poll_timeout(), Some(t(541.3)));
     // Woken by the application, then a plain DISCONNECT ends the sleeping session.
     c.wake(t(400.0)).unwrap();
     assert!(matches!(&to_gw(&mut c)[..], [Message::PingReq(Some(_))]));
@@ -929,4 +930,190 @@ fn datagrams_from_other_addresses_and_garbage_are_ignored() {
     assert!(events(&mut c).is_empty());
     assert_eq!(c.state(), ClientState::Active);
     let _ = vec![Duration::ZERO];
+}
+
+#[test]
+fn sn_5_3_11_a_gateway_register_with_a_reserved_topic_id_is_refused() {
+    let mut c = connected();
+    for reserved in [0x0000, 0xFFFF] {
+        from_gw(
+            &mut c,
+            t(1.0),
+            Message::Register(shared::Register {
+                topic_id: TopicId(reserved),
+                msg_id: id(3),
+                topic: name("x/y"),
+            }),
+        );
+        assert_eq!(
+            to_gw(&mut c),
+            [M::RegAck(RegAck {
+                topic_id: TopicId(reserved),
+                msg_id: id(3),
+                code: ReturnCode::InvalidTopicId
+            })]
+        );
+    }
+    assert_eq!(c.topic_id("x/y"), None);
+    assert!(events(&mut c).is_empty());
+}
+
+#[test]
+fn sn_6_1_a_gwinfo_from_another_client_does_not_make_it_the_gateway() {
+    let mut c: Client<u8> = Client::new(config(), 7);
+    c.search_gateway(t(0.0));
+    let gw_add = Bytes::from_static(b"\x0a\x00\x00\x01");
+    c.handle_datagram(
+        t(1.0),
+        OTHER,
+        &enc(&Message::GwInfo(crate::generic::GwInfo {
+            gw_id: 3,
+            gw_add: gw_add.clone().into(),
+        })),
+    );
+    assert_eq!(
+        events(&mut c),
+        [Event::GatewayFound {
+            gw_id: 3,
+            from: OTHER,
+            gw_add
+        }]
+    );
+    assert_eq!(
+        c.gateways().count(),
+        0,
+        "the sender is a client, not the gateway"
+    );
+    assert_eq!(
+        c.poll_timeout(),
+        None,
+        "the search is answered all the same"
+    );
+}
+
+#[test]
+fn sn_6_12_an_unsolicited_disconnect_ends_what_was_in_flight() {
+    let mut c = connected();
+    let a = c
+        .publish(
+            t(1.0),
+            Topic::Predefined(TopicId(5)),
+            Bytes::from_static(b"a"),
+            QoS::AtLeastOnce,
+            false,
+        )
+        .unwrap()
+        .unwrap();
+    let b = c
+        .publish(
+            t(1.0),
+            Topic::Predefined(TopicId(5)),
+            Bytes::from_static(b"b"),
+            QoS::ExactlyOnce,
+            false,
+        )
+        .unwrap()
+        .unwrap();
+    let _ = to_gw(&mut c);
+    from_gw(&mut c, t(1.1), Message::Disconnect(None));
+    assert_eq!(
+        events(&mut c),
+        [
+            Event::PublishComplete {
+                msg_id: a,
+                outcome: PublishOutcome::Lost
+            },
+            Event::PublishComplete {
+                msg_id: b,
+                outcome: PublishOutcome::Lost
+            },
+            Event::Disconnected { by_gateway: true },
+        ]
+    );
+    assert_eq!(c.poll_timeout(), None);
+}
+
+#[test]
+fn sn_6_14_disconnect_while_awake_goes_at_once() {
+    let mut c = connected();
+    c.sleep(t(1.0), 100).unwrap();
+    let _ = to_gw(&mut c);
+    from_gw(&mut c, t(1.1), Message::Disconnect(None));
+    c.wake(t(10.0)).unwrap();
+    let _ = to_gw(&mut c);
+    c.disconnect(t(10.5)).unwrap();
+    assert_eq!(to_gw(&mut c), [M::Disconnect(None)]);
+    from_gw(&mut c, t(10.6), Message::Disconnect(None));
+    assert_eq!(c.state(), ClientState::Disconnected);
+}
+
+#[test]
+fn sn_6_14_messages_being_delivered_hold_back_the_wake_up_retry() {
+    let mut c = connected();
+    c.sleep(t(1.0), 100).unwrap();
+    let _ = to_gw(&mut c);
+    from_gw(&mut c, t(1.1), Message::Disconnect(None));
+    c.wake(t(20.0)).unwrap();
+    assert!(matches!(&to_gw(&mut c)[..], [Message::PingReq(Some(_))]));
+    // The gateway delivers slowly; each message shows the wake-up was heard.
+    for (k, at) in [29.0, 38.0, 47.0].into_iter().enumerate() {
+        c.handle_timeout(t(at));
+        from_gw(&mut c, t(at), publish_at_qos0(k as u8));
+        assert!(to_gw(&mut c).is_empty(), "no PINGREQ again at {at}");
+    }
+    from_gw(&mut c, t(50.0), Message::PingResp);
+    assert_eq!(c.state(), ClientState::Asleep);
+}
+
+fn publish_at_qos0(n: u8) -> M {
+    Message::Publish(shared::Publish {
+        dup: false,
+        retain: false,
+        delivery: Delivery::AtMostOnce,
+        topic: TopicRef::Predefined(TopicId(5)),
+        payload: Bytes::from(vec![n]).into(),
+    })
+}
+
+#[test]
+fn sn_6_6_a_new_connection_does_not_take_an_old_qos_2_id_for_a_duplicate() {
+    let mut c = connected();
+    let q2 = |payload: &'static [u8]| {
+        Message::Publish(shared::Publish {
+            dup: false,
+            retain: false,
+            delivery: Delivery::ExactlyOnce(id(1)),
+            topic: TopicRef::Predefined(TopicId(5)),
+            payload: Bytes::from_static(payload).into(),
+        })
+    };
+    from_gw(&mut c, t(1.0), q2(b"old"));
+    // The connection ends before PUBREL; a new one reuses MsgId 1 for a new message.
+    from_gw(&mut c, t(1.1), Message::Disconnect(None));
+    let _ = events(&mut c);
+    c.connect(t(2.0), GW).unwrap();
+    from_gw(&mut c, t(2.1), Message::ConnAck(ReturnCode::Accepted));
+    let _ = to_gw(&mut c);
+    let _ = events(&mut c);
+    from_gw(&mut c, t(2.2), q2(b"new"));
+    assert!(
+        matches!(&events(&mut c)[..], [Event::Message { payload, .. }] if payload.as_ref() == b"new")
+    );
+}
+
+#[test]
+fn a_publish_too_large_for_mqtt_sn_is_refused_at_once() {
+    let mut c = connected();
+    let big = Bytes::from(vec![0u8; 70_000]);
+    assert_eq!(
+        c.publish(
+            t(1.0),
+            Topic::Predefined(TopicId(5)),
+            big,
+            QoS::AtLeastOnce,
+            false
+        ),
+        Err(ClientError::TooLarge)
+    );
+    assert!(to_gw(&mut c).is_empty());
 }

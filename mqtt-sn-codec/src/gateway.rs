@@ -51,6 +51,12 @@ pub struct GatewayConfig {
     pub max_buffered: usize,
     /// The radius of broadcasts (ADVERTISE, GWINFO).
     pub radius: u8,
+    /// The most client sessions kept; a CONNECT from a new client beyond it is refused
+    /// with `Congestion`.
+    pub max_sessions: usize,
+    /// How long a session without CleanSession is kept after its client disconnected or
+    /// was lost.
+    pub session_expiry: Duration,
 }
 
 impl GatewayConfig {
@@ -65,6 +71,8 @@ impl GatewayConfig {
             n_retry: 5,
             max_buffered: 100,
             radius: 1,
+            max_sessions: 10_000,
+            session_expiry: Duration::from_secs(3600),
         }
     }
 }
@@ -105,6 +113,22 @@ pub enum GatewayEvent<A> {
         /// Who.
         peer: Peer<A>,
         /// The topic of the message not kept.
+        topic: ByteString,
+    },
+    /// A message for a client could not be delivered: the client refused to register its
+    /// topic.
+    Undeliverable {
+        /// Who.
+        peer: Peer<A>,
+        /// The topic.
+        topic: ByteString,
+    },
+    /// The broker connection did not take a client's PUBLISH (its limits); the client was
+    /// answered with a rejection.
+    PublishRefused {
+        /// Who.
+        peer: Peer<A>,
+        /// The topic.
         topic: ByteString,
     },
     /// The broker connection is up.
@@ -171,6 +195,12 @@ struct Session {
     incoming_qos2: Vec<MsgId>,
     last_heard: Instant,
     sleep_duration: u16,
+    /// Awake: how many of the buffered messages are still to go before PINGRESP.
+    awake_left: usize,
+    /// Disconnected or lost, kept (no CleanSession) until `session_expiry`.
+    ended: bool,
+    /// A resumed session's PUBREL, set aside during the will dialogue.
+    parked: Option<(Request, Instant, u8)>,
 }
 
 impl Session {
@@ -192,6 +222,9 @@ impl Session {
             incoming_qos2: Vec::new(),
             last_heard: now,
             sleep_duration: 0,
+            awake_left: 0,
+            ended: false,
+            parked: None,
         }
     }
 
@@ -217,8 +250,11 @@ impl Session {
     }
 
     /// When the client counts as lost: one and a half keep-alives of silence, or the sleep
-    /// duration (and half again) without a wake-up.
-    fn deadline(&self) -> Option<Instant> {
+    /// duration (and half again) without a wake-up; for an ended session, when it expires.
+    fn deadline(&self, expiry: Duration) -> Option<Instant> {
+        if self.ended {
+            return Some(self.last_heard + expiry);
+        }
         let secs = match self.state {
             State::Asleep => self.sleep_duration,
             _ => self.keep_alive,
@@ -242,8 +278,8 @@ pub struct Gateway<A: Ord> {
     /// MQTT subscriptions and how many clients hold each.
     mqtt_filters: BTreeMap<ByteString, usize>,
     /// SN SUBSCRIBEs waiting for the broker's SUBACK: MQTT packet id, client, SN MsgId,
-    /// requested QoS, topic id to return.
-    pending_subs: Vec<(PacketId, Peer<A>, MsgId, QoS, TopicId)>,
+    /// requested QoS, topic id to return, filter.
+    pending_subs: Vec<(PacketId, Peer<A>, MsgId, QoS, TopicId, ByteString)>,
     next_advertise: Option<Instant>,
     tx: VecDeque<Transmit<A>>,
     events: VecDeque<GatewayEvent<A>>,
@@ -324,7 +360,12 @@ impl<A: Clone + Ord> Gateway<A> {
             .values()
             .filter_map(|s| {
                 let retry = s.outstanding.as_ref().map(|o| o.1 + self.config.t_retry);
-                [retry, s.deadline()].into_iter().flatten().min()
+                // No resending to a client asleep or gone: its flow waits for it.
+                let retry = retry.filter(|_| s.state != State::Asleep);
+                [retry, s.deadline(self.config.session_expiry)]
+                    .into_iter()
+                    .flatten()
+                    .min()
             })
             .min();
         [sessions, self.next_advertise, self.mqtt.poll_timeout()]
@@ -429,14 +470,22 @@ impl<A: Clone + Ord> Gateway<A> {
             let Some(s) = self.sessions.get(&peer) else {
                 continue;
             };
-            if s.deadline().is_some_and(|t| now >= t) {
-                // §6.11, §6.14: silent past its keep-alive or sleep duration.
-                self.lose(&peer);
+            if s.deadline(self.config.session_expiry)
+                .is_some_and(|t| now >= t)
+            {
+                if s.ended {
+                    // Kept long enough for a client that did not come back.
+                    self.drop_session(&peer);
+                } else {
+                    // §6.11, §6.14: silent past its keep-alive or sleep duration.
+                    self.lose(&peer);
+                }
                 continue;
             }
             let due = s
                 .outstanding
                 .as_ref()
+                .filter(|_| s.state != State::Asleep)
                 .filter(|o| now >= o.1 + self.config.t_retry)
                 .map(|o| o.2);
             match due {
@@ -498,9 +547,13 @@ impl<A: Clone + Ord> Gateway<A> {
             }
         }
         let now = self.now;
-        let Some(s) = self.sessions.get_mut(&peer) else {
-            // Not connected: a DISCONNECT tells it so (§6.12).
-            if !matches!(msg, Message::Disconnect(_)) {
+        let Some(s) = self.sessions.get_mut(&peer).filter(|s| !s.ended) else {
+            // Not connected: a DISCONNECT tells it so, and answers a DISCONNECT whose first
+            // answer was lost (§6.12). Discovery traffic of other nodes is not ours.
+            if !matches!(
+                msg,
+                Message::Advertise(_) | Message::GwInfo(_) | Message::SearchGw(_)
+            ) {
                 self.send(&peer, &Message::Disconnect(None));
             }
             return;
@@ -521,11 +574,14 @@ impl<A: Clone + Ord> Gateway<A> {
             (Message::WillMsg(m), Some(Request::WillMsgReq)) if state == State::AwaitWillMsg => {
                 s.will_msg = m.into_inner();
                 s.state = State::Active;
-                s.outstanding = None;
+                s.outstanding = s.parked.take();
                 let client_id = s.client_id.clone();
                 self.send(&peer, &Message::ConnAck(ReturnCode::Accepted));
-                self.events
-                    .push_back(GatewayEvent::Connected { peer, client_id });
+                self.events.push_back(GatewayEvent::Connected {
+                    peer: peer.clone(),
+                    client_id,
+                });
+                self.resume(&peer);
             }
             (_, _) if matches!(state, State::AwaitWillTopic | State::AwaitWillMsg) => {}
             // ---- will updates (§6.4) ----
@@ -560,8 +616,31 @@ impl<A: Clone + Ord> Gateway<A> {
                     }),
                 );
             }
-            (Message::RegAck(a), Some(Request::Register { msg_id, .. })) if a.msg_id == msg_id => {
+            (
+                Message::RegAck(a),
+                Some(Request::Register {
+                    msg_id,
+                    topic_id,
+                    topic,
+                }),
+            ) if a.msg_id == msg_id => {
                 s.outstanding = None;
+                if !a.code.is_accepted() {
+                    // §6.5: refused: the id is not the client's, and the message that
+                    // waited for it cannot go.
+                    s.by_id.remove(&topic_id.0);
+                    s.by_name.remove(&topic);
+                    if s.queue.front().is_some_and(|o| o.topic == topic) {
+                        s.queue.pop_front();
+                        if s.state == State::Awake {
+                            s.awake_left = s.awake_left.saturating_sub(1);
+                        }
+                    }
+                    self.events.push_back(GatewayEvent::Undeliverable {
+                        peer: peer.clone(),
+                        topic,
+                    });
+                }
                 self.pump(&peer);
             }
             // ---- PUBLISH from the client (§6.6) ----
@@ -576,11 +655,20 @@ impl<A: Clone + Ord> Gateway<A> {
             {
                 s.outstanding = None;
                 if a.code == ReturnCode::InvalidTopicId {
-                    // The client does not know the id: forget it; the next message on the
-                    // topic registers it again.
+                    // The client does not know the id (a new connection, say): register
+                    // the topic again and send the message again (§6.5).
                     if let TopicRef::Registered(id) = msg.topic {
                         if let Some(n) = s.by_id.remove(&id.0) {
                             s.by_name.remove(&n);
+                            s.queue.push_front(Outbound {
+                                topic: n,
+                                payload: msg.payload.into_inner(),
+                                qos: msg.delivery.qos(),
+                                retain: msg.retain,
+                            });
+                            if s.state == State::Awake {
+                                s.awake_left += 1;
+                            }
                         }
                     }
                 }
@@ -596,19 +684,30 @@ impl<A: Clone + Ord> Gateway<A> {
                 s.outstanding = None;
                 self.pump(&peer);
             }
+            (Message::PubAck(a), _)
+                if a.msg_id.is_none() && a.code == ReturnCode::InvalidTopicId =>
+            {
+                // A QoS 0 PUBLISH on an id the client does not know: the next one on the
+                // topic registers it again.
+                if let Some(n) = s.by_id.remove(&a.topic_id.0) {
+                    s.by_name.remove(&n);
+                }
+            }
             // ---- subscriptions (§6.9, §6.10) ----
             (Message::Subscribe(sub), _) => self.on_subscribe(&peer, sub),
             (Message::Unsubscribe(u), _) => self.on_unsubscribe(&peer, u),
             // ---- keep-alive, sleep, disconnect (§6.11, §6.12, §6.14) ----
-            (Message::PingReq(id), _) => {
-                if id.is_some() && state == State::Asleep {
-                    // Awake to collect what was buffered; PINGRESP once it is all out.
-                    s.state = State::Awake;
-                    self.pump(&peer);
-                } else {
-                    self.send(&peer, &Message::PingResp);
-                }
+            (Message::PingReq(Some(_)), _) if state == State::Asleep => {
+                // Awake to collect what was buffered (what was in flight first); PINGRESP
+                // once that is all out. What comes meanwhile waits for the next wake-up.
+                s.state = State::Awake;
+                s.awake_left = s.queue.len();
+                self.resume(&peer);
             }
+            (Message::PingReq(Some(_)), _) if state == State::Awake => {
+                // The same wake-up again: its PINGRESP comes once the buffer is out.
+            }
+            (Message::PingReq(_), _) => self.send(&peer, &Message::PingResp),
             (Message::Disconnect(Some(duration)), _) if duration > 0 => {
                 s.state = State::Asleep;
                 s.sleep_duration = duration;
@@ -649,6 +748,11 @@ impl<A: Clone + Ord> Gateway<A> {
             }
             None => self.sessions.remove(&peer).map(|s| (s, None)),
         };
+        if old.is_none() && self.sessions.len() >= self.config.max_sessions {
+            // Full: refused, to come back later.
+            self.send(&peer, &Message::ConnAck(ReturnCode::Congestion));
+            return;
+        }
         let mut s = Session::new(client_id.clone(), c.duration, c.clean_session, now);
         if let Some((o, moved_from)) = old.take() {
             if c.clean_session {
@@ -671,11 +775,33 @@ impl<A: Clone + Ord> Gateway<A> {
                 s.will_topic = o.will_topic;
                 s.will_msg = o.will_msg;
                 s.queue = o.queue;
+                s.next_msg_id = o.next_msg_id;
+                // The flow that was in progress goes on: a PUBLISH goes again (registered
+                // again first: registrations are the connection's, §6.5), a PUBREL as it is.
+                match o.outstanding {
+                    Some((Request::Publish { msg }, _, _)) => {
+                        let name = match &msg.topic {
+                            TopicRef::Registered(id) => o.by_id.get(&id.0).cloned(),
+                            other => self.resolve(None, other),
+                        };
+                        if let Some(topic) = name {
+                            s.queue.push_front(Outbound {
+                                topic,
+                                payload: msg.payload.into_inner(),
+                                qos: msg.delivery.qos(),
+                                retain: msg.retain,
+                            });
+                        }
+                    }
+                    Some((r @ Request::PubRel { .. }, _, _)) => s.outstanding = Some((r, now, 0)),
+                    _ => {}
+                }
             }
         }
         if c.will {
             // §6.2: the will dialogue before CONNACK.
             s.state = State::AwaitWillTopic;
+            s.parked = s.outstanding.take();
             s.outstanding = Some((Request::WillTopicReq, now, 0));
             self.sessions.insert(peer.clone(), s);
             self.send(&peer, &Message::WillTopicReq);
@@ -687,7 +813,7 @@ impl<A: Clone + Ord> Gateway<A> {
             peer: peer.clone(),
             client_id,
         });
-        self.pump(&peer);
+        self.resume(&peer);
     }
 
     /// A topic reference as a topic name: the client's registry, the predefined topics, or
@@ -722,45 +848,69 @@ impl<A: Clone + Ord> Gateway<A> {
             return;
         };
         let payload = p.payload.into_inner();
-        match p.delivery {
+        let refused = |code| {
+            Message::PubAck(PubAck {
+                topic_id: topic_field,
+                msg_id: p.delivery.msg_id(),
+                code,
+            })
+        };
+        let taken = match p.delivery {
             Delivery::AtMostOnce | Delivery::MinusOne => {
-                self.forward(topic, payload, QoS::AtMostOnce, p.retain);
+                self.forward(topic.clone(), payload, QoS::AtMostOnce, p.retain)
             }
             Delivery::AtLeastOnce(id) => {
-                self.forward(topic, payload, QoS::AtLeastOnce, p.retain);
-                self.send(
-                    peer,
-                    &Message::PubAck(PubAck {
-                        topic_id: topic_field,
-                        msg_id: Some(id),
-                        code: ReturnCode::Accepted,
-                    }),
-                );
+                let taken = self.forward(topic.clone(), payload, QoS::AtLeastOnce, p.retain);
+                if taken {
+                    self.send(
+                        peer,
+                        &Message::PubAck(PubAck {
+                            topic_id: topic_field,
+                            msg_id: Some(id),
+                            code: ReturnCode::Accepted,
+                        }),
+                    );
+                }
+                taken
             }
             Delivery::ExactlyOnce(id) => {
-                let first = self.sessions.get_mut(peer).is_some_and(|s| {
-                    let first = !s.incoming_qos2.contains(&id);
-                    if first {
-                        s.incoming_qos2.push(id);
+                let seen = self
+                    .sessions
+                    .get(peer)
+                    .is_some_and(|s| s.incoming_qos2.contains(&id));
+                let taken =
+                    seen || self.forward(topic.clone(), payload, QoS::ExactlyOnce, p.retain);
+                if taken {
+                    if let Some(s) = self.sessions.get_mut(peer) {
+                        if !seen {
+                            s.incoming_qos2.push(id);
+                        }
                     }
-                    first
-                });
-                if first {
-                    self.forward(topic, payload, QoS::ExactlyOnce, p.retain);
+                    self.send(peer, &Message::PubRec(id));
                 }
-                self.send(peer, &Message::PubRec(id));
+                taken
             }
+        };
+        if !taken {
+            // The broker connection does not take it (down, or its limits): refused, so
+            // that the client knows (§6.6).
+            self.send(peer, &refused(ReturnCode::Congestion));
+            self.events.push_back(GatewayEvent::PublishRefused {
+                peer: peer.clone(),
+                topic,
+            });
         }
     }
 
     /// Publishes to the broker.
-    fn forward(&mut self, topic: ByteString, payload: Bytes, qos: QoS, retain: bool) {
+    /// Whether the broker connection took it.
+    fn forward(&mut self, topic: ByteString, payload: Bytes, qos: QoS, retain: bool) -> bool {
         let Ok(name) = shared::TopicName::new(String::from(&*topic)) else {
-            return;
+            return false;
         };
         let mut m = mqtt_codec::shared::Publish::new(name, payload);
         m.retain = retain;
-        let _ = self.mqtt.publish(m, qos.to_mqtt());
+        self.mqtt.publish(m, qos.to_mqtt()).is_ok()
     }
 
     fn on_subscribe(&mut self, peer: &Peer<A>, sub: shared::Subscribe) {
@@ -827,9 +977,10 @@ impl<A: Clone + Ord> Gateway<A> {
                 self.mqtt.subscribe(alloc::vec![s], Default::default()).ok()
             });
         match sent {
-            Some(pid) => self
-                .pending_subs
-                .push((pid, peer.clone(), sub.msg_id, qos, topic_id)),
+            Some(pid) => {
+                self.pending_subs
+                    .push((pid, peer.clone(), sub.msg_id, qos, topic_id, filter))
+            }
             None => {
                 self.release_filter(&filter);
                 self.table.unsubscribe(peer, &filter);
@@ -879,9 +1030,8 @@ impl<A: Clone + Ord> Gateway<A> {
     /// The topic id `peer` knows `name` by, registered for it now if needed (not sent: the
     /// SUBACK carries it).
     fn topic_id_for(&mut self, peer: &Peer<A>, name: &ByteString) -> Option<TopicId> {
-        if let Some(id) = self.predefined_by_name.get(name) {
-            return Some(*id);
-        }
+        // A normal id even when the name is also predefined: the client takes a SUBACK's
+        // id as a normal one.
         let s = self.sessions.get_mut(peer)?;
         if let Some(id) = s.by_name.get(name) {
             return Some(*id);
@@ -898,38 +1048,49 @@ impl<A: Clone + Ord> Gateway<A> {
                 MqttEvent::Connected(_) => self.events.push_back(GatewayEvent::BrokerConnected),
                 MqttEvent::Closed(_) => self.events.push_back(GatewayEvent::BrokerClosed),
                 MqttEvent::SubAck(a) => {
-                    let mut i = 0;
-                    while i < self.pending_subs.len() {
-                        let Some(p) = self.pending_subs.get(i) else {
-                            break;
-                        };
-                        if p.0 != a.packet_id {
-                            i += 1;
-                            continue;
-                        }
-                        let (_, peer, msg_id, qos, topic_id) = self.pending_subs.remove(i);
-                        let granted = a.reasons.iter().next().and_then(|r| r.granted_qos());
-                        let reply = match granted {
-                            Some(g) => SubAck {
-                                qos: min_qos(qos, g),
-                                topic_id,
-                                msg_id,
-                                code: ReturnCode::Accepted,
-                            },
-                            None => SubAck {
-                                qos,
-                                topic_id: TopicId::NONE,
-                                msg_id,
-                                code: ReturnCode::NotSupported,
-                            },
-                        };
-                        self.send(&peer, &Message::SubAck(reply));
-                    }
+                    let granted = a.reasons.iter().next().and_then(|r| r.granted_qos());
+                    self.answer_subscribe(a.packet_id, granted);
+                }
+                MqttEvent::RequestLost { packet_id } => {
+                    // The broker connection ended before its SUBACK: refused for now.
+                    self.answer_subscribe(packet_id, None);
                 }
                 MqttEvent::Message(m) => self.deliver(m),
                 _ => {}
             }
         }
+    }
+
+    /// Answers the client SUBSCRIBE behind the broker SUBSCRIBE `packet_id`: granted, or
+    /// refused (the broker refused, or the connection ended first), and then undone, so
+    /// that a later SUBSCRIBE asks the broker again.
+    fn answer_subscribe(&mut self, packet_id: PacketId, granted: Option<mqtt_codec::QoS>) {
+        let Some(i) = self.pending_subs.iter().position(|p| p.0 == packet_id) else {
+            return;
+        };
+        let (_, peer, msg_id, qos, topic_id, filter) = self.pending_subs.remove(i);
+        let reply = match granted {
+            Some(g) => SubAck {
+                qos: min_qos(qos, g),
+                topic_id,
+                msg_id,
+                code: ReturnCode::Accepted,
+            },
+            None => {
+                self.table.unsubscribe(&peer, &filter);
+                if let Some(s) = self.sessions.get_mut(&peer) {
+                    s.filters.retain(|f| f.0 != filter);
+                }
+                self.mqtt_filters.remove(&filter);
+                SubAck {
+                    qos,
+                    topic_id: TopicId::NONE,
+                    msg_id,
+                    code: ReturnCode::Congestion,
+                }
+            }
+        };
+        self.send(&peer, &Message::SubAck(reply));
     }
 
     /// A message from the broker, to every client whose subscription matches.
@@ -977,14 +1138,24 @@ impl<A: Clone + Ord> Gateway<A> {
             if s.outstanding.is_some() || !matches!(s.state, State::Active | State::Awake) {
                 return;
             }
-            let Some(next) = s.queue.pop_front() else {
+            let awake_done = s.state == State::Awake && s.awake_left == 0;
+            let next = if awake_done {
+                None
+            } else {
+                s.queue.pop_front()
+            };
+            let Some(next) = next else {
                 if s.state == State::Awake {
+                    // §6.14: everything buffered is out: PINGRESP, and asleep again.
                     s.state = State::Asleep;
                     s.last_heard = now;
                     self.send(peer, &Message::PingResp);
                 }
                 return;
             };
+            if s.state == State::Awake {
+                s.awake_left -= 1;
+            }
             // §6.10: only a topic id the client knows.
             let topic = if let Some(id) = self.predefined_by_name.get(&next.topic) {
                 TopicRef::Predefined(*id)
@@ -1101,24 +1272,45 @@ impl<A: Clone + Ord> Gateway<A> {
     }
 
     /// The connection is over: a clean session goes with its subscriptions; otherwise the
-    /// subscriptions stay for the next CONNECT (§6.3), and what matches them is kept (within
-    /// `max_buffered`) as for a sleeping client, without a deadline.
+    /// subscriptions stay for the next CONNECT (§6.3), and so do the flow in progress and
+    /// what matches them (within `max_buffered`, as for a sleeping client), until
+    /// `session_expiry`.
     fn end(&mut self, peer: &Peer<A>) {
+        let now = self.now;
         let Some(s) = self.sessions.get_mut(peer) else {
             return;
         };
-        if !s.clean {
-            s.outstanding = None;
-            s.state = State::Asleep;
-            s.sleep_duration = 0;
-            s.keep_alive = 0;
+        if s.clean {
+            self.drop_session(peer);
             return;
         }
-        let filters = core::mem::take(&mut s.filters);
-        self.sessions.remove(peer);
-        for (f, _) in &filters {
+        s.ended = true;
+        s.state = State::Asleep;
+        s.last_heard = now;
+    }
+
+    /// The session goes, with its subscriptions.
+    fn drop_session(&mut self, peer: &Peer<A>) {
+        let Some(s) = self.sessions.remove(peer) else {
+            return;
+        };
+        for (f, _) in &s.filters {
             self.table.unsubscribe(peer, f);
             self.release_filter(f);
+        }
+    }
+
+    /// A client back (connected again, or awake): what was in flight goes again at once
+    /// (PUBLISH with DUP), then the rest.
+    fn resume(&mut self, peer: &Peer<A>) {
+        if self
+            .sessions
+            .get(peer)
+            .is_some_and(|s| s.outstanding.is_some())
+        {
+            self.resend(peer);
+        } else {
+            self.pump(peer);
         }
     }
 }

@@ -744,3 +744,175 @@ fn sn_5_5_an_encapsulated_client_is_answered_through_its_forwarder() {
         }]
     );
 }
+
+#[test]
+fn sn_6_14_nothing_is_resent_to_a_sleeping_client_and_the_flow_resumes_on_wake() {
+    let mut c = config();
+    c.advertise_interval = 0;
+    let mut n = Net::new(c);
+    n.connect(A, "sleepy");
+    n.from(
+        A,
+        subscribe(TopicRef::Predefined(TopicId(5)), QoS::AtLeastOnce, 1),
+    );
+    let _ = n.to(A);
+    n.broker_publish("pre/five", "in-flight", mqtt_codec::QoS::AtLeastOnce);
+    let first = match &n.to(A)[..] {
+        [Message::Publish(p)] => p.clone(),
+        other => panic!("{other:?}"),
+    };
+    // Asleep before acknowledging it: no resend while asleep, however long.
+    n.from(A, Message::Disconnect(Some(600)));
+    let _ = n.to(A);
+    for s in [10.0, 20.0, 100.0, 500.0] {
+        n.at(s);
+        assert!(n.sent().is_empty(), "sent to a sleeping client at {s}");
+    }
+    assert!(n
+        .gw_events()
+        .iter()
+        .all(|e| !matches!(e, GatewayEvent::ClientLost { .. })));
+    // Awake: the same message again (DUP), then PINGRESP once it is acknowledged.
+    n.from(
+        A,
+        Message::PingReq(Some(shared::Str::new("sleepy".to_string()).unwrap())),
+    );
+    let again = match &n.to(A)[..] {
+        [Message::Publish(p)] => p.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(again.dup && again.delivery == first.delivery);
+    // A second wake-up PINGREQ (ours was slow) is not answered early.
+    n.from(
+        A,
+        Message::PingReq(Some(shared::Str::new("sleepy".to_string()).unwrap())),
+    );
+    assert!(n.sent().is_empty());
+    n.from(
+        A,
+        Message::PubAck(PubAck {
+            topic_id: TopicId(5),
+            msg_id: again.delivery.msg_id(),
+            code: ReturnCode::Accepted,
+        }),
+    );
+    assert_eq!(n.to(A), [M::PingResp]);
+}
+
+#[test]
+fn sn_6_12_a_disconnect_from_a_client_without_a_session_is_answered() {
+    let mut n = Net::new(config());
+    n.connect(A, "dev");
+    n.from(A, Message::Disconnect(None));
+    assert_eq!(n.to(A), [M::Disconnect(None)]);
+    // Our answer was lost; the client sends DISCONNECT again.
+    n.from(A, Message::Disconnect(None));
+    assert_eq!(n.to(A), [M::Disconnect(None)]);
+    // Discovery traffic of other nodes gets nothing.
+    n.from(
+        B,
+        Message::Advertise(crate::Advertise {
+            gw_id: 9,
+            duration: 60,
+        }),
+    );
+    assert!(n.sent().is_empty());
+}
+
+#[test]
+fn sn_6_6_invalid_topic_id_from_the_client_registers_again_and_resends() {
+    let mut n = Net::new(config());
+    n.connect(A, "dev");
+    n.from(A, subscribe(filter("t/1"), QoS::AtLeastOnce, 1));
+    let tid = match &n.to(A)[..] {
+        [Message::SubAck(a)] => a.topic_id,
+        other => panic!("{other:?}"),
+    };
+    n.broker_publish("t/1", "x", mqtt_codec::QoS::AtLeastOnce);
+    let p = match &n.to(A)[..] {
+        [Message::Publish(p)] => p.clone(),
+        other => panic!("{other:?}"),
+    };
+    n.from(
+        A,
+        Message::PubAck(PubAck {
+            topic_id: tid,
+            msg_id: p.delivery.msg_id(),
+            code: ReturnCode::InvalidTopicId,
+        }),
+    );
+    let (new_id, reg) = match &n.to(A)[..] {
+        [Message::Register(r)] => (r.topic_id, r.msg_id),
+        other => panic!("expected REGISTER again: {other:?}"),
+    };
+    n.from(
+        A,
+        Message::RegAck(RegAck {
+            topic_id: new_id,
+            msg_id: reg,
+            code: ReturnCode::Accepted,
+        }),
+    );
+    assert!(
+        matches!(&n.to(A)[..], [Message::Publish(q)] if q.topic == TopicRef::Registered(new_id) && q.payload.as_bytes() == b"x")
+    );
+}
+
+#[test]
+fn sn_6_5_a_refused_regack_drops_the_message_with_an_event() {
+    let mut n = Net::new(config());
+    n.connect(A, "dev");
+    n.from(A, subscribe(filter("w/#"), QoS::AtMostOnce, 1));
+    let _ = n.to(A);
+    n.broker_publish("w/x", "one", mqtt_codec::QoS::AtMostOnce);
+    let (tid, reg) = match &n.to(A)[..] {
+        [Message::Register(r)] => (r.topic_id, r.msg_id),
+        other => panic!("{other:?}"),
+    };
+    n.from(
+        A,
+        Message::RegAck(RegAck {
+            topic_id: tid,
+            msg_id: reg,
+            code: ReturnCode::Congestion,
+        }),
+    );
+    assert!(n.sent().is_empty(), "no PUBLISH on a refused id");
+    assert_eq!(
+        n.gw_events(),
+        [GatewayEvent::Undeliverable {
+            peer: peer(A),
+            topic: "w/x".into()
+        }]
+    );
+}
+
+#[test]
+fn sessions_beyond_the_maximum_are_refused_and_kept_ones_expire() {
+    let mut c = config();
+    c.advertise_interval = 0;
+    c.max_sessions = 1;
+    c.session_expiry = core::time::Duration::from_secs(100);
+    let mut n = Net::new(c);
+    let connect = |id: &str, clean| {
+        Message::Connect(shared::Connect {
+            will: false,
+            clean_session: clean,
+            duration: 0,
+            client_id: shared::Str::new(id.to_string()).unwrap(),
+        })
+    };
+    n.from(A, connect("one", false));
+    assert_eq!(n.to(A), [M::ConnAck(ReturnCode::Accepted)]);
+    n.from(B, connect("two", true));
+    assert_eq!(n.to(B), [M::ConnAck(ReturnCode::Congestion)]);
+    // "one" leaves without CleanSession: kept 100 s, then gone, and "two" fits.
+    n.from(A, Message::Disconnect(None));
+    let _ = n.to(A);
+    n.at(99.0);
+    assert_eq!(n.gw.clients(), 1);
+    n.at(100.0);
+    assert_eq!(n.gw.clients(), 0);
+    n.from(B, connect("two", true));
+    assert_eq!(n.to(B), [M::ConnAck(ReturnCode::Accepted)]);
+}
