@@ -201,6 +201,9 @@ struct Session {
     ended: bool,
     /// A resumed session's PUBREL, set aside during the will dialogue.
     parked: Option<(Request, Instant, u8)>,
+    /// CONNACK sent and nothing heard since: a CONNECT now is the same one again (its
+    /// CONNACK was lost, or the datagram came twice), not a new connection.
+    just_connected: bool,
 }
 
 impl Session {
@@ -225,6 +228,7 @@ impl Session {
             awake_left: 0,
             ended: false,
             parked: None,
+            just_connected: false,
         }
     }
 
@@ -559,6 +563,7 @@ impl<A: Clone + Ord> Gateway<A> {
             return;
         };
         s.last_heard = now;
+        s.just_connected = false;
         let state = s.state;
         let pending = s.outstanding.as_ref().map(|o| o.0.clone());
         match (msg, pending) {
@@ -575,6 +580,7 @@ impl<A: Clone + Ord> Gateway<A> {
                 s.will_msg = m.into_inner();
                 s.state = State::Active;
                 s.outstanding = s.parked.take();
+                s.just_connected = true;
                 let client_id = s.client_id.clone();
                 self.send(&peer, &Message::ConnAck(ReturnCode::Accepted));
                 self.events.push_back(GatewayEvent::Connected {
@@ -730,6 +736,21 @@ impl<A: Clone + Ord> Gateway<A> {
     fn on_connect(&mut self, peer: Peer<A>, c: &shared::Connect) {
         let now = self.now;
         let client_id = ByteString::from(c.client_id.as_str());
+        if let Some(s) = self.sessions.get_mut(&peer) {
+            if s.just_connected
+                && s.client_id == client_id
+                && !s.ended
+                && s.clean == c.clean_session
+                && s.keep_alive == c.duration
+                && !c.will
+            {
+                // The CONNECT again before anything else (§6.13's retransmission, or a
+                // duplicated datagram): the same answer, the session untouched.
+                s.last_heard = now;
+                self.send(&peer, &Message::ConnAck(ReturnCode::Accepted));
+                return;
+            }
+        }
         // A client identifier now at another address takes its session along.
         let old_peer = self
             .sessions
@@ -807,6 +828,7 @@ impl<A: Clone + Ord> Gateway<A> {
             self.send(&peer, &Message::WillTopicReq);
             return;
         }
+        s.just_connected = true;
         self.sessions.insert(peer.clone(), s);
         self.send(&peer, &Message::ConnAck(ReturnCode::Accepted));
         self.events.push_back(GatewayEvent::Connected {

@@ -359,12 +359,22 @@ fn sn_6_3_without_clean_session_subscriptions_outlive_the_connection() {
     n.from(A, connect(false));
     let out = n.to(A);
     assert_eq!(out[0], M::ConnAck(ReturnCode::Accepted));
-    assert!(
-        matches!(&out[1], Message::Publish(p) if p.payload.as_bytes() == b"while-away" && p.topic == TopicRef::Predefined(TopicId(5)))
+    let p = match &out[1] {
+        Message::Publish(p) => p.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(p.payload.as_bytes() == b"while-away" && p.topic == TopicRef::Predefined(TopicId(5)));
+    n.from(
+        A,
+        Message::PubAck(PubAck {
+            topic_id: TopicId(5),
+            msg_id: p.delivery.msg_id(),
+            code: ReturnCode::Accepted,
+        }),
     );
     // A clean session drops them: the broker subscription goes too.
     n.from(A, connect(true));
-    let _ = n.to(A);
+    assert_eq!(n.to(A), [M::ConnAck(ReturnCode::Accepted)]);
     n.broker_publish("pre/five", "not-for-you", mqtt_codec::QoS::AtLeastOnce);
     assert!(n.sent().is_empty());
 }
@@ -915,4 +925,42 @@ fn sessions_beyond_the_maximum_are_refused_and_kept_ones_expire() {
     assert_eq!(n.gw.clients(), 0);
     n.from(B, connect("two", true));
     assert_eq!(n.to(B), [M::ConnAck(ReturnCode::Accepted)]);
+}
+
+#[test]
+fn sn_6_13_a_connect_sent_again_before_anything_else_gets_the_same_answer() {
+    let mut n = Net::new(config());
+    n.connect(A, "dev");
+    n.from(
+        A,
+        subscribe(TopicRef::Predefined(TopicId(5)), QoS::AtMostOnce, 1),
+    );
+    let _ = n.to(A);
+    // A new CONNECT after other traffic: a new connection (clean: the subscription goes).
+    let again = Message::Connect(shared::Connect {
+        will: false,
+        clean_session: true,
+        duration: 60,
+        client_id: shared::Str::new("dev".to_string()).unwrap(),
+    });
+    n.from(A, again.clone());
+    assert_eq!(n.to(A), [M::ConnAck(ReturnCode::Accepted)]);
+    // The same CONNECT again before anything else (its CONNACK lost): answered again,
+    // the new session kept as it is.
+    assert_eq!(n.gw_events().len(), 1, "one new connection");
+    n.from(A, again);
+    assert_eq!(n.to(A), [M::ConnAck(ReturnCode::Accepted)]);
+    assert!(n.gw_events().is_empty(), "not a new connection");
+    n.broker_publish("pre/five", "gone", mqtt_codec::QoS::AtMostOnce);
+    assert!(
+        n.sent().is_empty(),
+        "the first CONNECT was a new clean connection"
+    );
+    n.from(
+        A,
+        subscribe(TopicRef::Predefined(TopicId(5)), QoS::AtMostOnce, 3),
+    );
+    let _ = n.to(A);
+    n.broker_publish("pre/five", "kept", mqtt_codec::QoS::AtMostOnce);
+    assert_eq!(n.sent().len(), 1);
 }
