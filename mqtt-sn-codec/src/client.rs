@@ -299,7 +299,7 @@ pub struct Client<A> {
     outstanding: Option<Outstanding>,
     queue: VecDeque<Request>,
     /// Incoming QoS 2 MsgIds delivered and not yet released.
-    incoming_qos2: Vec<MsgId>,
+    incoming_qos2: crate::qos2::Qos2Ids,
     last_sent: Instant,
     /// Asleep: when to wake up (the sleep duration after going to sleep or the last
     /// PINGRESP).
@@ -333,7 +333,7 @@ impl<A: Clone + Eq> Client<A> {
             next_msg_id: 0,
             outstanding: None,
             queue: VecDeque::new(),
-            incoming_qos2: Vec::new(),
+            incoming_qos2: Default::default(),
             last_sent: Instant::ZERO,
             wake_at: None,
             sleep_duration: 0,
@@ -716,7 +716,17 @@ impl<A: Clone + Eq> Client<A> {
         }
     }
 
+    /// Connected, and not on the way to sleep: a request given after `sleep` would wait
+    /// behind it with nothing to send it.
     fn require_active(&self) -> Result<(), ClientError> {
+        let going_to_sleep = self
+            .queue
+            .iter()
+            .chain(self.outstanding.as_ref().map(|o| &o.request))
+            .any(|r| matches!(r, Request::Sleep { .. }));
+        if going_to_sleep {
+            return Err(ClientError::WrongState(ClientState::Asleep));
+        }
         if self.state == ClientState::Active {
             Ok(())
         } else {
@@ -1153,7 +1163,7 @@ impl<A: Clone + Eq> Client<A> {
             (Message::Publish(p), _) if self.is_connected() => self.on_publish(p),
             (Message::PubRel(id), _) if self.is_connected() => {
                 // QoS 2, incoming: released; answered even when already released.
-                self.incoming_qos2.retain(|x| *x != id);
+                self.incoming_qos2.release(id, self.now);
                 self.reply(&Message::PubComp(id));
             }
             // ---- keep-alive and sleep (§6.11, §6.14) ----
@@ -1238,10 +1248,8 @@ impl<A: Clone + Eq> Client<A> {
         };
         let deliver = match p.delivery {
             Delivery::ExactlyOnce(id) => {
-                let first = !self.incoming_qos2.contains(&id);
-                if first {
-                    self.incoming_qos2.push(id);
-                }
+                let window = self.config.t_retry;
+                let first = self.incoming_qos2.receive(id, self.now, window);
                 self.reply(&Message::PubRec(id));
                 first
             }

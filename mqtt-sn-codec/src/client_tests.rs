@@ -1117,3 +1117,34 @@ fn a_publish_too_large_for_mqtt_sn_is_refused_at_once() {
     );
     assert!(to_gw(&mut c).is_empty());
 }
+
+#[test]
+fn sn_6_10_a_late_copy_of_a_released_qos_2_publish_is_not_delivered_again() {
+    let mut c = connected();
+    let q2 = Message::Publish(shared::Publish {
+        dup: false,
+        retain: false,
+        delivery: Delivery::ExactlyOnce(id(4)),
+        topic: TopicRef::Predefined(TopicId(5)),
+        payload: Bytes::from_static(b"once").into(),
+    });
+    from_gw(&mut c, t(1.0), q2.clone());
+    from_gw(&mut c, t(1.1), Message::PubRel(id(4)));
+    // The datagram came twice; the copy arrives after the PUBREL.
+    from_gw(&mut c, t(1.5), q2.clone());
+    let delivered = |c: &mut Client<u8>| {
+        events(c)
+            .into_iter()
+            .filter(|e| matches!(e, Event::Message { .. }))
+            .count()
+    };
+    assert_eq!(delivered(&mut c), 1);
+    assert_eq!(
+        to_gw(&mut c),
+        [M::PubRec(id(4)), M::PubComp(id(4)), M::PubRec(id(4))]
+    );
+    // Past the window (T_retry), the MsgId is free for a new message.
+    from_gw(&mut c, t(1.1 + 10.5), Message::PubRel(id(4)));
+    from_gw(&mut c, t(30.0), q2);
+    assert_eq!(delivered(&mut c), 1);
+}

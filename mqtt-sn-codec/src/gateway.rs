@@ -192,7 +192,7 @@ struct Session {
     filters: Vec<(ByteString, QoS)>,
     outstanding: Option<(Request, Instant, u8)>,
     queue: VecDeque<Outbound>,
-    incoming_qos2: Vec<MsgId>,
+    incoming_qos2: crate::qos2::Qos2Ids,
     last_heard: Instant,
     sleep_duration: u16,
     /// Awake: how many of the buffered messages are still to go before PINGRESP.
@@ -222,7 +222,7 @@ impl Session {
             filters: Vec::new(),
             outstanding: None,
             queue: VecDeque::new(),
-            incoming_qos2: Vec::new(),
+            incoming_qos2: Default::default(),
             last_heard: now,
             sleep_duration: 0,
             awake_left: 0,
@@ -652,7 +652,7 @@ impl<A: Clone + Ord> Gateway<A> {
             // ---- PUBLISH from the client (§6.6) ----
             (Message::Publish(p), _) => self.on_publish(&peer, p),
             (Message::PubRel(id), _) => {
-                s.incoming_qos2.retain(|x| *x != id);
+                s.incoming_qos2.release(id, now);
                 self.send(&peer, &Message::PubComp(id));
             }
             // ---- our PUBLISH to the client ----
@@ -896,17 +896,16 @@ impl<A: Clone + Ord> Gateway<A> {
                 taken
             }
             Delivery::ExactlyOnce(id) => {
+                let (now, window) = (self.now, self.config.t_retry);
                 let seen = self
                     .sessions
-                    .get(peer)
-                    .is_some_and(|s| s.incoming_qos2.contains(&id));
+                    .get_mut(peer)
+                    .is_some_and(|s| !s.incoming_qos2.is_new(id, now, window));
                 let taken =
                     seen || self.forward(topic.clone(), payload, QoS::ExactlyOnce, p.retain);
                 if taken {
                     if let Some(s) = self.sessions.get_mut(peer) {
-                        if !seen {
-                            s.incoming_qos2.push(id);
-                        }
+                        s.incoming_qos2.open(id);
                     }
                     self.send(peer, &Message::PubRec(id));
                 }

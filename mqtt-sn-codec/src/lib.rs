@@ -54,6 +54,7 @@ pub mod client;
 mod error;
 pub mod gateway;
 mod message;
+mod qos2;
 mod types;
 mod wire;
 

@@ -190,6 +190,7 @@ pub fn fixed_header_len(encoded: &[u8]) -> Option<usize> {
 pub mod alloc_count;
 pub mod pair;
 pub mod peers;
+pub mod sn_net;
 pub mod sn_strategies;
 pub mod tshark;
 
