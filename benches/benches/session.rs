@@ -79,6 +79,19 @@ fn session(c: &mut Criterion) {
                 g.bench_function("rumqttc", |b| b.iter(|| black_box(r.round(black_box(qos)))));
             }
 
+            if protocol == Protocol::V3_1_1 && qos == QoS::AtLeastOnce {
+                // The MQTT-SN machines: client, gateway (with its translation to an MQTT
+                // PUBLISH over its MQTT client machine) and broker.
+                let mut sn = mqtt_benches::sn_session::SnConnected::new();
+                check("ours_sn_gateway", &group, sn.round());
+                g.bench_function("ours_sn_gateway", |b| b.iter(|| black_box(sn.round())));
+                let mut sim = mqtt_benches::sn_session::SnConnected::with_simulated_broker();
+                check("ours_sn_gateway_sim_broker", &group, sim.round());
+                g.bench_function("ours_sn_gateway_sim_broker", |b| {
+                    b.iter(|| black_box(sim.round()))
+                });
+            }
+
             if mqtt_protocol_core_peer::supports(protocol) {
                 let mut m = MqttProtocolCore::new(protocol).expect("mqtt-protocol-core connects");
                 check("mqtt-protocol-core", &group, m.round(qos));

@@ -254,6 +254,8 @@ fn round_impls(protocol: Protocol) -> Vec<&'static str> {
     let mut v = vec!["ours", "ours_client", "codec_only"];
     if protocol == Protocol::V3_1_1 {
         v.push("rumqttc");
+        v.push("ours_sn_gateway");
+        v.push("ours_sn_gateway_sim_broker");
     }
     if mqtt_protocol_core_peer::supports(protocol) {
         v.push("mqtt-protocol-core");
@@ -278,6 +280,15 @@ fn run_round(protocol: Protocol, qos: QoS, imp: &str, n: usize) -> Option<u64> {
             let mut c = Connected::new(protocol);
             rounds(n, || c.round(black_box(qos)))
         }
+        "ours_sn_gateway" if qos == QoS::AtLeastOnce => {
+            let mut c = mqtt_benches::sn_session::SnConnected::new();
+            rounds(n, || c.round())
+        }
+        "ours_sn_gateway_sim_broker" if qos == QoS::AtLeastOnce => {
+            let mut c = mqtt_benches::sn_session::SnConnected::with_simulated_broker();
+            rounds(n, || c.round())
+        }
+        "ours_sn_gateway" | "ours_sn_gateway_sim_broker" => return None,
         "ours_client" => {
             let mut c = ClientOnly::new(protocol);
             rounds(n, || c.round(black_box(qos)))

@@ -20,6 +20,7 @@
 
 pub mod session;
 pub mod sn;
+pub mod sn_session;
 pub mod topics;
 
 use mqtt_codec::generic::Packet as AnyPacket;

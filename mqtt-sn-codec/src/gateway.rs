@@ -19,6 +19,7 @@
 //! §6.10). Clients' QoS 1 and 2 PUBLISHes are acknowledged by the gateway on receipt (QoS 2
 //! forwarded once, at PUBREC time).
 
+use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -83,7 +84,7 @@ pub struct Peer<A> {
     /// Where its datagrams come from (the forwarder's, for an encapsulated client).
     pub addr: A,
     /// The Wireless Node Id of an Encapsulated client (§5.5).
-    pub node: Option<Bytes>,
+    pub node: Option<Box<[u8]>>,
 }
 
 /// What the gateway tells the application.
@@ -175,60 +176,118 @@ enum Request {
     WillMsgReq,
 }
 
+/// One client's session. What most sleeping or idle clients do not use (a will, topic
+/// registrations, flows, buffered messages) lives in [`Extra`], allocated when first
+/// needed and given back when empty again: a session reads and writes those fields
+/// through `Deref`, and [`Session::trim`] frees them.
 #[derive(Debug, Clone)]
 struct Session {
-    client_id: ByteString,
-    state: State,
-    keep_alive: u16,
-    clean: bool,
-    will_topic: Option<shared::WillTopic>,
-    will_msg: Bytes,
-    by_id: BTreeMap<u16, ByteString>,
-    by_name: BTreeMap<ByteString, TopicId>,
-    next_topic_id: u16,
-    next_msg_id: u16,
+    client_id: Box<str>,
+    last_heard: Instant,
     /// Filters this client subscribed to, with the QoS granted (for the shared MQTT
     /// subscriptions, and to move them with a session that changes address).
-    filters: Vec<(ByteString, QoS)>,
-    outstanding: Option<(Request, Instant, u8)>,
-    queue: VecDeque<Outbound>,
-    incoming_qos2: crate::qos2::Qos2Ids,
-    last_heard: Instant,
+    filters: Box<[(ByteString, QoS)]>,
+    more: Option<Box<Extra>>,
+    keep_alive: u16,
     sleep_duration: u16,
-    /// Awake: how many of the buffered messages are still to go before PINGRESP.
-    awake_left: usize,
+    next_topic_id: u16,
+    next_msg_id: u16,
+    state: State,
+    clean: bool,
     /// Disconnected or lost, kept (no CleanSession) until `session_expiry`.
     ended: bool,
-    /// A resumed session's PUBREL, set aside during the will dialogue.
-    parked: Option<(Request, Instant, u8)>,
     /// CONNACK sent and nothing heard since: a CONNECT now is the same one again (its
     /// CONNACK was lost, or the datagram came twice), not a new connection.
     just_connected: bool,
 }
 
+/// The parts of a session that are often empty.
+#[derive(Debug, Clone)]
+struct Extra {
+    will_topic: Option<shared::WillTopic>,
+    will_msg: Bytes,
+    by_id: BTreeMap<u16, ByteString>,
+    by_name: BTreeMap<ByteString, TopicId>,
+    outstanding: Option<(Request, Instant, u8)>,
+    /// A resumed session's PUBREL, set aside during the will dialogue.
+    parked: Option<(Request, Instant, u8)>,
+    queue: VecDeque<Outbound>,
+    incoming_qos2: crate::qos2::Qos2Ids,
+    /// Awake: how many of the buffered messages are still to go before PINGRESP.
+    awake_left: usize,
+}
+
+impl Extra {
+    const EMPTY: Extra = Extra {
+        will_topic: None,
+        will_msg: Bytes::new(),
+        by_id: BTreeMap::new(),
+        by_name: BTreeMap::new(),
+        outstanding: None,
+        parked: None,
+        queue: VecDeque::new(),
+        incoming_qos2: crate::qos2::Qos2Ids::new(),
+        awake_left: 0,
+    };
+
+    fn is_empty(&self) -> bool {
+        self.will_topic.is_none()
+            && self.will_msg.is_empty()
+            && self.by_id.is_empty()
+            && self.by_name.is_empty()
+            && self.outstanding.is_none()
+            && self.parked.is_none()
+            && self.queue.is_empty()
+            && self.incoming_qos2.is_empty()
+    }
+}
+
+/// What reads of an empty session see.
+static NO_EXTRA: Extra = Extra::EMPTY;
+
+impl core::ops::Deref for Session {
+    type Target = Extra;
+    fn deref(&self) -> &Extra {
+        self.more.as_deref().unwrap_or(&NO_EXTRA)
+    }
+}
+
+impl core::ops::DerefMut for Session {
+    fn deref_mut(&mut self) -> &mut Extra {
+        self.more.get_or_insert_with(|| Box::new(Extra::EMPTY))
+    }
+}
+
 impl Session {
-    fn new(client_id: ByteString, keep_alive: u16, clean: bool, now: Instant) -> Self {
+    fn new(client_id: &str, keep_alive: u16, clean: bool, now: Instant) -> Self {
         Session {
-            client_id,
-            state: State::Active,
+            client_id: Box::from(client_id),
+            last_heard: now,
+            filters: Box::default(),
+            more: None,
             keep_alive,
-            clean,
-            will_topic: None,
-            will_msg: Bytes::new(),
-            by_id: BTreeMap::new(),
-            by_name: BTreeMap::new(),
+            sleep_duration: 0,
             next_topic_id: 0,
             next_msg_id: 0,
-            filters: Vec::new(),
-            outstanding: None,
-            queue: VecDeque::new(),
-            incoming_qos2: Default::default(),
-            last_heard: now,
-            sleep_duration: 0,
-            awake_left: 0,
+            state: State::Active,
+            clean,
             ended: false,
-            parked: None,
             just_connected: false,
+        }
+    }
+
+    fn remove_filter(&mut self, filter: &ByteString) {
+        if self.filters.iter().any(|f| f.0 == *filter) {
+            let mut v = core::mem::take(&mut self.filters).into_vec();
+            v.retain(|f| f.0 != *filter);
+            self.filters = v.into_boxed_slice();
+        }
+    }
+
+    /// Gives back the extra parts once they hold nothing.
+    fn trim(&mut self) {
+        if self.more.as_deref().is_some_and(Extra::is_empty) {
+            self.more = None;
         }
     }
 
@@ -273,7 +332,7 @@ pub struct Gateway<A: Ord> {
     config: GatewayConfig,
     now: Instant,
     mqtt: MqttClient,
-    sessions: BTreeMap<Peer<A>, Session>,
+    sessions: BTreeMap<Peer<A>, Box<Session>>,
     predefined: BTreeMap<u16, ByteString>,
     predefined_by_name: BTreeMap<ByteString, TopicId>,
     table: SubscriptionTable<Peer<A>>,
@@ -420,8 +479,12 @@ impl<A: Clone + Ord> Gateway<A> {
 
     /// A datagram from `from`.
     pub fn handle_datagram(&mut self, now: Instant, from: A, data: &[u8]) {
+        self.handle_bytes(now, from, Bytes::copy_from_slice(data));
+    }
+
+    /// A datagram from `from`, held in `Bytes` (messages share it, without a copy).
+    pub fn handle_bytes(&mut self, now: Instant, from: A, data: Bytes) {
         self.tick(now);
-        let data = Bytes::copy_from_slice(data);
         let Ok(msg) = crate::Decoder::default().decode_bytes(&data) else {
             return;
         };
@@ -429,7 +492,7 @@ impl<A: Clone + Ord> Gateway<A> {
             Message::Encapsulated(e) => {
                 let peer = Peer {
                     addr: from,
-                    node: Some(e.node_id.into_inner()),
+                    node: Some(Box::from(e.node_id.as_bytes())),
                 };
                 let inner = *e.message;
                 self.on_client_message(peer, inner);
@@ -497,6 +560,7 @@ impl<A: Clone + Ord> Gateway<A> {
                 Some(_) => self.resend(&peer),
                 None => {}
             }
+            self.trim(&peer);
         }
     }
 
@@ -508,12 +572,12 @@ impl<A: Clone + Ord> Gateway<A> {
         }
     }
 
-    fn send_to(&mut self, to: Destination<A>, node: Option<&Bytes>, msg: &shared::Message) {
+    fn send_to(&mut self, to: Destination<A>, node: Option<&[u8]>, msg: &shared::Message) {
         self.buf.clear();
         let encoded = match node {
             Some(n) => Message::Encapsulated(shared::Encapsulated {
                 ctrl: crate::Ctrl(0),
-                node_id: n.clone().into(),
+                node_id: Bytes::copy_from_slice(n).into(),
                 message: alloc::boxed::Box::new(msg.clone()),
             })
             .encode(&mut self.buf),
@@ -528,10 +592,26 @@ impl<A: Clone + Ord> Gateway<A> {
 
     fn send(&mut self, peer: &Peer<A>, msg: &shared::Message) {
         let node = peer.node.clone();
-        self.send_to(Destination::To(peer.addr.clone()), node.as_ref(), msg);
+        self.send_to(Destination::To(peer.addr.clone()), node.as_deref(), msg);
     }
 
     fn on_client_message(&mut self, peer: Peer<A>, msg: shared::Message) {
+        self.client_message(peer.clone(), msg);
+        self.trim(&peer);
+    }
+
+    /// Gives back what a session does not use any more (see [`Extra`]).
+    fn trim(&mut self, peer: &Peer<A>) {
+        let (now, window) = (self.now, self.config.t_retry);
+        if let Some(s) = self.sessions.get_mut(peer) {
+            if let Some(m) = s.more.as_deref_mut() {
+                m.incoming_qos2.prune(now, window);
+            }
+            s.trim();
+        }
+    }
+
+    fn client_message(&mut self, peer: Peer<A>, msg: shared::Message) {
         if let Message::Connect(c) = &msg {
             self.on_connect(peer, c);
             return;
@@ -581,7 +661,7 @@ impl<A: Clone + Ord> Gateway<A> {
                 s.state = State::Active;
                 s.outstanding = s.parked.take();
                 s.just_connected = true;
-                let client_id = s.client_id.clone();
+                let client_id = ByteString::from(&*s.client_id);
                 self.send(&peer, &Message::ConnAck(ReturnCode::Accepted));
                 self.events.push_back(GatewayEvent::Connected {
                     peer: peer.clone(),
@@ -738,7 +818,7 @@ impl<A: Clone + Ord> Gateway<A> {
         let client_id = ByteString::from(c.client_id.as_str());
         if let Some(s) = self.sessions.get_mut(&peer) {
             if s.just_connected
-                && s.client_id == client_id
+                && *s.client_id == *client_id
                 && !s.ended
                 && s.clean == c.clean_session
                 && s.keep_alive == c.duration
@@ -755,7 +835,7 @@ impl<A: Clone + Ord> Gateway<A> {
         let old_peer = self
             .sessions
             .iter()
-            .find(|(p, s)| s.client_id == client_id && **p != peer)
+            .find(|(p, s)| *s.client_id == *client_id && **p != peer)
             .map(|(p, _)| p.clone());
         let mut old = match old_peer {
             Some(p) => {
@@ -774,7 +854,7 @@ impl<A: Clone + Ord> Gateway<A> {
             self.send(&peer, &Message::ConnAck(ReturnCode::Congestion));
             return;
         }
-        let mut s = Session::new(client_id.clone(), c.duration, c.clean_session, now);
+        let mut s = Session::new(&client_id, c.duration, c.clean_session, now);
         if let Some((o, moved_from)) = old.take() {
             if c.clean_session {
                 // §6.3: a clean session drops the subscriptions and the will.
@@ -792,13 +872,16 @@ impl<A: Clone + Ord> Gateway<A> {
                         self.table.subscribe(peer.clone(), f, opts, None);
                     }
                 }
-                s.filters = o.filters;
-                s.will_topic = o.will_topic;
-                s.will_msg = o.will_msg;
-                s.queue = o.queue;
+                let mut o = o;
+                s.filters = core::mem::take(&mut o.filters);
                 s.next_msg_id = o.next_msg_id;
+                let mut extra = o.more.take().map(|b| *b).unwrap_or(Extra::EMPTY);
+                s.will_topic = extra.will_topic.take();
+                s.will_msg = core::mem::take(&mut extra.will_msg);
+                s.queue = core::mem::take(&mut extra.queue);
                 // The flow that was in progress goes on: a PUBLISH goes again (registered
                 // again first: registrations are the connection's, §6.5), a PUBREL as it is.
+                let o = extra;
                 match o.outstanding {
                     Some((Request::Publish { msg }, _, _)) => {
                         let name = match &msg.topic {
@@ -824,12 +907,12 @@ impl<A: Clone + Ord> Gateway<A> {
             s.state = State::AwaitWillTopic;
             s.parked = s.outstanding.take();
             s.outstanding = Some((Request::WillTopicReq, now, 0));
-            self.sessions.insert(peer.clone(), s);
+            self.sessions.insert(peer.clone(), Box::new(s));
             self.send(&peer, &Message::WillTopicReq);
             return;
         }
         s.just_connected = true;
-        self.sessions.insert(peer.clone(), s);
+        self.sessions.insert(peer.clone(), Box::new(s));
         self.send(&peer, &Message::ConnAck(ReturnCode::Accepted));
         self.events.push_back(GatewayEvent::Connected {
             peer: peer.clone(),
@@ -926,7 +1009,7 @@ impl<A: Clone + Ord> Gateway<A> {
     /// Publishes to the broker.
     /// Whether the broker connection took it.
     fn forward(&mut self, topic: ByteString, payload: Bytes, qos: QoS, retain: bool) -> bool {
-        let Ok(name) = shared::TopicName::new(String::from(&*topic)) else {
+        let Ok(name) = shared::TopicName::new(topic.clone()) else {
             return false;
         };
         let mut m = mqtt_codec::shared::Publish::new(name, payload);
@@ -971,7 +1054,11 @@ impl<A: Clone + Ord> Gateway<A> {
         if let Some(s) = self.sessions.get_mut(peer) {
             match s.filters.iter_mut().find(|f| f.0 == filter) {
                 Some(f) => f.1 = qos,
-                None => s.filters.push((filter.clone(), qos)),
+                None => {
+                    let mut v = core::mem::take(&mut s.filters).into_vec();
+                    v.push((filter.clone(), qos));
+                    s.filters = v.into_boxed_slice();
+                }
             }
         }
         let held = self.mqtt_filters.entry(filter.clone()).or_insert(0);
@@ -991,12 +1078,10 @@ impl<A: Clone + Ord> Gateway<A> {
             );
             return;
         }
-        let sent = shared::TopicFilter::new(String::from(&*filter))
-            .ok()
-            .and_then(|f| {
-                let s = mqtt_codec::shared::Subscription::new(f, mqtt_codec::QoS::ExactlyOnce);
-                self.mqtt.subscribe(alloc::vec![s], Default::default()).ok()
-            });
+        let sent = shared::TopicFilter::new(filter.clone()).ok().and_then(|f| {
+            let s = mqtt_codec::shared::Subscription::new(f, mqtt_codec::QoS::ExactlyOnce);
+            self.mqtt.subscribe(alloc::vec![s], Default::default()).ok()
+        });
         match sent {
             Some(pid) => {
                 self.pending_subs
@@ -1026,7 +1111,7 @@ impl<A: Clone + Ord> Gateway<A> {
         if let Some(f) = filter {
             if self.table.unsubscribe(peer, &f) {
                 if let Some(s) = self.sessions.get_mut(peer) {
-                    s.filters.retain(|x| x.0 != f);
+                    s.remove_filter(&f);
                 }
                 self.release_filter(&f);
             }
@@ -1042,7 +1127,7 @@ impl<A: Clone + Ord> Gateway<A> {
         *n = n.saturating_sub(1);
         if *n == 0 {
             self.mqtt_filters.remove(filter);
-            if let Ok(f) = shared::TopicFilter::new(String::from(&**filter)) {
+            if let Ok(f) = shared::TopicFilter::new(filter.clone()) {
                 let _ = self.mqtt.unsubscribe(alloc::vec![f], Default::default());
             }
         }
@@ -1100,7 +1185,7 @@ impl<A: Clone + Ord> Gateway<A> {
             None => {
                 self.table.unsubscribe(&peer, &filter);
                 if let Some(s) = self.sessions.get_mut(&peer) {
-                    s.filters.retain(|f| f.0 != filter);
+                    s.remove_filter(&filter);
                 }
                 self.mqtt_filters.remove(&filter);
                 SubAck {
@@ -1151,6 +1236,11 @@ impl<A: Clone + Ord> Gateway<A> {
     /// at a time; nothing while it sleeps; once an awake client has everything, PINGRESP
     /// and back to sleep (§6.14).
     fn pump(&mut self, peer: &Peer<A>) {
+        self.pump_inner(peer);
+        self.trim(peer);
+    }
+
+    fn pump_inner(&mut self, peer: &Peer<A>) {
         loop {
             let now = self.now;
             let Some(s) = self.sessions.get_mut(peer) else {
@@ -1195,7 +1285,7 @@ impl<A: Clone + Ord> Gateway<A> {
                 let msg_id = s.msg_id();
                 s.by_id.insert(id.0, next.topic.clone());
                 s.by_name.insert(next.topic.clone(), id);
-                let Ok(name) = shared::TopicName::new(String::from(&*next.topic)) else {
+                let Ok(name) = shared::TopicName::new(next.topic.clone()) else {
                     continue;
                 };
                 s.queue.push_front(next.clone());
@@ -1249,7 +1339,7 @@ impl<A: Clone + Ord> Gateway<A> {
                 msg_id,
                 topic,
             } => {
-                let Ok(name) = shared::TopicName::new(String::from(&**topic)) else {
+                let Ok(name) = shared::TopicName::new(topic.clone()) else {
                     return;
                 };
                 Message::Register(shared::Register {

@@ -748,7 +748,7 @@ fn sn_5_5_an_encapsulated_client_is_answered_through_its_forwarder() {
         [GatewayEvent::Connected {
             peer: Peer {
                 addr: B,
-                node: Some(Bytes::from_static(b"\x01\x02"))
+                node: Some(Box::from(&b"\x01\x02"[..]))
             },
             client_id: "behind".into()
         }]

@@ -25,6 +25,19 @@ pub(crate) struct Qos2Ids {
 }
 
 impl Qos2Ids {
+    /// None received.
+    pub(crate) const fn new() -> Self {
+        Qos2Ids {
+            open: Vec::new(),
+            released: VecDeque::new(),
+        }
+    }
+
+    /// Whether it remembers nothing.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.open.is_empty() && self.released.is_empty()
+    }
+
     /// A QoS 2 PUBLISH with `id` arrived at `now`: whether it is new (to deliver), rather
     /// than a copy of one received before or released less than `window` ago.
     pub(crate) fn receive(&mut self, id: MsgId, now: Instant, window: Duration) -> bool {
@@ -35,8 +48,8 @@ impl Qos2Ids {
         new
     }
 
-    /// Whether a QoS 2 PUBLISH with `id` would be new, without taking note of it.
-    pub(crate) fn is_new(&mut self, id: MsgId, now: Instant, window: Duration) -> bool {
+    /// Forgets the ids released more than `window` ago.
+    pub(crate) fn prune(&mut self, now: Instant, window: Duration) {
         while self
             .released
             .front()
@@ -44,6 +57,17 @@ impl Qos2Ids {
         {
             self.released.pop_front();
         }
+        if self.released.is_empty() {
+            self.released = VecDeque::new();
+        }
+        if self.open.is_empty() {
+            self.open = Vec::new();
+        }
+    }
+
+    /// Whether a QoS 2 PUBLISH with `id` would be new, without taking note of it.
+    pub(crate) fn is_new(&mut self, id: MsgId, now: Instant, window: Duration) -> bool {
+        self.prune(now, window);
         !(self.open.contains(&id) || self.released.iter().any(|(r, _)| *r == id))
     }
 
