@@ -21,6 +21,9 @@ use mqtt_sn_codec::gateway::Peer;
 use mqtt_sn_codec::generic::TopicRef;
 use mqtt_sn_codec::{shared, QoS, ShortTopic, TopicId};
 
+#[path = "../../tests/src/pair.rs"]
+#[allow(dead_code)]
+mod pair;
 #[path = "../../tests/src/sn_net.rs"]
 #[allow(dead_code)]
 mod sn_net;

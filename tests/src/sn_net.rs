@@ -62,6 +62,11 @@ pub struct SnNet {
     pub gateway_events: Vec<GatewayEvent<u8>>,
     /// Datagrams carried, both ways (for the transcript and fuzz checks).
     pub datagrams: VecDeque<(bool, Bytes)>,
+    /// One line per datagram delivered (`c>g TYPE …`, `g>c TYPE …`), per datagram lost
+    /// (`… (lost)`), per MQTT packet to or from the broker (`g>b`, `b>g`), when recording.
+    pub transcript: Vec<String>,
+    /// Whether to record the transcript.
+    pub record: bool,
 }
 
 impl SnNet {
@@ -90,6 +95,8 @@ impl SnNet {
             client_events: Vec::new(),
             gateway_events: Vec::new(),
             datagrams: VecDeque::new(),
+            transcript: Vec::new(),
+            record: false,
         };
         let _ = n.gw.connect_broker(n.now);
         n.step();
@@ -130,6 +137,10 @@ impl SnNet {
         }
         self.datagrams.push_back((to_gateway, data.clone()));
         if self.random(100) < u64::from(self.faults.drop) {
+            if self.record {
+                let line = describe_sn(to_gateway, &data);
+                self.transcript.push(format!("{line} (lost)"));
+            }
             return;
         }
         let copies = if self.random(100) < u64::from(self.faults.duplicate) {
@@ -173,6 +184,11 @@ impl SnNet {
             }
             while let Some(b) = self.gw.poll_mqtt_transmit() {
                 moved = true;
+                if self.record {
+                    for line in crate::pair::describe_bytes(&b, mqtt_codec::Protocol::V3_1_1) {
+                        self.transcript.push(format!("g>b {line}"));
+                    }
+                }
                 self.broker.handle_bytes(self.now, &b);
             }
             while let Some(e) = self.broker.poll_event() {
@@ -181,6 +197,11 @@ impl SnNet {
             }
             while let Some(b) = self.broker.poll_transmit() {
                 moved = true;
+                if self.record {
+                    for line in crate::pair::describe_bytes(&b, mqtt_codec::Protocol::V3_1_1) {
+                        self.transcript.push(format!("b>g {line}"));
+                    }
+                }
                 self.gw.handle_mqtt_bytes(self.now, &b);
             }
             while let Some(e) = self.client.poll_event() {
@@ -215,6 +236,9 @@ impl SnNet {
             due.sort_by_key(|d| d.at);
             for d in due {
                 moved = true;
+                if self.record {
+                    self.transcript.push(describe_sn(d.to_gateway, &d.data));
+                }
                 if d.to_gateway {
                     self.gw.handle_datagram(now, CLIENT, &d.data);
                 } else {
@@ -286,6 +310,8 @@ impl SnNet {
 
     /// Runs until nothing is due before `until` (at most `max_steps` wake-ups).
     pub fn run_until(&mut self, until: Instant, max_steps: usize) {
+        // What the commands since the last step produced goes on the link first.
+        self.step();
         for _ in 0..max_steps {
             match self.next_deadline() {
                 Some(t) if t <= until => self.advance_to(t),
@@ -316,4 +342,88 @@ impl Plus for Instant {
     fn plus(self, ms: u64) -> Instant {
         Instant::from_millis(self.as_millis().saturating_add(ms))
     }
+}
+
+/// A datagram as a transcript line: direction, message type and the fields the scenarios
+/// look at.
+pub fn describe_sn(to_gateway: bool, data: &[u8]) -> String {
+    use mqtt_sn_codec::generic::{Message, TopicRef};
+    let dir = if to_gateway { "c>g" } else { "g>c" };
+    let Ok(m) = mqtt_sn_codec::decode(data) else {
+        return format!("{dir} <undecodable>");
+    };
+    let topic = |t: &TopicRef<&str>| match t {
+        TopicRef::Registered(id) => format!("id={}", id.0),
+        TopicRef::Predefined(id) => format!("pre={}", id.0),
+        TopicRef::Short(s) => format!("short={}", s.as_str()),
+        TopicRef::Name(n) => n.as_str().to_string(),
+    };
+    let mid = |m: Option<mqtt_sn_codec::MsgId>| m.map_or(0, |m| m.get());
+    let body = match &m {
+        Message::Connect(c) => format!(
+            "CONNECT {} will={} clean={} duration={}",
+            c.client_id.as_str(),
+            u8::from(c.will),
+            u8::from(c.clean_session),
+            c.duration
+        ),
+        Message::ConnAck(r) => format!("CONNACK {r:?}"),
+        Message::WillTopic(Some(w)) => format!("WILLTOPIC {}", w.topic.as_str()),
+        Message::WillMsg(p) => format!("WILLMSG {}", String::from_utf8_lossy(p.as_bytes())),
+        Message::Register(r) => format!(
+            "REGISTER id={} mid={} {}",
+            r.topic_id.0,
+            r.msg_id.get(),
+            r.topic.as_str()
+        ),
+        Message::RegAck(a) => format!(
+            "REGACK id={} mid={} {:?}",
+            a.topic_id.0,
+            a.msg_id.get(),
+            a.code
+        ),
+        Message::Publish(p) => format!(
+            "PUBLISH q{} {} mid={} dup={} {}",
+            match p.delivery.qos() {
+                mqtt_sn_codec::QoS::MinusOne => "-1".to_string(),
+                q => q.bits().to_string(),
+            },
+            topic(&p.topic),
+            mid(p.delivery.msg_id()),
+            u8::from(p.dup),
+            String::from_utf8_lossy(p.payload.as_bytes())
+        ),
+        Message::PubAck(a) => format!(
+            "PUBACK id={} mid={} {:?}",
+            a.topic_id.0,
+            mid(a.msg_id),
+            a.code
+        ),
+        Message::PubRec(id) => format!("PUBREC mid={}", id.get()),
+        Message::PubRel(id) => format!("PUBREL mid={}", id.get()),
+        Message::PubComp(id) => format!("PUBCOMP mid={}", id.get()),
+        Message::Subscribe(s) => format!(
+            "SUBSCRIBE q{} mid={} {}",
+            s.qos.bits(),
+            s.msg_id.get(),
+            topic(&s.topic)
+        ),
+        Message::SubAck(a) => format!(
+            "SUBACK q{} id={} mid={} {:?}",
+            a.qos.bits(),
+            a.topic_id.0,
+            a.msg_id.get(),
+            a.code
+        ),
+        Message::Unsubscribe(u) => {
+            format!("UNSUBSCRIBE mid={} {}", u.msg_id.get(), topic(&u.topic))
+        }
+        Message::UnsubAck(id) => format!("UNSUBACK mid={}", id.get()),
+        Message::PingReq(Some(id)) => format!("PINGREQ {}", id.as_str()),
+        Message::Disconnect(Some(d)) => format!("DISCONNECT duration={d}"),
+        Message::Advertise(a) => format!("ADVERTISE gw={} duration={}", a.gw_id, a.duration),
+        Message::GwInfo(g) => format!("GWINFO gw={}", g.gw_id),
+        other => other.msg_type().name().to_string(),
+    };
+    format!("{dir} {body}")
 }
