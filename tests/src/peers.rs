@@ -146,3 +146,44 @@ pub fn example_bin(package: &str, name: &str) -> PathBuf {
     assert!(bin.exists(), "{} not built", bin.display());
     bin
 }
+
+/// Waits for the process's output.
+pub fn finish(c: std::process::Child) -> std::process::Output {
+    match c.wait_with_output() {
+        Ok(o) => o,
+        Err(e) => panic!("cannot wait for a child process: {e}"),
+    }
+}
+
+/// The lines of a process's standard output.
+pub fn lines(out: &std::process::Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Reads the child's standard error until a line starts with `prefix` (panics if it ends
+/// first), then keeps draining it in a thread so that the child never blocks on it.
+pub fn wait_for_stderr_line(c: &mut std::process::Child, prefix: &str) {
+    use std::io::BufRead as _;
+    let Some(err) = c.stderr.take() else {
+        panic!("the child's stderr is not piped");
+    };
+    let mut r = std::io::BufReader::new(err);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let n = r.read_line(&mut line).unwrap_or(0);
+        assert!(n > 0, "the process ended before printing {prefix:?}");
+        if line.starts_with(prefix) {
+            break;
+        }
+    }
+    std::thread::spawn(move || {
+        let mut sink = String::new();
+        while r.read_line(&mut sink).is_ok_and(|n| n > 0) {
+            sink.clear();
+        }
+    });
+}

@@ -343,3 +343,25 @@ impl JsonParser<'_> {
         String::from_utf8(out).or_else(|_| self.err("string is not UTF-8"))
     }
 }
+
+/// The expert infos and malformed marks anywhere under `v` (a frame's layer), into `acc`.
+pub fn expert_infos(v: &Json, acc: &mut std::collections::BTreeSet<String>) {
+    match v {
+        Json::Obj(kv) => {
+            for (k, x) in kv {
+                match (k.as_str(), x) {
+                    ("_ws.expert.message", Json::Str(m)) => {
+                        acc.insert(m.clone());
+                    }
+                    ("_ws.malformed", Json::Str(_)) => {
+                        acc.insert("[Malformed Packet]".to_owned());
+                    }
+                    _ => {}
+                }
+                expert_infos(x, acc);
+            }
+        }
+        Json::Arr(items) => items.iter().for_each(|x| expert_infos(x, acc)),
+        _ => {}
+    }
+}

@@ -18,49 +18,20 @@
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
+
+use mqtt_integration_tests::peers::{self, finish, lines};
 
 /// Whether mosquitto's clients are there; otherwise fails under `CI`, or says the test is
 /// skipped.
 fn clients_available(test: &str) -> bool {
-    let present = ["mosquitto_pub", "mosquitto_sub"].iter().all(|c| {
-        Command::new(c)
-            .arg("--help")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok()
-    });
-    if present {
-        return true;
-    }
-    let msg = "mosquitto_pub / mosquitto_sub not found on PATH (install: apt-get install -y \
-               mosquitto-clients, or ../shared/tools/install-peers.sh)";
-    if std::env::var_os("CI").is_some() {
-        panic!("CI is set but {msg}");
-    }
-    eprintln!("SKIPPED {test}: {msg}");
-    false
+    peers::available(test, &["mosquitto_pub", "mosquitto_sub"])
 }
 
-/// An example binary, built by `cargo test` next to this test binary (or on demand).
 fn example_bin(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|d| d.parent()).unwrap();
-    let bin = profile_dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if !bin.exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-q", "-p", "mqtt-codec", "--example", name])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-    assert!(bin.exists(), "{} not built", bin.display());
-    bin
+    peers::example_bin("mqtt-codec", name)
 }
 
 /// Our broker on a port the system chose, its log read line by line; stopped on drop.
@@ -142,17 +113,6 @@ impl Drop for Broker {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn lines(out: &Output) -> Vec<String> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
-fn finish(c: Child) -> Output {
-    c.wait_with_output().unwrap()
 }
 
 const LEVELS: [(&str, &str); 2] = [("mqttv311", "4"), ("mqttv5", "5")];

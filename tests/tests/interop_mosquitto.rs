@@ -12,111 +12,22 @@
     clippy::indexing_slicing
 )]
 
-use std::io::Write as _;
-use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command, Stdio};
+
+use mqtt_integration_tests::peers::{self, finish, lines, Mosquitto};
 
 /// Whether mosquitto is there; otherwise fails under `CI`, or says the test is skipped.
 fn mosquitto_available(test: &str) -> bool {
-    let present = Command::new("mosquitto")
-        .arg("-h")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if present {
-        return true;
-    }
-    let msg =
-        "mosquitto not found on PATH (install: apt-get install -y mosquitto mosquitto-clients, \
-               or ../shared/tools/install-peers.sh)";
-    if std::env::var_os("CI").is_some() {
-        panic!("CI is set but {msg}");
-    }
-    eprintln!("SKIPPED {test}: {msg}");
-    false
+    peers::available(test, &["mosquitto"])
 }
 
 /// A mosquitto on a free loopback port, stopped on drop.
-struct Broker {
-    child: Child,
-    port: u16,
-    _dir: TempDir,
-}
-
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-impl Broker {
-    fn start() -> Broker {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let dir = std::env::temp_dir().join(format!("mqtt-interop-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let conf = dir.join("mosquitto.conf");
-        let mut f = std::fs::File::create(&conf).unwrap();
-        writeln!(
-            f,
-            "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false"
-        )
-        .unwrap();
-        let child = Command::new("mosquitto")
-            .arg("-c")
-            .arg(&conf)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("mosquitto starts");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "mosquitto did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Broker {
-            child,
-            port,
-            _dir: TempDir(dir),
-        }
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+type Broker = Mosquitto;
 
 /// The `client` example, built by `cargo test` next to this test binary.
 fn client_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|d| d.parent()).unwrap();
-    let bin = profile_dir
-        .join("examples")
-        .join(format!("client{}", std::env::consts::EXE_SUFFIX));
-    if !bin.exists() {
-        // Built on demand when this test runs alone.
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-q", "-p", "mqtt-codec", "--example", "client"])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-    assert!(bin.exists(), "{} not built", bin.display());
-    bin
+    peers::example_bin("mqtt-codec", "client")
 }
 
 fn client(port: u16, args: &[&str]) -> Child {
@@ -130,39 +41,10 @@ fn client(port: u16, args: &[&str]) -> Child {
         .unwrap()
 }
 
-fn finish(c: Child) -> Output {
-    c.wait_with_output().unwrap()
-}
-
-fn lines(out: &Output) -> Vec<String> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
 /// Waits until the subscriber says its subscriptions are answered (so that a publisher
 /// started next cannot be earlier than the subscription).
 fn wait_subscribed(c: &mut Child) {
-    use std::io::BufRead as _;
-    let err = c.stderr.take().unwrap();
-    let mut r = std::io::BufReader::new(err);
-    let mut line = String::new();
-    loop {
-        line.clear();
-        let n = r.read_line(&mut line).unwrap();
-        assert!(n > 0, "the subscriber ended before subscribing");
-        if line.starts_with("client: subscribed") {
-            break;
-        }
-    }
-    // Keep draining its stderr so that it never blocks on a full pipe.
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        while r.read_line(&mut sink).is_ok_and(|n| n > 0) {
-            sink.clear();
-        }
-    });
+    peers::wait_for_stderr_line(c, "client: subscribed");
 }
 
 #[test]

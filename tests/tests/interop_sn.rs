@@ -19,12 +19,12 @@ use std::collections::BTreeSet;
 use std::io::{BufRead as _, BufReader};
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use mqtt_integration_tests::peers::{self, Mosquitto, TempDir};
-use mqtt_integration_tests::tshark::{self, Json};
+use mqtt_integration_tests::peers::{self, finish, lines, Mosquitto, TempDir};
+use mqtt_integration_tests::tshark;
 
 const TOOLS: [&str; 3] = ["mosquitto", "mosquitto_pub", "mosquitto_sub"];
 
@@ -159,58 +159,8 @@ fn read_hex(path: &Path) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn finish(c: Child) -> Output {
-    c.wait_with_output().unwrap()
-}
-
-fn lines(out: &Output) -> Vec<String> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
-/// Waits for `sn-client: subscribed` on the client's stderr, then keeps draining it.
 fn wait_subscribed(c: &mut Child) {
-    let err = c.stderr.take().unwrap();
-    let mut r = BufReader::new(err);
-    let mut line = String::new();
-    loop {
-        line.clear();
-        let n = r.read_line(&mut line).unwrap();
-        assert!(n > 0, "the client ended before subscribing");
-        if line.starts_with("sn-client: subscribed") {
-            break;
-        }
-    }
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        while r.read_line(&mut sink).is_ok_and(|n| n > 0) {
-            sink.clear();
-        }
-    });
-}
-
-/// The expert infos and malformed marks in a frame's MQTT-SN layer.
-fn expert_infos(v: &Json, acc: &mut BTreeSet<String>) {
-    match v {
-        Json::Obj(kv) => {
-            for (k, x) in kv {
-                match (k.as_str(), x) {
-                    ("_ws.expert.message", Json::Str(m)) => {
-                        acc.insert(m.clone());
-                    }
-                    ("_ws.malformed", Json::Str(_)) => {
-                        acc.insert("[Malformed Packet]".to_owned());
-                    }
-                    _ => {}
-                }
-                expert_infos(x, acc);
-            }
-        }
-        Json::Arr(items) => items.iter().for_each(|x| expert_infos(x, acc)),
-        _ => {}
-    }
+    peers::wait_for_stderr_line(c, "sn-client: subscribed");
 }
 
 /// tshark's MQTT-SN dissector reads every datagram without a warning.
@@ -241,7 +191,7 @@ fn check_with_tshark(datagrams: &[Vec<u8>], tag: &str) {
         let mut expert = BTreeSet::new();
         for key in ["mqttsn", "_ws.malformed"] {
             if let Some(x) = layers.get(key) {
-                expert_infos(x, &mut expert);
+                tshark::expert_infos(x, &mut expert);
             }
         }
         // The dissector limit `sn_vectors.rs` documents: a predefined id in SUBSCRIBE or

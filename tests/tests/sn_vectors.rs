@@ -621,27 +621,6 @@ fn dissect(datagrams: &[&[u8]]) -> Vec<Json> {
     )
 }
 
-fn expert_infos(v: &Json, acc: &mut BTreeSet<String>) {
-    match v {
-        Json::Obj(kv) => {
-            for (k, x) in kv {
-                match (k.as_str(), x) {
-                    ("_ws.expert.message", Json::Str(m)) => {
-                        acc.insert(m.clone());
-                    }
-                    ("_ws.malformed", Json::Str(_)) => {
-                        acc.insert("[Malformed Packet]".to_owned());
-                    }
-                    _ => {}
-                }
-                expert_infos(x, acc);
-            }
-        }
-        Json::Arr(items) => items.iter().for_each(|x| expert_infos(x, acc)),
-        _ => {}
-    }
-}
-
 /// How tshark 4.0.17 shows a string or data field: ASCII as it is, every other octet as
 /// U+FFFD.
 fn ascii_view(b: &[u8]) -> String {
@@ -911,10 +890,10 @@ fn tshark_reads_every_vector_like_the_specification() {
         }
         let mut expert = BTreeSet::new();
         if let Some(x) = layers.get("mqttsn") {
-            expert_infos(x, &mut expert);
+            tshark::expert_infos(x, &mut expert);
         }
         if let Some(x) = layers.get("_ws.malformed") {
-            expert_infos(x, &mut expert);
+            tshark::expert_infos(x, &mut expert);
         }
         let allowed = known_expert(&m.view());
         for e in &expert {
