@@ -1151,7 +1151,25 @@ impl<A: Clone + Ord> Gateway<A> {
     fn mqtt_events(&mut self) {
         while let Some(e) = self.mqtt.poll_event() {
             match e {
-                MqttEvent::Connected(_) => self.events.push_back(GatewayEvent::BrokerConnected),
+                MqttEvent::Connected(ack) => {
+                    if !ack.session_present && !self.mqtt_filters.is_empty() {
+                        // The broker does not have our session (a new one, or it lost it):
+                        // the clients' subscriptions are asked for again.
+                        let subs: Vec<mqtt_codec::shared::Subscription> = self
+                            .mqtt_filters
+                            .keys()
+                            .filter_map(|f| shared::TopicFilter::new(f.clone()).ok())
+                            .map(|f| {
+                                mqtt_codec::shared::Subscription::new(
+                                    f,
+                                    mqtt_codec::QoS::ExactlyOnce,
+                                )
+                            })
+                            .collect();
+                        let _ = self.mqtt.subscribe(subs, Default::default());
+                    }
+                    self.events.push_back(GatewayEvent::BrokerConnected);
+                }
                 MqttEvent::Closed(_) => self.events.push_back(GatewayEvent::BrokerClosed),
                 MqttEvent::SubAck(a) => {
                     let granted = a.reasons.iter().next().and_then(|r| r.granted_qos());

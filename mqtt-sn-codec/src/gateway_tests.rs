@@ -44,6 +44,8 @@ struct Net {
     now: Instant,
     /// What the broker received: `topic payload qos`.
     published: Vec<String>,
+    /// The filters the broker was asked to subscribe to, in order.
+    subscribed: Vec<String>,
 }
 
 impl Net {
@@ -59,6 +61,7 @@ impl Net {
             broker: Server::new(Instant::ZERO, ServerOptions::default()),
             now: Instant::ZERO,
             published: Vec::new(),
+            subscribed: Vec::new(),
         };
         n.gw.connect_broker(n.now).unwrap();
         n.pump();
@@ -81,6 +84,9 @@ impl Net {
                         .accept(self.now, None, Default::default())
                         .unwrap(),
                     MqttEvent::Subscribe(s) => {
+                        for x in s.subscriptions.iter() {
+                            self.subscribed.push(x.filter.as_str().to_string());
+                        }
                         let granted: Vec<_> = s
                             .subscriptions
                             .iter()
@@ -963,4 +969,23 @@ fn sn_6_13_a_connect_sent_again_before_anything_else_gets_the_same_answer() {
     let _ = n.to(A);
     n.broker_publish("pre/five", "kept", mqtt_codec::QoS::AtMostOnce);
     assert_eq!(n.sent().len(), 1);
+}
+
+#[test]
+fn a_broker_that_lost_the_session_gets_the_subscriptions_again() {
+    let mut n = Net::new(config());
+    n.connect(A, "dev");
+    n.from(A, subscribe(filter("s/#"), QoS::AtMostOnce, 1));
+    let _ = n.to(A);
+    // The broker connection breaks; a new one finds no session (a restarted broker).
+    n.gw.handle_mqtt_link_lost(n.now);
+    n.broker = Server::new(n.now, ServerOptions::default());
+    n.gw.reconnect_broker(n.now).unwrap();
+    n.pump();
+    assert!(n.gw_events().contains(&GatewayEvent::BrokerConnected));
+    assert_eq!(
+        n.subscribed,
+        ["s/#", "s/#"],
+        "subscribed again on the new session"
+    );
 }
