@@ -440,9 +440,9 @@ impl<A: Clone + Eq> Client<A> {
         self.by_id.clear();
         self.by_name.clear();
         // A new connection numbers its messages anew: an old QoS 2 MsgId is not a
-        // duplicate on it.
+        // duplicate on it. What was waiting for the old one ends with it.
         self.incoming_qos2.clear();
-        self.outstanding = None;
+        self.abandon();
         self.begin(Request::Connect);
         Ok(())
     }
@@ -578,6 +578,10 @@ impl<A: Clone + Eq> Client<A> {
             ClientState::Active | ClientState::Asleep | ClientState::Awake
         ) {
             return Err(ClientError::WrongState(self.state));
+        }
+        if self.state == ClientState::Active {
+            // Not behind a sleep or another DISCONNECT.
+            self.require_active()?;
         }
         if self.state != ClientState::Active {
             // Asleep or awake: the gateway knows us; a plain DISCONNECT ends it, at once
@@ -719,13 +723,17 @@ impl<A: Clone + Eq> Client<A> {
     /// Connected, and not on the way to sleep: a request given after `sleep` would wait
     /// behind it with nothing to send it.
     fn require_active(&self) -> Result<(), ClientError> {
-        let going_to_sleep = self
+        let leaving = self
             .queue
             .iter()
             .chain(self.outstanding.as_ref().map(|o| &o.request))
-            .any(|r| matches!(r, Request::Sleep { .. }));
-        if going_to_sleep {
-            return Err(ClientError::WrongState(ClientState::Asleep));
+            .find(|r| matches!(r, Request::Sleep { .. } | Request::Disconnect));
+        match leaving {
+            Some(Request::Sleep { .. }) => {
+                return Err(ClientError::WrongState(ClientState::Asleep))
+            }
+            Some(_) => return Err(ClientError::WrongState(ClientState::Disconnected)),
+            None => {}
         }
         if self.state == ClientState::Active {
             Ok(())

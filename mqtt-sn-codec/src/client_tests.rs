@@ -1148,3 +1148,48 @@ fn sn_6_10_a_late_copy_of_a_released_qos_2_publish_is_not_delivered_again() {
     from_gw(&mut c, t(30.0), q2);
     assert_eq!(delivered(&mut c), 1);
 }
+
+#[test]
+fn sn_6_12_no_request_behind_a_sleep_or_a_disconnect_and_connect_starts_clean() {
+    let mut c = connected();
+    c.publish(
+        t(1.0),
+        Topic::Predefined(TopicId(5)),
+        Bytes::from_static(b"a"),
+        QoS::AtLeastOnce,
+        false,
+    )
+    .unwrap();
+    c.sleep(t(1.0), 100).unwrap();
+    assert!(c.disconnect(t(1.0)).is_err(), "behind the sleep");
+    assert!(c
+        .publish(
+            t(1.0),
+            Topic::Predefined(TopicId(5)),
+            Bytes::new(),
+            QoS::AtMostOnce,
+            false
+        )
+        .is_err());
+    let _ = to_gw(&mut c);
+    // The gateway goes away; a new connection does not replay what was queued.
+    c.connect(t(2.0), GW).unwrap_err();
+    from_gw(&mut c, t(2.0), Message::Disconnect(None));
+    let ev = events(&mut c);
+    assert!(
+        ev.iter().any(|e| matches!(
+            e,
+            Event::PublishComplete {
+                outcome: PublishOutcome::Lost,
+                ..
+            }
+        )),
+        "{ev:?}"
+    );
+    c.connect(t(3.0), GW).unwrap();
+    from_gw(&mut c, t(3.1), Message::ConnAck(ReturnCode::Accepted));
+    assert!(
+        matches!(&to_gw(&mut c)[..], [Message::Connect(_)]),
+        "nothing after CONNECT"
+    );
+}

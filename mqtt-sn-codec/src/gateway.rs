@@ -35,6 +35,13 @@ use crate::client::{Destination, Transmit};
 use crate::generic::{Message, TopicRef};
 use crate::{shared, Advertise, Delivery, MsgId, PubAck, QoS, RegAck, ReturnCode, SubAck, TopicId};
 
+/// The most topic names registered for one client.
+const MAX_TOPICS: usize = 1024;
+/// The most subscriptions of one client.
+const MAX_FILTERS: usize = 64;
+/// The most incoming QoS 2 messages of one client received and not released.
+const MAX_OPEN_QOS2: usize = 256;
+
 /// What a [`Gateway`] is configured with.
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
@@ -109,7 +116,8 @@ pub enum GatewayEvent<A> {
         /// Who.
         peer: Peer<A>,
     },
-    /// A message for a sleeping client did not fit its buffer and was not kept.
+    /// A message for a client did not fit its buffer (`max_buffered`: what waits while it
+    /// sleeps, or behind the flow in progress) and was not kept.
     BufferFull {
         /// Who.
         peer: Peer<A>,
@@ -199,6 +207,8 @@ struct Session {
     /// CONNACK sent and nothing heard since: a CONNECT now is the same one again (its
     /// CONNACK was lost, or the datagram came twice), not a new connection.
     just_connected: bool,
+    /// The Will flag of the CONNECT that opened the session.
+    connect_will: bool,
 }
 
 /// The parts of a session that are often empty.
@@ -273,6 +283,7 @@ impl Session {
             clean,
             ended: false,
             just_connected: false,
+            connect_will: false,
         }
     }
 
@@ -301,6 +312,9 @@ impl Session {
     /// A new topic id for this client (never 0x0000 or 0xFFFF, [SN-5.3.11]) that no
     /// predefined topic uses.
     fn topic_id(&mut self, predefined: &BTreeMap<u16, ByteString>) -> Option<TopicId> {
+        if self.by_id.len() >= MAX_TOPICS {
+            return None;
+        }
         for _ in 0..u16::MAX {
             self.next_topic_id = self.next_topic_id.wrapping_add(1);
             let n = self.next_topic_id;
@@ -817,12 +831,15 @@ impl<A: Clone + Ord> Gateway<A> {
         let now = self.now;
         let client_id = ByteString::from(c.client_id.as_str());
         if let Some(s) = self.sessions.get_mut(&peer) {
+            let recent = now.saturating_duration_since(s.last_heard)
+                <= self.config.t_retry * (u32::from(self.config.n_retry) + 1);
             if s.just_connected
+                && recent
                 && *s.client_id == *client_id
                 && !s.ended
                 && s.clean == c.clean_session
                 && s.keep_alive == c.duration
-                && !c.will
+                && s.connect_will == c.will
             {
                 // The CONNECT again before anything else (§6.13's retransmission, or a
                 // duplicated datagram): the same answer, the session untouched.
@@ -830,6 +847,14 @@ impl<A: Clone + Ord> Gateway<A> {
                 self.send(&peer, &Message::ConnAck(ReturnCode::Accepted));
                 return;
             }
+        }
+        // Another client's session at this address ends: this CONNECT is not its.
+        if self
+            .sessions
+            .get(&peer)
+            .is_some_and(|s| *s.client_id != *client_id)
+        {
+            self.drop_session(&peer);
         }
         // A client identifier now at another address takes its session along.
         let old_peer = self
@@ -855,6 +880,7 @@ impl<A: Clone + Ord> Gateway<A> {
             return;
         }
         let mut s = Session::new(&client_id, c.duration, c.clean_session, now);
+        s.connect_will = c.will;
         if let Some((o, moved_from)) = old.take() {
             if c.clean_session {
                 // §6.3: a clean session drops the subscriptions and the will.
@@ -881,7 +907,14 @@ impl<A: Clone + Ord> Gateway<A> {
                 s.queue = core::mem::take(&mut extra.queue);
                 // The flow that was in progress goes on: a PUBLISH goes again (registered
                 // again first: registrations are the connection's, §6.5), a PUBREL as it is.
-                let o = extra;
+                let mut o = extra;
+                if matches!(
+                    o.outstanding,
+                    Some((Request::WillTopicReq | Request::WillMsgReq, _, _))
+                ) {
+                    // Its will dialogue was cut short: the flow it had set aside goes on.
+                    o.outstanding = o.parked.take();
+                }
                 match o.outstanding {
                     Some((Request::Publish { msg }, _, _)) => {
                         let name = match &msg.topic {
@@ -984,8 +1017,12 @@ impl<A: Clone + Ord> Gateway<A> {
                     .sessions
                     .get_mut(peer)
                     .is_some_and(|s| !s.incoming_qos2.is_new(id, now, window));
-                let taken =
-                    seen || self.forward(topic.clone(), payload, QoS::ExactlyOnce, p.retain);
+                let room = self
+                    .sessions
+                    .get(peer)
+                    .is_some_and(|s| s.incoming_qos2.open_count() < MAX_OPEN_QOS2);
+                let taken = seen
+                    || (room && self.forward(topic.clone(), payload, QoS::ExactlyOnce, p.retain));
                 if taken {
                     if let Some(s) = self.sessions.get_mut(peer) {
                         s.incoming_qos2.open(id);
@@ -1049,6 +1086,21 @@ impl<A: Clone + Ord> Gateway<A> {
             QoS::MinusOne => QoS::AtMostOnce,
             q => q,
         };
+        let full = self.sessions.get(peer).is_some_and(|s| {
+            s.filters.len() >= MAX_FILTERS && !s.filters.iter().any(|f| f.0 == filter)
+        });
+        if full {
+            self.send(
+                peer,
+                &Message::SubAck(SubAck {
+                    qos,
+                    topic_id: TopicId::NONE,
+                    msg_id: sub.msg_id,
+                    code: ReturnCode::Congestion,
+                }),
+            );
+            return;
+        }
         let opts = mqtt_codec::SubscriptionOptions::qos(qos.to_mqtt());
         let again = self.table.subscribe(peer.clone(), &filter, opts, None);
         if let Some(s) = self.sessions.get_mut(peer) {
@@ -1090,6 +1142,9 @@ impl<A: Clone + Ord> Gateway<A> {
             None => {
                 self.release_filter(&filter);
                 self.table.unsubscribe(peer, &filter);
+                if let Some(s) = self.sessions.get_mut(peer) {
+                    s.remove_filter(&filter);
+                }
                 self.send(
                     peer,
                     &Message::SubAck(SubAck {
@@ -1205,7 +1260,13 @@ impl<A: Clone + Ord> Gateway<A> {
                 if let Some(s) = self.sessions.get_mut(&peer) {
                     s.remove_filter(&filter);
                 }
-                self.mqtt_filters.remove(&filter);
+                // This client's hold on the filter goes; others who hold it keep theirs.
+                if let Some(n) = self.mqtt_filters.get_mut(&filter) {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        self.mqtt_filters.remove(&filter);
+                    }
+                }
                 SubAck {
                     qos,
                     topic_id: TopicId::NONE,
@@ -1236,7 +1297,7 @@ impl<A: Clone + Ord> Gateway<A> {
             let Some(s) = self.sessions.get_mut(&d.client) else {
                 continue;
             };
-            if s.state == State::Asleep && s.queue.len() >= max {
+            if s.queue.len() >= max {
                 self.events.push_back(GatewayEvent::BufferFull {
                     peer: d.client.clone(),
                     topic: topic.clone(),
@@ -1298,6 +1359,11 @@ impl<A: Clone + Ord> Gateway<A> {
             } else {
                 // §6.5: REGISTER first; the message waits in front.
                 let Some(id) = s.topic_id(&self.predefined) else {
+                    // No topic id left for this client: the message cannot go.
+                    self.events.push_back(GatewayEvent::Undeliverable {
+                        peer: peer.clone(),
+                        topic: next.topic,
+                    });
                     continue;
                 };
                 let msg_id = s.msg_id();
@@ -1307,6 +1373,10 @@ impl<A: Clone + Ord> Gateway<A> {
                     continue;
                 };
                 s.queue.push_front(next.clone());
+                if s.state == State::Awake {
+                    // Taken off above; still to go.
+                    s.awake_left += 1;
+                }
                 s.outstanding = Some((
                     Request::Register {
                         topic_id: id,

@@ -989,3 +989,112 @@ fn a_broker_that_lost_the_session_gets_the_subscriptions_again() {
         "subscribed again on the new session"
     );
 }
+
+#[test]
+fn sn_6_14_a_wake_up_collects_messages_whose_topic_needs_a_register_first() {
+    let mut c = config();
+    c.advertise_interval = 0;
+    let mut n = Net::new(c);
+    n.connect(A, "sleepy");
+    n.from(A, subscribe(filter("a/#"), QoS::AtMostOnce, 1));
+    let _ = n.to(A);
+    n.from(A, Message::Disconnect(Some(300)));
+    let _ = n.to(A);
+    n.broker_publish("a/b", "one", mqtt_codec::QoS::AtMostOnce);
+    n.broker_publish("a/c", "two", mqtt_codec::QoS::AtMostOnce);
+    n.from(
+        A,
+        Message::PingReq(Some(shared::Str::new("sleepy".to_string()).unwrap())),
+    );
+    let mut got = Vec::new();
+    loop {
+        match &n.to(A)[..] {
+            [Message::Register(r)] => {
+                let ack = RegAck {
+                    topic_id: r.topic_id,
+                    msg_id: r.msg_id,
+                    code: ReturnCode::Accepted,
+                };
+                n.from(A, Message::RegAck(ack));
+            }
+            [Message::Publish(p), rest @ ..] => {
+                got.push(String::from_utf8_lossy(p.payload.as_bytes()).to_string());
+                if let [Message::Register(r)] = rest {
+                    let ack = RegAck {
+                        topic_id: r.topic_id,
+                        msg_id: r.msg_id,
+                        code: ReturnCode::Accepted,
+                    };
+                    n.from(A, Message::RegAck(ack));
+                } else if matches!(rest, [Message::PingResp]) {
+                    break;
+                }
+            }
+            [Message::PingResp] => break,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(got, ["one", "two"], "everything buffered, before PINGRESP");
+}
+
+#[test]
+fn a_connect_from_an_address_does_not_take_another_clients_session() {
+    let mut n = Net::new(config());
+    let connect = |id: &str| {
+        Message::Connect(shared::Connect {
+            will: false,
+            clean_session: false,
+            duration: 60,
+            client_id: shared::Str::new(id.to_string()).unwrap(),
+        })
+    };
+    n.from(A, connect("x"));
+    let _ = n.to(A);
+    n.from(
+        A,
+        subscribe(TopicRef::Predefined(TopicId(5)), QoS::AtMostOnce, 1),
+    );
+    let _ = n.to(A);
+    // Another client at the same address (a reused address): a session of its own.
+    n.from(A, Message::PingReq(None));
+    let _ = n.to(A);
+    n.from(A, connect("y"));
+    let _ = n.to(A);
+    n.broker_publish("pre/five", "for-x", mqtt_codec::QoS::AtMostOnce);
+    assert!(n.sent().is_empty(), "y did not inherit x's subscription");
+}
+
+#[test]
+fn sn_6_2_a_connect_with_another_will_flag_is_a_new_connection() {
+    let mut n = Net::new(config());
+    let connect = |will| {
+        Message::Connect(shared::Connect {
+            will,
+            clean_session: true,
+            duration: 60,
+            client_id: shared::Str::new("dev".to_string()).unwrap(),
+        })
+    };
+    n.from(A, connect(true));
+    assert_eq!(n.to(A), [M::WillTopicReq]);
+    n.from(
+        A,
+        Message::WillTopic(Some(shared::WillTopic {
+            qos: QoS::AtMostOnce,
+            retain: false,
+            topic: name("w"),
+        })),
+    );
+    n.from(A, Message::WillMsg(Bytes::from_static(b"bye").into()));
+    let _ = n.to(A);
+    let _ = n.gw_events();
+    // Rebooted, no will this time: a new connection, the old will gone.
+    n.from(A, connect(false));
+    assert_eq!(n.to(A), [M::ConnAck(ReturnCode::Accepted)]);
+    assert_eq!(n.gw_events().len(), 1, "a new connection");
+    n.at(100.0);
+    assert!(
+        n.published.is_empty(),
+        "no will published for the new connection"
+    );
+}

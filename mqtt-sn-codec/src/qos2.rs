@@ -71,6 +71,11 @@ impl Qos2Ids {
         !(self.open.contains(&id) || self.released.iter().any(|(r, _)| *r == id))
     }
 
+    /// How many are received and not released.
+    pub(crate) fn open_count(&self) -> usize {
+        self.open.len()
+    }
+
     /// Takes note of `id` as received (after [`Qos2Ids::is_new`] said it is new).
     pub(crate) fn open(&mut self, id: MsgId) {
         if !self.open.contains(&id) {
